@@ -1,0 +1,2 @@
+/* hwloc, for node discovery by the resource service. */
+#include <hwloc.h>

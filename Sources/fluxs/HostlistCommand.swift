@@ -1,0 +1,138 @@
+// `fluxs hostlist`: RFC 29 hostlists on the command line, after flux-hostlist(1):
+// sources are combined (concatenated by default, or by a set operation), then
+// excluded, sorted, indexed and limited, then printed compressed, expanded or counted.
+import ArgumentParser
+import FluxsFormats
+
+/// Combines, transforms and prints hostlists.
+struct HostlistCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hostlist",
+        abstract: "Expand, compress, count, index and combine RFC 29 hostlists.",
+        discussion: "SOURCES are hostlists (\"node[0-3,7],login1\") or \"-\" for stdin (the default).")
+
+    @Flag(name: .shortAndLong, help: "Print the hosts one by one, separated by the delimiter.")
+    var expand = false
+    @Option(name: .shortAndLong, help: "The delimiter for --expand (default: a space).")
+    var delimiter = " "
+    @Flag(name: .shortAndLong, help: "Print the number of hosts.")
+    var count = false
+    @Option(name: .shortAndLong, help: "Only the hosts at indices IDS (an idset; -IDS counts from the end).")
+    var nth: String?
+    @Option(name: [.customShort("F"), .long], help: "Print the indices of HOSTS in the result.")
+    var find: String?
+    @Option(name: [.customShort("L"), .long], help: "At most N hosts (-N: the last N).")
+    var limit: Int?
+    @Flag(name: [.customShort("S"), .long], help: "Sort the result.")
+    var sort = false
+    @Flag(name: [.short, .long, .customLong("unique")], help: "Unique hosts only, sorted (the union of the sources).")
+    var union = false
+    @Option(name: [.customShort("x"), .long], help: "Leave out HOSTS, or the indices in an idset IDS.")
+    var exclude: String?
+    @Flag(name: .shortAndLong, help: "The intersection of the sources.")
+    var intersect = false
+    @Flag(name: .shortAndLong, help: "The first source minus all the others.")
+    var minus = false
+    @Flag(name: [.customShort("X"), .long], help: "The symmetric difference of the sources.")
+    var xor = false
+    @Flag(name: .shortAndLong, help: "Print nothing; exit 1 when the result is empty.")
+    var quiet = false
+    @Argument(help: "Hostlists, or - for stdin.")
+    var sources: [String] = []
+
+    func validate() throws {
+        if [union, intersect, minus, xor].filter({ $0 }).count > 1 {
+            throw ValidationError("choose at most one of --union, --intersect, --minus, --xor")
+        }
+    }
+
+    func run() throws {
+        var result = try combine(try readSources())
+        if let exclude { result = try excluding(exclude, from: result) }
+        if sort || union { result = union ? result.union(Hostlist()) : result.sorted() }
+        if let nth { result = try selecting(nth, from: result) }
+        if let limit {
+            let hosts = result.hosts
+            result = Hostlist(limit >= 0 ? Array(hosts.prefix(limit)) : Array(hosts.suffix(-limit)))
+        }
+        if quiet {
+            if result.count == 0 { throw ExitCode(1) }
+            return
+        }
+        if let find {
+            let wanted = try parseHostlist(find)
+            let indices = try wanted.hosts.map { host throws(CommandFailure) in
+                guard let i = result.firstIndex(of: host) else { throw CommandFailure("host \(host) not found") }
+                return String(i)
+            }
+            print(indices.joined(separator: " "))
+        } else if count {
+            print(result.count)
+        } else if expand {
+            print(result.hosts.joined(separator: delimiter))
+        } else {
+            print(result.description)
+        }
+    }
+
+    private func readSources() throws -> [Hostlist] {
+        let names = sources.isEmpty ? ["-"] : sources
+        return try names.map { name throws in
+            if name == "-" || name == "stdin" {
+                let words = try Terminal.readStandardInput()
+                    .split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" })
+                var list = Hostlist()
+                for word in words { list.append(try parseHostlist(String(word))) }
+                return list
+            }
+            return try parseHostlist(name)
+        }
+    }
+
+    private func combine(_ lists: [Hostlist]) throws -> Hostlist {
+        guard var result = lists.first else { return Hostlist() }
+        for list in lists.dropFirst() {
+            if intersect {
+                result = result.intersection(list)
+            } else if minus {
+                result = result.subtracting(list)
+            } else if xor {
+                result = result.union(list).subtracting(result.intersection(list))
+            } else if union {
+                result = result.union(list)
+            } else {
+                result.append(list)
+            }
+        }
+        return result
+    }
+
+    private func excluding(_ spec: String, from list: Hostlist) throws -> Hostlist {
+        if let ids = try? IDSet(parsing: spec) {
+            return Hostlist(list.hosts.enumerated().filter { !ids.contains(UInt32($0.offset)) }.map(\.element))
+        }
+        let drop = Set(try parseHostlist(spec).hosts)
+        return Hostlist(list.hosts.filter { !drop.contains($0) })
+    }
+
+    private func selecting(_ spec: String, from list: Hostlist) throws -> Hostlist {
+        let fromEnd = spec.hasPrefix("-")
+        let ids: IDSet
+        do { ids = try IDSet(parsing: fromEnd ? String(spec.dropFirst()) : spec) } catch {
+            throw CommandFailure("--nth: \(error.message)")
+        }
+        var hosts: [String] = []
+        for id in ids {
+            let index = fromEnd ? list.count - Int(id) : Int(id)
+            guard index >= 0, index < list.count, !(fromEnd && id == 0) else {
+                throw CommandFailure("--nth: index \(fromEnd ? "-" : "")\(id) is out of range for \(list.count) hosts")
+            }
+            hosts.append(list[index])
+        }
+        return Hostlist(hosts)
+    }
+
+    private func parseHostlist(_ text: String) throws(CommandFailure) -> Hostlist {
+        do { return try Hostlist(parsing: text) } catch { throw CommandFailure(error.message) }
+    }
+}

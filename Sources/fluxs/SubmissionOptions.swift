@@ -1,0 +1,82 @@
+// The submission options, one definition shared by every command that submits
+// (submit now; run, alloc, batch and bulksubmit later), documented once in
+// man/man1/fluxs-submit.1 under SUBMISSION OPTIONS.
+import ArgumentParser
+import FluxsFormats
+
+/// Options that describe a job: its shape, limits, name, environment and attributes.
+struct SubmissionOptions: ParsableArguments {
+    @Option(name: [.customShort("N"), .long], help: "Number of nodes.")
+    var nodes: Int?
+    @Option(name: [.customShort("n"), .long], help: "Number of tasks (default 1).")
+    var ntasks: Int?
+    @Option(name: [.customShort("c"), .long], help: "Cores per task (default 1).")
+    var coresPerTask: Int = 1
+    @Option(name: [.customShort("g"), .long], help: "GPUs per task (default 0).")
+    var gpusPerTask: Int = 0
+    @Flag(help: "Allocate whole nodes (with -N).")
+    var exclusive = false
+    @Option(name: [.customShort("t"), .long], help: "Time limit: minutes, or a duration such as 30s, 10m, 2h (0 or inf: none).")
+    var timeLimit: String?
+    @Option(help: "A name for the job (default: the command's name).")
+    var jobName: String?
+    @Option(help: "Environment rule, in order: -PATTERN removes, NAME=VALUE sets, PATTERN copies (default: the whole environment).")
+    var env: [String] = []
+    @Option(help: "Working directory of the tasks (default: the current directory).")
+    var cwd: String?
+    @Option(name: [.customShort("S"), .customLong("setattr")], help: "Set jobspec attribute KEY (system. assumed unless user. or a leading dot) to VAL (JSON if it parses, else a string; default 1).")
+    var setattr: [String] = []
+
+    /// The jobspec these options describe for `command`.
+    func jobspec(command: [String]) throws(CommandFailure) -> Jobspec {
+        var request = JobspecRequest(command: command)
+        request.nnodes = nodes
+        request.ntasks = ntasks ?? nodes ?? 1
+        request.coresPerTask = coresPerTask
+        request.gpusPerTask = gpusPerTask
+        request.exclusive = exclusive
+        request.jobName = jobName
+        request.cwd = cwd ?? Terminal.currentDirectory
+        do {
+            if let timeLimit { request.duration = try Self.parseTimeLimit(timeLimit) }
+            let submitter = Terminal.environment
+            request.environment = try EnvironmentRules.apply(env, to: submitter, source: submitter)
+            var jobspec = try request.build()
+            for assignment in setattr {
+                let (path, value) = try Self.parseSetattr(assignment)
+                jobspec.setAttribute(path, value)
+            }
+            return jobspec
+        } catch {
+            throw CommandFailure(error.message)
+        }
+    }
+
+    /// `-t`: a bare number is minutes (as in Flux); otherwise a Flux Standard Duration.
+    static func parseTimeLimit(_ text: String) throws(ParseError) -> Double {
+        if let minutes = Double(text), minutes.isFinite {
+            guard minutes >= 0 else { throw ParseError("time limit \"\(text)\": must not be negative") }
+            return minutes * 60
+        }
+        let seconds = try FluxDuration.parse(text)
+        return seconds.isInfinite ? 0 : seconds
+    }
+
+    /// `--setattr KEY[=VAL]`: the attribute path and its value.
+    static func parseSetattr(_ text: String) throws(ParseError) -> (String, JSONValue) {
+        let key: Substring
+        let value: JSONValue
+        if let eq = text.firstIndex(of: "=") {
+            key = text[..<eq]
+            let raw = String(text[text.index(after: eq)...])
+            value = (try? JSONValue(parsing: raw)) ?? .string(raw)
+        } else {
+            key = Substring(text)
+            value = .int(1)
+        }
+        guard !key.isEmpty, key != "." else { throw ParseError("--setattr \"\(text)\": missing attribute name") }
+        if key.hasPrefix(".") { return (String(key.dropFirst()), value) }
+        if key.hasPrefix("system.") || key.hasPrefix("user.") { return (String(key), value) }
+        return ("system." + key, value)
+    }
+}

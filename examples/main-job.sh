@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The main job, as far as fluxs goes today (README "Status"): the formats and the CLI
+# a Flux user reaches for first. Each later milestone extends this script.
+set -euo pipefail
+step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+
+step fluxs version
+step fluxs hostlist 'node[0-3,7],login1' 'node[4-6]'
+step fluxs hostlist --union 'node[0-3,7],login1' 'node[4-6]'
+step fluxs hostlist --count 'n[00-99]'
+step fluxs hostlist --expand --nth=-2 'n[00-10]'
+step fluxs hostlist --intersect 'node[0-9]' 'node[5-20]'
+step fluxs hostlist --minus 'node[0-9]' 'node[2-4]'
+step fluxs job id --to=f58 1234567890123
+step fluxs job id --to=words 1234567890123
+step fluxs job id --to=dothex ƒ2Y9K6QN4R
+step fluxs submit --dry-run --env=-* --env=OMP_NUM_THREADS=2 --cwd=/tmp -N2 -n4 -c2 -t 10m --job-name=demo app --input data
+jobspec=$(mktemp)
+trap 'rm -f "$jobspec"' EXIT
+fluxs submit --dry-run --env=-* -n2 -c4 hostname >"$jobspec"
+step fluxs jobspec validate --verbose "$jobspec"
+printf '{"version": 1, "resources": [], "tasks": []}\n' >"$jobspec"
+printf '\n\033[1m$ fluxs jobspec validate bad.json   # a broken jobspec: one line per problem, exit 1\033[0m\n'
+fluxs jobspec validate "$jobspec" || echo "(exit $?)"

@@ -1,0 +1,228 @@
+# t/lib/test-lib.sh: the fluxs integration test harness (TAP, run by prove).
+#
+# A test script sets test_description, sources this file, calls test_expect_success
+# and friends, and ends with test_done. Each test body runs:
+#   - in its own process group, with a timeout (FLUXS_TEST_TIMEOUT seconds, default 60),
+#     after which the whole group gets SIGTERM, then SIGKILL;
+#   - with its output captured; on failure the output is printed as TAP diagnostics;
+#   - inside the script's trash directory t/trash-NAME, removed when every test passed.
+# Every process a script starts carries FLUXS_TEST_MARKER in its environment; at
+# test_done (and on any exit) the harness kills every process that still carries it,
+# so nothing a test started outlives the script, not even a process that left its group.
+#
+# Options (after the script name, or in FLUXS_TEST_OPTS): -v|--verbose shows each body's
+# output, -d|--debug keeps the trash directory.
+
+set -u
+export LC_ALL=C.UTF-8 LANG=C.UTF-8 TZ=UTC
+
+# MARK: - Locations
+
+TEST_NAME=$(basename "$0" .t)
+TEST_DIRECTORY=$(cd "$(dirname "$0")" && pwd)
+SRCDIR=$(cd "$TEST_DIRECTORY/.." && pwd)
+FLUXS_BUILD_DIR=${FLUXS_BUILD_DIR:-$SRCDIR/.build/release}
+export SRCDIR FLUXS_BUILD_DIR TEST_DIRECTORY
+export PATH="$FLUXS_BUILD_DIR:$PATH"
+FLUXS_TEST_TIMEOUT=${FLUXS_TEST_TIMEOUT:-60}
+
+verbose=
+debug=
+for arg in "$@" ${FLUXS_TEST_OPTS:-}; do
+    case $arg in
+    -v | --verbose) verbose=t ;;
+    -d | --debug) debug=t ;;
+    esac
+done
+
+# MARK: - Trash directory and the process marker
+
+TRASH_DIRECTORY="$TEST_DIRECTORY/trash-$TEST_NAME"
+rm -rf "$TRASH_DIRECTORY"
+mkdir -p "$TRASH_DIRECTORY" || { echo "Bail out! cannot make $TRASH_DIRECTORY"; exit 1; }
+cd "$TRASH_DIRECTORY" || exit 1
+export HOME="$TRASH_DIRECTORY"
+export TMPDIR="$TRASH_DIRECTORY"
+export FLUXS_TEST_MARKER="fluxs-test-$TEST_NAME-$$"
+
+test_count=0
+test_failures=0
+test_skips=0
+declare -A test_prereqs=()
+test_cleanup_cmds=()
+
+# Lists the pids (other than this shell) whose environment carries this script's marker.
+test_marked_pids() {
+    local f pid
+    for f in $(grep -lzx -e "FLUXS_TEST_MARKER=$FLUXS_TEST_MARKER" /proc/[0-9]*/environ 2>/dev/null); do
+        pid=${f#/proc/}
+        pid=${pid%/environ}
+        [ "$pid" = "$$" ] || [ "$pid" = "${BASHPID:-}" ] || echo "$pid"
+    done
+}
+
+# Kills every process that still carries the marker.
+test_kill_marked_() {
+    local pids
+    pids=$(test_marked_pids)
+    [ -n "$pids" ] && kill -KILL $pids 2>/dev/null
+    return 0
+}
+
+test_exit_trap_() {
+    local rc=$?
+    test_kill_marked_
+    return $rc
+}
+trap test_exit_trap_ EXIT
+
+# MARK: - Prerequisites
+
+# test_set_prereq NAME: marks a prerequisite as available.
+test_set_prereq() { test_prereqs[$1]=t; }
+
+# test_have_prereq A,B: true when every named prerequisite is set.
+test_have_prereq() {
+    local p
+    for p in ${1//,/ }; do
+        [ -n "${test_prereqs[$p]:-}" ] || return 1
+    done
+}
+
+[ "$(id -u)" = 0 ] && test_set_prereq ROOT
+command -v setpriv >/dev/null 2>&1 && test_set_prereq SETPRIV
+
+# MARK: - Assertions usable inside test bodies
+
+# test_must_fail CMD...: succeeds when CMD exits non-zero but was not killed by a signal.
+test_must_fail() {
+    "$@"
+    local rc=$?
+    if [ $rc -eq 0 ]; then
+        echo >&2 "test_must_fail: command succeeded: $*"
+        return 1
+    elif [ $rc -gt 128 ] && [ $rc -le 192 ]; then
+        echo >&2 "test_must_fail: command died of signal $((rc - 128)): $*"
+        return 1
+    elif [ $rc -eq 127 ]; then
+        echo >&2 "test_must_fail: command not found: $*"
+        return 1
+    fi
+    return 0
+}
+
+# test_expect_code N CMD...: succeeds when CMD exits with exactly N.
+test_expect_code() {
+    local want=$1
+    shift
+    "$@"
+    local rc=$?
+    [ $rc -eq "$want" ] && return 0
+    echo >&2 "test_expect_code: wanted exit $want, got $rc: $*"
+    return 1
+}
+
+# test_cmp EXPECTED ACTUAL: the files are equal (a diff is shown when not).
+test_cmp() { diff -u "$1" "$2"; }
+
+# test_grep PATTERN FILE: FILE has a line matching PATTERN (shows FILE when not).
+test_grep() {
+    grep -q -e "$1" "$2" && return 0
+    echo >&2 "test_grep: no line matches '$1' in $2:"
+    sed 's/^/| /' "$2" >&2
+    return 1
+}
+
+# test_pid_alive PID: the process exists and is not a zombie (a reaped-later orphan
+# counts as gone: PID 1 of some containers never reaps).
+test_pid_alive() {
+    local state
+    state=$(sed -n 's/^[0-9]* (.*) \([A-Z]\).*/\1/p' "/proc/$1/stat" 2>/dev/null)
+    [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
+}
+
+# test_when_finished CMD: runs CMD after the current test, pass or fail.
+test_when_finished() { test_cleanup_cmds+=("$1"); }
+
+# MARK: - Running tests
+
+test_ok_() {
+    echo "ok $test_count - $1"
+}
+
+test_failure_() {
+    test_failures=$((test_failures + 1))
+    echo "not ok $test_count - $1"
+    sed 's/^/#  /' <<<"$2"
+    sed 's/^/# | /' "$TRASH_DIRECTORY/.test-output" 2>/dev/null
+}
+
+# Runs one body in its own process group under the timeout; returns its status.
+test_run_() {
+    local body=$1 pid watchdog rc cmd
+    set -m
+    (
+        # The body's own shell: stdout and stderr to the capture file.
+        trap - EXIT
+        eval "$body"
+    ) >"$TRASH_DIRECTORY/.test-output" 2>&1 </dev/null &
+    pid=$!
+    (
+        trap - EXIT
+        sleep "$FLUXS_TEST_TIMEOUT"
+        echo "timeout: test body ran over ${FLUXS_TEST_TIMEOUT}s; killing it" >>"$TRASH_DIRECTORY/.test-output"
+        kill -TERM -"$pid" 2>/dev/null
+        sleep 2
+        kill -KILL -"$pid" 2>/dev/null
+    ) </dev/null >/dev/null 2>&1 &
+    watchdog=$!
+    set +m
+    wait "$pid"
+    rc=$?
+    kill -KILL -"$watchdog" 2>/dev/null
+    wait "$watchdog" 2>/dev/null
+    # Whatever the body left in its process group goes now.
+    kill -KILL -"$pid" 2>/dev/null
+    for cmd in "${test_cleanup_cmds[@]+"${test_cleanup_cmds[@]}"}"; do
+        eval "$cmd" >>"$TRASH_DIRECTORY/.test-output" 2>&1 || rc=1
+    done
+    test_cleanup_cmds=()
+    [ -n "$verbose" ] && sed 's/^/# /' "$TRASH_DIRECTORY/.test-output"
+    return $rc
+}
+
+# test_expect_success [PREREQS] DESCRIPTION BODY
+test_expect_success() {
+    local prereq=
+    [ $# -eq 3 ] && { prereq=$1; shift; }
+    test_count=$((test_count + 1))
+    if [ -n "$prereq" ] && ! test_have_prereq "$prereq"; then
+        test_skips=$((test_skips + 1))
+        echo "ok $test_count # skip $1 (missing $prereq)"
+        return
+    fi
+    if test_run_ "$2"; then
+        test_ok_ "$1"
+    else
+        test_failure_ "$1" "$2"
+    fi
+}
+
+# test_skip_all REASON: skips the whole script (call before any test).
+test_skip_all() {
+    echo "1..0 # SKIP $1"
+    rm -rf "$TRASH_DIRECTORY"
+    exit 0
+}
+
+# test_done: prints the plan, removes the trash directory when all passed, exits.
+test_done() {
+    echo "1..$test_count"
+    test_kill_marked_
+    if [ "$test_failures" -eq 0 ]; then
+        [ -n "$debug" ] || { cd "$TEST_DIRECTORY" && rm -rf "$TRASH_DIRECTORY"; }
+        exit 0
+    fi
+    echo "# failed $test_failures among $test_count test(s)"
+    exit 1
+}

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+test_description='fluxs submit --dry-run: the jobspec the submission options describe'
+. "$(dirname "$0")/lib/test-lib.sh"
+
+# jq-like: field EXPR FILE prints the Python expression EXPR evaluated on the JSON in FILE (as j).
+field() { python3 -c "import json,sys; j=json.load(open(sys.argv[2])); print(json.dumps(eval(sys.argv[1])))" "$1" "$2"; }
+
+test_expect_success 'the dry-run jobspec is valid' '
+    fluxs submit --dry-run -N2 -n4 -c2 -t 10m app a b >js.json &&
+    fluxs jobspec validate js.json
+'
+test_expect_success 'command, duration (minutes or FSD), name, cwd' '
+    fluxs submit --dry-run -t 10 --job-name=demo --cwd=/tmp app -x --y >js.json &&
+    test "$(field "j[\"tasks\"][0][\"command\"]" js.json)" = "[\"app\", \"-x\", \"--y\"]" &&
+    test "$(field "j[\"attributes\"][\"system\"][\"duration\"]" js.json)" = 600 &&
+    test "$(field "j[\"attributes\"][\"system\"][\"job\"][\"name\"]" js.json)" = "\"demo\"" &&
+    test "$(field "j[\"attributes\"][\"system\"][\"cwd\"]" js.json)" = "\"/tmp\"" &&
+    fluxs submit --dry-run -t 1.5h app >js.json &&
+    test "$(field "j[\"attributes\"][\"system\"][\"duration\"]" js.json)" = 5400
+'
+test_expect_success '-N2 -n4 -c2: two nodes, tasks spread across them' '
+    fluxs submit --dry-run -N2 -n4 -c2 app >js.json &&
+    test "$(field "j[\"resources\"][0][\"type\"]" js.json)" = "\"node\"" &&
+    test "$(field "j[\"resources\"][0][\"count\"]" js.json)" = 2 &&
+    test "$(field "j[\"resources\"][0][\"with\"][0][\"with\"][0]" js.json)" = "{\"count\": 2, \"type\": \"core\"}"
+'
+test_expect_success '-n3 -g1 without -N: slots only, with a gpu each' '
+    fluxs submit --dry-run -n3 -g1 app >js.json &&
+    test "$(field "j[\"resources\"][0][\"type\"]" js.json)" = "\"slot\"" &&
+    test "$(field "j[\"resources\"][0][\"count\"]" js.json)" = 3 &&
+    field "[w[\"type\"] for w in j[\"resources\"][0][\"with\"]]" js.json >types &&
+    test_grep gpu types
+'
+test_expect_success 'environment rules: remove all, then set and copy' '
+    FOO=bar fluxs submit --dry-run --env=-* --env=A=1 --env=FOO app >js.json &&
+    test "$(field "j[\"attributes\"][\"system\"][\"environment\"]" js.json)" = "{\"A\": \"1\", \"FOO\": \"bar\"}" &&
+    MARK=x fluxs submit --dry-run app >js.json &&
+    test "$(field "j[\"attributes\"][\"system\"][\"environment\"][\"MARK\"]" js.json)" = "\"x\""
+'
+test_expect_success 'setattr: system. assumed, user. kept, JSON values, default 1' '
+    fluxs submit --dry-run -S queue=batch --setattr=user.tags="[1,2]" --setattr=.foo.bar=x -S flag app >js.json &&
+    test "$(field "j[\"attributes\"][\"system\"][\"queue\"]" js.json)" = "\"batch\"" &&
+    test "$(field "j[\"attributes\"][\"user\"][\"tags\"]" js.json)" = "[1, 2]" &&
+    test "$(field "j[\"attributes\"][\"foo\"][\"bar\"]" js.json)" = "\"x\"" &&
+    test "$(field "j[\"attributes\"][\"system\"][\"flag\"]" js.json)" = 1
+'
+test_expect_success 'bad options give one clear error line' '
+    test_expect_code 1 fluxs submit --dry-run -t 5x app 2>err &&
+    test_grep "^fluxs-submit: error: .*5x" err &&
+    test_expect_code 1 fluxs submit --dry-run --env=1X=2 app 2>err &&
+    test_grep "^fluxs-submit: error: env rule \"1X=2\"" err &&
+    test_must_fail fluxs submit --dry-run -n0 app 2>err &&
+    test_grep "^fluxs-submit: error: " err
+'
+test_expect_success 'a missing command is a usage error (exit 2)' '
+    test_expect_code 2 fluxs submit --dry-run 2>err &&
+    test_grep "^fluxs-submit: error: missing the command to run" err
+'
+test_expect_success 'without --dry-run, submit says it cannot submit yet' '
+    test_expect_code 1 fluxs submit app 2>err &&
+    test_grep "^fluxs-submit: error: .*--dry-run" err
+'
+test_done
