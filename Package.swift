@@ -39,7 +39,7 @@ let package = Package(
         // The benchmark suite behind `make bench`.
         .executableTarget(name: "fluxs-bench", dependencies: ["FluxsFormats", "FluxsYAML"]),
 
-        .testTarget(name: "FluxsFormatsTests", dependencies: ["FluxsFormats", "FluxsYAML"]),
+        .testTarget(name: "FluxsFormatsTests", dependencies: ["FluxsFormats", "FluxsYAML"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CZMQ", "CHwloc"]),
     ]
 )
