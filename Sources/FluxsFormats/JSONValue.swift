@@ -1,6 +1,8 @@
-// A JSON document as a value: what jobspec, R and eventlog contexts are made of.
-// Numbers keep the integer/real distinction so that validators can say
-// "must be an integer" and emitters write "4", not "4.0".
+// A JSON document as a value (RFC 8259): what jobspec, R, eventlog contexts and every
+// message payload are made of. Numbers keep the integer/real distinction so that
+// validators can say "must be an integer" and emitters write "4", not "4.0".
+// Text goes through JSONParser and JSONSerializer, which work on UTF-8 bytes;
+// Codable conformance is kept for embedding a JSONValue in Codable types.
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -72,20 +74,28 @@ extension JSONValue {
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
     ExpressibleByFloatLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral
 {
+    /// A string: `"text"`.
     public init(stringLiteral value: String) { self = .string(value) }
+    /// An integer: `4`.
     public init(integerLiteral value: Int64) { self = .int(value) }
+    /// A boolean: `true`.
     public init(booleanLiteral value: Bool) { self = .bool(value) }
+    /// A real: `1.5`.
     public init(floatLiteral value: Double) { self = .double(value) }
+    /// An array: `[1, "a"]`.
     public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    /// An object: `["key": 1]`; a repeated key keeps its last value.
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
         self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
     }
+    /// `null`: `nil`.
     public init(nilLiteral: ()) { self = .null }
 }
 
 // MARK: - Codable
 
 extension JSONValue: Codable {
+    /// Decodes whichever JSON value the decoder holds (for JSONValue inside Codable types).
     public init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
         if c.decodeNil() { self = .null; return }
@@ -98,6 +108,7 @@ extension JSONValue: Codable {
         throw DecodingError.dataCorruptedError(in: c, debugDescription: "not a JSON value")
     }
 
+    /// Encodes the value as the matching JSON value.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.singleValueContainer()
         switch self {
@@ -115,52 +126,37 @@ extension JSONValue: Codable {
 // MARK: - Text
 
 extension JSONValue {
-    /// Parses JSON text. Throws `ParseError` naming the problem.
+    /// Parses JSON text. Throws `ParseError` naming the problem and its offset, e.g.
+    /// `invalid JSON: unexpected character 'x' at offset 12`.
     public init(parsing text: some StringProtocol) throws(ParseError) {
-        try self.init(parsing: Data(text.utf8))
+        self = try Self.parse(text.utf8)
     }
 
-    /// Parses JSON bytes. Throws `ParseError` naming the problem.
+    /// Parses JSON bytes (UTF-8). Throws `ParseError` naming the problem.
     public init(parsing data: Data) throws(ParseError) {
-        do {
-            self = try JSONDecoder().decode(JSONValue.self, from: data)
-        } catch let error as DecodingError {
-            throw ParseError("invalid JSON: \(Self.describe(error))")
-        } catch {
-            throw ParseError("invalid JSON: \(error)")
+        self = try Self.parse(data)
+    }
+
+    /// Parses JSON bytes (UTF-8) in place, without copying them when they are contiguous,
+    /// as `[UInt8]`, `ArraySlice<UInt8>` and `UnsafeRawBufferPointer` are.
+    /// Throws `ParseError` naming the problem.
+    public init(parsing bytes: some Collection<UInt8>) throws(ParseError) {
+        self = try Self.parse(bytes)
+    }
+
+    private static func parse(_ bytes: some Collection<UInt8>) throws(ParseError) -> JSONValue {
+        func parseBuffer(_ buffer: UnsafeBufferPointer<UInt8>) -> Result<JSONValue, ParseError> {
+            Result { () throws(ParseError) in try JSONParser.parse(buffer) }
         }
+        let result = bytes.withContiguousStorageIfAvailable(parseBuffer)
+            ?? Array(bytes).withUnsafeBufferPointer(parseBuffer)
+        return try result.get()
     }
 
     /// Compact JSON text with sorted keys (no spaces, so it survives PMI and shell quoting).
-    public var compactText: String { encoded(pretty: false) }
+    public var compactText: String { String(decoding: compactBytes, as: UTF8.self) }
+    /// The UTF-8 bytes of `compactText`, made without building a String (for message payloads).
+    public var compactBytes: [UInt8] { JSONSerializer.serialize(self, pretty: false) }
     /// Indented JSON text with sorted keys, for people.
-    public var prettyText: String { encoded(pretty: true) }
-
-    private func encoded(pretty: Bool) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = pretty
-            ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
-        // Encoding a JSONValue cannot fail except for non-finite reals, which we write as null.
-        guard let data = try? encoder.encode(self.replacingNonFinite()) else { return "null" }
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    private func replacingNonFinite() -> JSONValue {
-        switch self {
-        case .double(let d) where !d.isFinite: .null
-        case .array(let a): .array(a.map { $0.replacingNonFinite() })
-        case .object(let o): .object(o.mapValues { $0.replacingNonFinite() })
-        default: self
-        }
-    }
-
-    private static func describe(_ error: DecodingError) -> String {
-        switch error {
-        case .dataCorrupted(let ctx):
-            if let underlying = ctx.underlyingError { return "\(underlying)" }
-            return ctx.debugDescription
-        default:
-            return "\(error)"
-        }
-    }
+    public var prettyText: String { String(decoding: JSONSerializer.serialize(self, pretty: true), as: UTF8.self) }
 }
