@@ -1,9 +1,6 @@
 // Benchmarks of the pure formats: parse and format rates.
-import FluxsFormats
 
+/// Every format benchmark, in table order.
 func formatBenchmarks() -> [Benchmark] {
-    var all: [Benchmark] = []
-    // Each format's helper appends its benchmarks here, e.g.:
-    // all += idsetBenchmarks()
-    return all
+    jsonBenchmarks() + setBenchmarks() + idBenchmarks() + jobspecBenchmarks() + resourceSetBenchmarks()
 }
