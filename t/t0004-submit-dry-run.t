@@ -38,13 +38,15 @@ test_expect_success 'environment rules: remove all, then set and copy' '
     test "$(field "j[\"attributes\"][\"system\"][\"environment\"][\"MARK\"]" js.json)" = "\"x\""
 '
 test_expect_success 'setattr: system. assumed, user. kept, JSON values, default 1' '
-    fluxs submit --dry-run -S queue=batch --setattr=user.tags="[1,2]" --setattr=.foo.bar=x -S flag app >js.json &&
+    fluxs submit --dry-run -S queue=batch --setattr=user.tags="[1,2]" --setattr=.user.x=y -S flag app >js.json &&
     test "$(field "j[\"attributes\"][\"system\"][\"queue\"]" js.json)" = "\"batch\"" &&
     test "$(field "j[\"attributes\"][\"user\"][\"tags\"]" js.json)" = "[1, 2]" &&
-    test "$(field "j[\"attributes\"][\"foo\"][\"bar\"]" js.json)" = "\"x\"" &&
+    test "$(field "j[\"attributes\"][\"user\"][\"x\"]" js.json)" = "\"y\"" &&
     test "$(field "j[\"attributes\"][\"system\"][\"flag\"]" js.json)" = 1
 '
 test_expect_success 'bad options give one clear error line' '
+    test_expect_code 1 fluxs submit --dry-run --setattr=.foo.bar=x app 2>err &&
+    test_grep "^fluxs-submit: error: .*foo" err &&
     test_expect_code 1 fluxs submit --dry-run -t 5x app 2>err &&
     test_grep "^fluxs-submit: error: .*5x" err &&
     test_expect_code 1 fluxs submit --dry-run --env=1X=2 app 2>err &&

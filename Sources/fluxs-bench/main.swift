@@ -1,5 +1,8 @@
 // fluxs-bench: runs the benchmark suite and prints one table of figures.
 // Usage: fluxs-bench [FILTER...]   (a benchmark runs when its "group/name" contains a filter)
+#if canImport(Glibc)
+import Glibc
+#endif
 
 let filters = Array(CommandLine.arguments.dropFirst())
 let suite: [Benchmark] = formatBenchmarks()

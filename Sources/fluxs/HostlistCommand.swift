@@ -13,21 +13,23 @@ struct HostlistCommand: ParsableCommand {
 
     @Flag(name: .shortAndLong, help: "Print the hosts one by one, separated by the delimiter.")
     var expand = false
-    @Option(name: .shortAndLong, help: "The delimiter for --expand (default: a space).")
+    @Option(name: [.customShort("d", allowingJoined: true), .long], help: "The delimiter for --expand (default: a space).")
     var delimiter = " "
     @Flag(name: .shortAndLong, help: "Print the number of hosts.")
     var count = false
-    @Option(name: .shortAndLong, help: "Only the hosts at indices IDS (an idset; -IDS counts from the end).")
+    @Option(name: [.customShort("n", allowingJoined: true), .long], parsing: .unconditional,
+            help: "Only the hosts at indices IDS (an idset; -IDS counts from the end).")
     var nth: String?
     @Option(name: [.customShort("F"), .long], help: "Print the indices of HOSTS in the result.")
     var find: String?
-    @Option(name: [.customShort("L"), .long], help: "At most N hosts (-N: the last N).")
+    @Option(name: [.customShort("L", allowingJoined: true), .long], parsing: .unconditional,
+            help: "At most N hosts (-N: the last N).")
     var limit: Int?
     @Flag(name: [.customShort("S"), .long], help: "Sort the result.")
     var sort = false
     @Flag(name: [.short, .long, .customLong("unique")], help: "Unique hosts only, sorted (the union of the sources).")
     var union = false
-    @Option(name: [.customShort("x"), .long], help: "Leave out HOSTS, or the indices in an idset IDS.")
+    @Option(name: [.customShort("x", allowingJoined: true), .long], help: "Leave out HOSTS, or the indices in an idset IDS.")
     var exclude: String?
     @Flag(name: .shortAndLong, help: "The intersection of the sources.")
     var intersect = false

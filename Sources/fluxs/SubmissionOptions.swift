@@ -6,17 +6,17 @@ import FluxsFormats
 
 /// Options that describe a job: its shape, limits, name, environment and attributes.
 struct SubmissionOptions: ParsableArguments {
-    @Option(name: [.customShort("N"), .long], help: "Number of nodes.")
+    @Option(name: [.customShort("N", allowingJoined: true), .long], help: "Number of nodes.")
     var nodes: Int?
-    @Option(name: [.customShort("n"), .long], help: "Number of tasks (default 1).")
+    @Option(name: [.customShort("n", allowingJoined: true), .long], help: "Number of tasks (default 1).")
     var ntasks: Int?
-    @Option(name: [.customShort("c"), .long], help: "Cores per task (default 1).")
+    @Option(name: [.customShort("c", allowingJoined: true), .long], help: "Cores per task (default 1).")
     var coresPerTask: Int = 1
-    @Option(name: [.customShort("g"), .long], help: "GPUs per task (default 0).")
+    @Option(name: [.customShort("g", allowingJoined: true), .long], help: "GPUs per task (default 0).")
     var gpusPerTask: Int = 0
     @Flag(help: "Allocate whole nodes (with -N).")
     var exclusive = false
-    @Option(name: [.customShort("t"), .long], help: "Time limit: minutes, or a duration such as 30s, 10m, 2h (0 or inf: none).")
+    @Option(name: [.customShort("t", allowingJoined: true), .long], help: "Time limit: minutes, or a duration such as 30s, 10m, 2h (0 or inf: none).")
     var timeLimit: String?
     @Option(help: "A name for the job (default: the command's name).")
     var jobName: String?
@@ -24,27 +24,27 @@ struct SubmissionOptions: ParsableArguments {
     var env: [String] = []
     @Option(help: "Working directory of the tasks (default: the current directory).")
     var cwd: String?
-    @Option(name: [.customShort("S"), .customLong("setattr")], help: "Set jobspec attribute KEY (system. assumed unless user. or a leading dot) to VAL (JSON if it parses, else a string; default 1).")
+    @Option(name: [.customShort("S", allowingJoined: true), .customLong("setattr")], help: "Set jobspec attribute KEY (system. assumed unless user. or a leading dot) to VAL (JSON if it parses, else a string; default 1).")
     var setattr: [String] = []
 
     /// The jobspec these options describe for `command`.
     func jobspec(command: [String]) throws(CommandFailure) -> Jobspec {
         var request = JobspecRequest(command: command)
         request.nnodes = nodes
-        request.ntasks = ntasks ?? nodes ?? 1
+        request.ntasks = ntasks
         request.coresPerTask = coresPerTask
         request.gpusPerTask = gpusPerTask
         request.exclusive = exclusive
         request.jobName = jobName
         request.cwd = cwd ?? Terminal.currentDirectory
-        do {
+        do throws(ParseError) {
             if let timeLimit { request.duration = try Self.parseTimeLimit(timeLimit) }
             let submitter = Terminal.environment
             request.environment = try EnvironmentRules.apply(env, to: submitter, source: submitter)
             var jobspec = try request.build()
             for assignment in setattr {
                 let (path, value) = try Self.parseSetattr(assignment)
-                jobspec.setAttribute(path, value)
+                do { try jobspec.setAttribute(path, value) } catch { throw error.parseError }
             }
             return jobspec
         } catch {

@@ -17,11 +17,16 @@ struct SubmitCommand: ParsableCommand {
     var command: [String] = []
 
     func validate() throws {
-        if command.isEmpty { throw ValidationError("missing the command to run") }
+        if try CommandArguments(command, joinedLetters: ["S": "setattr"], command: Self.self).program.isEmpty {
+            throw ValidationError("missing the command to run")
+        }
     }
 
     func run() throws {
-        let jobspec = try submission.jobspec(command: command)
+        let words = try CommandArguments(command, joinedLetters: ["S": "setattr"], command: Self.self)
+        var submission = self.submission
+        submission.setattr += words.joined["S"] ?? []
+        let jobspec = try submission.jobspec(command: words.program)
         guard dryRun else {
             throw CommandFailure("this fluxs cannot submit to an instance yet (the job manager comes with M7); use --dry-run")
         }

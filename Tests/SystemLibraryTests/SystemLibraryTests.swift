@@ -23,6 +23,6 @@ import Testing
     #expect(hwloc_topology_init(&topology) == 0)
     defer { hwloc_topology_destroy(topology) }
     #expect(hwloc_topology_load(topology) == 0)
-    let cores = hwloc_get_nbobjs_by_depth(topology, UInt32(bitPattern: hwloc_get_type_depth(topology, HWLOC_OBJ_CORE)))
+    let cores = hwloc_get_nbobjs_by_depth(topology, hwloc_get_type_depth(topology, HWLOC_OBJ_CORE))
     #expect(cores >= 1)
 }
