@@ -10,17 +10,7 @@ extension JobspecValidator {
 
     /// Checks the `resources` array and returns its top vertex.
     mutating func checkResources(_ value: JSONValue) -> JobspecResource? {
-        guard case .array(let list) = value else {
-            report("must be an array")
-            return nil
-        }
-        if list.count != 1 { report("must hold exactly one resource (a node or a slot) in version 1") }
-        var top: JobspecResource?
-        for (i, element) in list.enumerated() {
-            let vertex = at(i) { $0.checkVertex(element, under: nil) }
-            if i == 0 { top = vertex }
-        }
-        return top
+        checkSingleElementArray(value, what: "resource (a node or a slot)") { $0.checkVertex($1, under: nil) }
     }
 
     /// Checks one vertex whose parent is of type `parent` (nil at the top). Returns nil

@@ -14,17 +14,7 @@ extension JobspecValidator {
     /// Checks the `tasks` array. `slotLabel` and `nslots` come from the resources, when
     /// known, to check the slot name and the task total.
     mutating func checkTasks(_ value: JSONValue, slotLabel: String?, nslots: Int?) -> JobspecTask? {
-        guard case .array(let list) = value else {
-            report("must be an array")
-            return nil
-        }
-        if list.count != 1 { report("must hold exactly one task in version 1") }
-        var first: JobspecTask?
-        for (i, element) in list.enumerated() {
-            let task = at(i) { $0.checkTask(element, slotLabel: slotLabel, nslots: nslots) }
-            if i == 0 { first = task }
-        }
-        return first
+        checkSingleElementArray(value, what: "task") { $0.checkTask($1, slotLabel: slotLabel, nslots: nslots) }
     }
 
     private mutating func checkTask(_ value: JSONValue, slotLabel: String?, nslots: Int?) -> JobspecTask? {

@@ -77,6 +77,24 @@ extension JobspecValidator {
     /// The rule for keys a version 1 object does not define.
     static let unknownKeyRule = "is not allowed in jobspec version 1"
 
+    /// Checks an array that version 1 allows exactly one element in: every element is
+    /// checked (so all problems are found); the first one's result is returned.
+    mutating func checkSingleElementArray<T>(
+        _ value: JSONValue, what: String, _ check: (inout JobspecValidator, JSONValue) -> T?
+    ) -> T? {
+        guard case .array(let list) = value else {
+            report("must be an array")
+            return nil
+        }
+        if list.count != 1 { report("must hold exactly one \(what) in version 1") }
+        var first: T?
+        for (i, element) in list.enumerated() {
+            let result = at(i) { check(&$0, element) }
+            if i == 0 { first = result }
+        }
+        return first
+    }
+
     /// Reports every key of `object` that is not in `known`.
     mutating func reportUnknownKeys(
         _ object: [String: JSONValue], known: [String], rule: String = unknownKeyRule
