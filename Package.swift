@@ -8,8 +8,10 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "fluxs", targets: ["fluxs"]),
+        .executable(name: "fluxs-broker", targets: ["fluxs-broker"]),
         .executable(name: "fluxs-bench", targets: ["fluxs-bench"]),
         .library(name: "FluxsFormats", targets: ["FluxsFormats"]),
+        .library(name: "FluxsClient", targets: ["FluxsClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -24,6 +26,9 @@ let package = Package(
             name: "CHwloc", path: "Sources/CHwloc", pkgConfig: "hwloc",
             providers: [.apt(["libhwloc-dev"])]),
 
+        // Small Linux wrappers (pidfd_open, SO_PEERCRED, wait macros).
+        .target(name: "CFluxsSupport"),
+
         // Pure data formats (no I/O): idset, hostlist, FLUID, jobspec, R, eventlog, durations.
         .target(name: "FluxsFormats"),
         // YAML front end for jobspec (kept apart so lean programs need not link Yams).
@@ -31,15 +36,38 @@ let package = Package(
             "FluxsFormats", .product(name: "Yams", package: "Yams"),
         ]),
 
+        // The message model and codec (pure; man/man7/fluxs-protocol.7).
+        .target(name: "FluxsMessage"),
+        // The epoll event loop: fds, timers, signals, child exits, ZeroMQ sockets.
+        .target(name: "FluxsReactor", dependencies: ["CFluxsSupport", "CZMQ"]),
+        // The client library: synchronous FluxsHandle and asynchronous FluxsClient.
+        .target(name: "FluxsClient", dependencies: ["FluxsFormats", "FluxsMessage"]),
+        // The broker core: local socket, routing, built-in services, module frame.
+        .target(name: "FluxsBroker", dependencies: ["FluxsFormats", "FluxsMessage", "FluxsReactor", "CFluxsSupport"]),
+        // Services, one target each.
+        .target(name: "HeartbeatModule", dependencies: ["FluxsBroker", "FluxsFormats", "FluxsMessage", "FluxsReactor"]),
+        // The broker program.
+        .executableTarget(name: "fluxs-broker", dependencies: [
+            "FluxsBroker", "FluxsFormats", "FluxsMessage", "FluxsReactor", "HeartbeatModule",
+        ]),
+
         // The thin command-line front end.
         .executableTarget(name: "fluxs", dependencies: [
-            "FluxsFormats", "FluxsYAML",
+            "FluxsFormats", "FluxsYAML", "FluxsClient", "FluxsMessage",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The benchmark suite behind `make bench`.
-        .executableTarget(name: "fluxs-bench", dependencies: ["FluxsFormats", "FluxsYAML"]),
+        .executableTarget(name: "fluxs-bench", dependencies: [
+            "FluxsFormats", "FluxsYAML", "FluxsClient", "FluxsMessage",
+        ]),
 
         .testTarget(name: "FluxsFormatsTests", dependencies: ["FluxsFormats", "FluxsYAML"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "FluxsMessageTests", dependencies: ["FluxsMessage"]),
+        .testTarget(name: "FluxsReactorTests", dependencies: ["FluxsReactor", "CZMQ"]),
+        .testTarget(name: "FluxsBrokerTests", dependencies: ["FluxsBroker", "FluxsFormats", "FluxsMessage"]),
+        .testTarget(name: "FluxsClientTests", dependencies: [
+            "FluxsClient", "FluxsBroker", "FluxsReactor", "FluxsFormats", "FluxsMessage",
+        ]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CZMQ", "CHwloc"]),
     ]
 )

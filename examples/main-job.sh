@@ -13,7 +13,7 @@ step fluxs hostlist --intersect 'node[0-9]' 'node[5-20]'
 step fluxs hostlist --minus 'node[0-9]' 'node[2-4]'
 step fluxs job id --to=f58 1234567890123
 step fluxs job id --to=words 1234567890123
-step fluxs job id --to=dothex ƒ2Y9K6QN4R
+step fluxs job id --to=dothex "$(fluxs job id --to=f58 1234567890123)"
 step fluxs submit --dry-run --env=-* --env=OMP_NUM_THREADS=2 --cwd=/tmp -N2 -n4 -c2 -t 10m --job-name=demo app --input data
 jobspec=$(mktemp)
 trap 'rm -f "$jobspec"' EXIT
@@ -22,3 +22,16 @@ step fluxs jobspec validate --verbose "$jobspec"
 printf '{"version": 1, "resources": [], "tasks": []}\n' >"$jobspec"
 printf '\n\033[1m$ fluxs jobspec validate bad.json   # a broken jobspec: one line per problem, exit 1\033[0m\n'
 fluxs jobspec validate "$jobspec" || echo "(exit $?)"
+
+# An instance: one broker, its services, and a command run inside it.
+printf '\n\033[1m$ fluxs start sh -c "..."   # a one-broker instance running a short script\033[0m\n'
+fluxs start sh -c '
+    set -x
+    fluxs uptime
+    fluxs getattr local-uri
+    fluxs ping --count=5 --interval=0
+    fluxs logger "hello from the main job"
+    fluxs dmesg | tail -n 2
+    fluxs module list
+    fluxs event sub --count=2 heartbeat.pulse
+' 2>&1

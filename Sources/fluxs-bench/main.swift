@@ -5,7 +5,7 @@ import Glibc
 #endif
 
 let filters = Array(CommandLine.arguments.dropFirst())
-let suite: [Benchmark] = formatBenchmarks()
+let suite: [Benchmark] = formatBenchmarks() + brokerBenchmarks()
 let selected = suite.filter { bench in
     filters.isEmpty || filters.contains { "\(bench.group)/\(bench.name)".contains($0) }
 }

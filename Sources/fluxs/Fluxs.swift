@@ -5,6 +5,7 @@
 // `fluxs-CMD: error: what is wrong` on stderr and exits 1; bad usage prints the usage
 // and the same kind of line, and exits 2.
 import ArgumentParser
+import FluxsMessage
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,10 +19,21 @@ struct Fluxs: AsyncParsableCommand {
         version: FluxsVersionText.short,
         subcommands: [
             VersionCommand.self,
-            HostlistCommand.self,
-            JobspecCommand.self,
+            StartCommand.self,
+            ShutdownCommand.self,
+            UptimeCommand.self,
+            PingCommand.self,
+            GetattrCommand.self,
+            SetattrCommand.self,
+            LsattrCommand.self,
+            DmesgCommand.self,
+            LoggerCommand.self,
+            EventCommand.self,
+            ModuleCommand.self,
             SubmitCommand.self,
             JobCommand.self,
+            JobspecCommand.self,
+            HostlistCommand.self,
         ]
     )
 }
@@ -52,6 +64,9 @@ enum Main {
         } catch let failure as CommandFailure {
             printError(tool, failure.message)
             exit(failure.exitCode)
+        } catch let failure as ServiceError {
+            printError(tool, failure.message)
+            exit(1)
         } catch {
             let code = Fluxs.exitCode(for: error)
             if code == .success {

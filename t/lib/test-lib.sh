@@ -42,6 +42,7 @@ rm -rf "$TRASH_DIRECTORY"
 mkdir -p "$TRASH_DIRECTORY" || { echo "Bail out! cannot make $TRASH_DIRECTORY"; exit 1; }
 cd "$TRASH_DIRECTORY" || exit 1
 export HOME="$TRASH_DIRECTORY"
+export FLUXS_TEST_OUTER_TMPDIR=${FLUXS_TEST_OUTER_TMPDIR:-${TMPDIR:-/tmp}}
 export TMPDIR="$TRASH_DIRECTORY"
 export FLUXS_TEST_MARKER="fluxs-test-$TEST_NAME-$$"
 
@@ -57,7 +58,10 @@ test_marked_pids() {
     for f in $(grep -lzx -e "FLUXS_TEST_MARKER=$FLUXS_TEST_MARKER" /proc/[0-9]*/environ 2>/dev/null); do
         pid=${f#/proc/}
         pid=${pid%/environ}
-        [ "$pid" = "$$" ] || [ "$pid" = "${BASHPID:-}" ] || echo "$pid"
+        [ "$pid" = "$$" ] || [ "$pid" = "${BASHPID:-}" ] && continue
+        # The broker that runs this script as its initial program ends after us.
+        [ -n "${FLUXS_TEST_UNDER_INSTANCE:-}" ] && [ "$pid" = "$PPID" ] && continue
+        echo "$pid"
     done
 }
 
@@ -143,6 +147,34 @@ test_pid_alive() {
 
 # test_when_finished CMD: runs CMD after the current test, pass or fail.
 test_when_finished() { test_cleanup_cmds+=("$1"); }
+
+# MARK: - Instances
+
+# test_under_fluxs [SIZE]: re-runs this script as the initial program of a fresh
+# instance (`fluxs start`), so that every test talks to it through FLUXS_URI.
+# Broker attributes for it can be given in FLUXS_TEST_BROKER_OPTS (e.g. -Sfoo=bar).
+test_under_fluxs() {
+    local size=${1:-1}
+    if [ "$size" != 1 ]; then
+        test_skip_all "instances of size $size need the overlay (M3)"
+    fi
+    if [ -z "${FLUXS_TEST_UNDER_INSTANCE:-}" ]; then
+        export FLUXS_TEST_UNDER_INSTANCE=$$
+        cd "$TEST_DIRECTORY" || exit 1
+        trap - EXIT
+        # shellcheck disable=SC2086
+        # The broker's rundir goes outside the trash directory, which the re-run empties.
+        TMPDIR=$FLUXS_TEST_OUTER_TMPDIR exec fluxs start ${FLUXS_TEST_BROKER_OPTS:-} \
+            bash "$TEST_DIRECTORY/$TEST_NAME.t" "$@"
+    fi
+    test_set_prereq INSTANCE
+}
+
+# fluxs_raw ARGS: the raw wire client (t/lib/fluxs-raw.py). In the background use
+# $FLUXS_RAW ARGS &, so that $! is the client itself.
+# (/usr/bin/python3 when there is one: other uids cannot run a python under /root.)
+FLUXS_RAW="$(command -v /usr/bin/python3 || command -v python3) $TEST_DIRECTORY/lib/fluxs-raw.py"
+fluxs_raw() { $FLUXS_RAW "$@"; }
 
 # MARK: - Running tests
 

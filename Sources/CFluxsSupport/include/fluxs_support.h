@@ -1,0 +1,28 @@
+/* Small Linux wrappers Swift cannot call directly (variadic syscalls, macros). */
+#ifndef FLUXS_SUPPORT_H
+#define FLUXS_SUPPORT_H
+#include <sys/types.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+
+/* A pidfd for pid (readable when the process exits), or -1 with errno set. */
+int fluxs_pidfd_open(pid_t pid);
+
+/* accept4 with SOCK_CLOEXEC | SOCK_NONBLOCK. */
+int fluxs_accept(int fd);
+
+/* The uid, gid and pid of the peer of a connected Unix socket; 0 or -1 with errno. */
+int fluxs_peer_credentials(int fd, uid_t *uid, gid_t *gid, pid_t *pid);
+
+/* A signal set holding just signo (sigaddset is a macro on some libcs). */
+void fluxs_sigset_add(sigset_t *set, int signo);
+
+/* The exit status macros, as functions. */
+int fluxs_wifexited(int status);
+int fluxs_wexitstatus(int status);
+int fluxs_wifsignaled(int status);
+int fluxs_wtermsig(int status);
+
+#endif

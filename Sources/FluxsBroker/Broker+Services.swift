@@ -1,0 +1,179 @@
+// The broker's built-in services (man/man7/fluxs-protocol.7, section SERVICES):
+//   broker.ping broker.shutdown broker.info
+//   attr.get attr.set attr.rm attr.list
+//   log.append log.dmesg (streaming with follow) log.clear
+//   service.add service.remove
+//   event.pub event.subscribe event.unsubscribe
+//   module.list module.load module.remove module.stats
+// Payloads are JSON objects; errors are ServiceError (errnum + message).
+import FluxsFormats
+import FluxsMessage
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The services whose methods are built into the broker.
+let builtinServices: Set<String> = ["broker", "attr", "log", "service", "event", "module"]
+
+extension Broker {
+    /// Fills the handler table.
+    func registerBuiltins() {
+        simple("broker.ping") { [unowned self] req, body in
+            var reply = body.objectValue ?? [:]
+            reply["route"] = .string((req.route + [String(self.rank)]).joined(separator: "!"))
+            reply["userid"] = .int(Int64(req.userid))
+            reply["rolemask"] = .int(Int64(req.rolemask.rawValue))
+            return .object(reply)
+        }
+        simple("broker.info") { [unowned self] _, _ in
+            [
+                "rank": .int(Int64(self.rank)), "size": .int(Int64(self.attributes["size"].flatMap { Int64($0) } ?? 1)),
+                "uptime": .double(Self.wallClock() - self.startTime), "state": .string(self.lifecycle.state.rawValue),
+                "owner": .int(Int64(self.ownerUID)), "starttime": .double(self.startTime),
+            ]
+        }
+        builtins["broker.shutdown"] = BuiltinHandler(roles: []) { [unowned self] req in
+            let body = (try? Self.decodePayload(req)) ?? [:]
+            // Answer first: with no initial program the broker is gone right after.
+            self.respond(to: req, payload: [:])
+            self.beginShutdown(reason: body["reason"]?.stringValue ?? "fluxs shutdown")
+        }
+        simple("attr.get") { [unowned self] _, body in
+            let name = try Self.requireString(body, "name")
+            guard let value = self.attributes[name] else { throw ServiceError(ENOENT, "attribute \(name) is not set") }
+            return ["value": .string(value)]
+        }
+        simple("attr.set") { [unowned self] _, body in
+            let name = try Self.requireString(body, "name")
+            let value = try Self.requireString(body, "value")
+            try self.attributes.setAtRuntime(name, value)
+            self.attributeChanged(name)
+            return [:]
+        }
+        simple("attr.rm") { [unowned self] _, body in
+            try self.attributes.remove(try Self.requireString(body, "name"))
+            return [:]
+        }
+        simple("attr.list") { [unowned self] _, _ in
+            .array(self.attributes.all.map { ["name": .string($0.name), "value": .string($0.value), "flags": .string($0.access.rawValue)] })
+        }
+        simple("log.append") { [unowned self] req, body in
+            let message = try Self.requireString(body, "message")
+            let level = Int(body["level"]?.intValue ?? Int64(LogLevel.notice.rawValue))
+            guard (0...7).contains(level) else { throw ServiceError(EINVAL, "level must be 0 (emerg) to 7 (debug)") }
+            let app = body["appname"]?.stringValue ?? "logger"
+            self.append(LogEntry(timestamp: Self.wallClock(), level: level, rank: self.rank, appname: app, message: message))
+            _ = req
+            return [:]
+        }
+        simple("log.clear") { [unowned self] _, _ in
+            self.logRing.clear()
+            return [:]
+        }
+        builtins["log.dmesg"] = BuiltinHandler(roles: []) { [unowned self] req in self.dmesg(req) }
+        simple("service.add") { [unowned self] req, body in
+            let name = try Self.requireString(body, "service")
+            try self.addService(name, providerID: req.route.last ?? "")
+            return [:]
+        }
+        simple("service.remove") { [unowned self] req, body in
+            let name = try Self.requireString(body, "service")
+            guard self.serviceProviders[name] == req.route.last else {
+                throw ServiceError(ENOENT, "service \(name) is not registered by this client")
+            }
+            self.serviceProviders[name] = nil
+            return [:]
+        }
+        simple("event.pub") { [unowned self] _, body in
+            let topic = try Self.requireString(body, "topic")
+            guard !topic.isEmpty else { throw ServiceError(EINVAL, "event topic is empty") }
+            let payload = body["payload"].map { Array($0.compactText.utf8) } ?? []
+            return ["seq": .int(Int64(self.publish(topic, payload: payload)))]
+        }
+        simple("event.subscribe") { [unowned self] req, body in
+            let prefix = try Self.requireString(body, "topic")
+            guard let id = req.route.last else { throw ServiceError(EPROTO, "request has no route") }
+            if !(self.subscriptions[id]?.contains(prefix) ?? false) { self.subscriptions[id, default: []].append(prefix) }
+            return [:]
+        }
+        simple("event.unsubscribe") { [unowned self] req, body in
+            let prefix = try Self.requireString(body, "topic")
+            guard let id = req.route.last, let index = self.subscriptions[id]?.firstIndex(of: prefix) else {
+                throw ServiceError(ENOENT, "not subscribed to \"\(prefix)\"")
+            }
+            self.subscriptions[id]?.remove(at: index)
+            return [:]
+        }
+        registerModuleServices()
+    }
+
+    /// Registers a handler that answers at once with the JSON it returns.
+    func simple(_ topic: String, roles: Roles = [], _ body: @escaping (Message, JSONValue) throws -> JSONValue) {
+        builtins[topic] = BuiltinHandler(roles: roles) { [unowned self] req in
+            do {
+                let payload = try Self.decodePayload(req)
+                self.respond(to: req, payload: try body(req, payload))
+            } catch let error as ServiceError {
+                self.respond(to: req, error: error)
+            } catch {
+                self.respond(to: req, error: ServiceError(EIO, "\(topic): \(error)"))
+            }
+        }
+    }
+
+    /// The request's JSON payload; an empty payload is an empty object.
+    static func decodePayload(_ request: Message) throws(ServiceError) -> JSONValue {
+        if request.payload.isEmpty { return [:] }
+        do {
+            return try JSONValue(parsing: request.payload.withUnsafeBytes { Data($0) })
+        } catch {
+            throw ServiceError(EPROTO, "\(request.topic): payload is not JSON: \(error.message)")
+        }
+    }
+
+    static func requireString(_ body: JSONValue, _ key: String) throws(ServiceError) -> String {
+        guard let value = body[key] else { throw ServiceError(EPROTO, "missing \"\(key)\" in the request") }
+        guard let s = value.stringValue else { throw ServiceError(EPROTO, "\"\(key)\" must be a string") }
+        return s
+    }
+
+    func addService(_ name: String, providerID: String) throws(ServiceError) {
+        guard !name.isEmpty, !name.contains(".") else { throw ServiceError(EINVAL, "service name \"\(name)\" must be non-empty, without dots") }
+        guard !builtinServices.contains(name), modules.owner(ofService: name) == nil else {
+            throw ServiceError(EEXIST, "service \(name) is built in")
+        }
+        if let current = serviceProviders[name], endpoints[current] != nil {
+            throw ServiceError(EEXIST, "service \(name) is already registered")
+        }
+        serviceProviders[name] = providerID
+    }
+
+    func attributeChanged(_ name: String) {
+        if name == "log-ring-size", let size = Int(attributes[name] ?? "") { logRing.resize(size) }
+        modules.attributeChanged(name)
+    }
+
+    private func dmesg(_ req: Message) {
+        let body: JSONValue
+        do throws(ServiceError) { body = try Self.decodePayload(req) } catch {
+            respond(to: req, error: error)
+            return
+        }
+        guard req.flags.contains(.streaming) else {
+            respond(to: req, error: ServiceError(EPROTO, "log.dmesg is a streaming request"))
+            return
+        }
+        for entry in logRing.all { routeResponse(req.response(payload: Array(entry.json.compactText.utf8))) }
+        if body["follow"]?.boolValue == true {
+            logFollowers.append(req)
+        } else {
+            respond(to: req, error: ServiceError(ENODATA, ""))
+        }
+    }
+}
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif

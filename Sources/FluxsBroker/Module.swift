@@ -1,0 +1,126 @@
+// The module frame every service plugs into. A module is compiled in, names the
+// services it provides, starts and stops with the broker or at run time
+// (`fluxs module load|remove`), and reports stats. It talks to everything else only
+// through messages: requests for its services arrive in handle(_:), and it answers,
+// calls other services and publishes events through its ModuleContext.
+import FluxsFormats
+import FluxsMessage
+import FluxsReactor
+
+/// A broker module (a service such as kvs or sched).
+public protocol BrokerModule: AnyObject {
+    /// The module's name (`fluxs module load NAME`).
+    static var name: String { get }
+    /// The services it provides; requests whose topic starts with `SERVICE.` come to it.
+    static var services: [String] { get }
+    /// Ranks it runs on by default: true to load at broker start on this rank.
+    static func loadsByDefault(rank: UInt32) -> Bool
+    /// Makes the module; it may not send messages before `start()`.
+    init(context: ModuleContext)
+    /// Starts serving. Throwing leaves the module stopped, with the error logged.
+    func start() throws(ServiceError)
+    /// Stops serving: cancel timers, drop state. Pending requests are answered by the frame.
+    func stop()
+    /// Serves one request for one of its services.
+    func handle(_ request: Message)
+    /// Module-specific statistics for `fluxs module stats`.
+    func stats() -> [String: JSONValue]
+    /// A broker attribute changed at run time.
+    func attributeChanged(_ name: String)
+}
+
+extension BrokerModule {
+    public static func loadsByDefault(rank: UInt32) -> Bool { true }
+    public func stats() -> [String: JSONValue] { [:] }
+    public func attributeChanged(_ name: String) {}
+}
+
+/// What a module uses to reach the rest of the instance (all through messages).
+public final class ModuleContext: Endpoint {
+    public let id: String
+    unowned let broker: Broker
+    let moduleName: String
+    private var nextMatchtag: UInt32 = 0
+    private var pendingRPCs: [UInt32: (Message) -> Void] = [:]
+    var eventHandler: ((Message) -> Void)?
+    weak var module: (any BrokerModule)?
+    var requestsHandled = 0
+    var eventsReceived = 0
+
+    init(broker: Broker, moduleName: String) {
+        self.broker = broker
+        self.moduleName = moduleName
+        self.id = "module:\(moduleName)"
+    }
+
+    /// The loop the module runs on (for timers).
+    public var reactor: Reactor { broker.reactor }
+    /// The rank of the broker the module is loaded in.
+    public var rank: UInt32 { broker.rank }
+
+    public func deliver(_ message: Message) {
+        switch message.type {
+        case .request:
+            requestsHandled += 1
+            if message.topic == "\(message.service).ping" {
+                broker.respond(to: message, payload: try? Broker.decodePayload(message), from: self)
+            } else {
+                module?.handle(message)
+            }
+        case .response:
+            guard let callback = pendingRPCs[message.matchtag] else { return }
+            if !message.flags.contains(.streaming) || message.errnum != 0 { pendingRPCs[message.matchtag] = nil }
+            callback(message)
+        case .event:
+            eventsReceived += 1
+            eventHandler?(message)
+        case .control:
+            break
+        }
+    }
+
+    /// Answers a request with a JSON payload.
+    public func respond(to request: Message, _ payload: JSONValue = [:]) {
+        broker.respond(to: request, payload: payload, from: self)
+    }
+
+    /// Answers a request with an error.
+    public func respond(to request: Message, error: ServiceError) {
+        broker.respond(to: request, error: error, from: self)
+    }
+
+    /// Sends a request to any service; `callback` gets each response.
+    public func rpc(_ topic: String, _ payload: JSONValue = [:], nodeid: NodeID = .any, flags: MessageFlags = [],
+                    _ callback: @escaping (Message) -> Void) {
+        nextMatchtag &+= 1
+        pendingRPCs[nextMatchtag] = callback
+        var request = Message.request(topic, payload: Array(payload.compactText.utf8), nodeid: nodeid,
+                                      matchtag: nextMatchtag, flags: flags)
+        request.userid = broker.ownerUID
+        request.rolemask = .owner
+        broker.receive(request, from: self)
+    }
+
+    /// Publishes an event.
+    @discardableResult
+    public func publish(_ topic: String, _ payload: JSONValue = [:]) -> UInt32 {
+        broker.publish(topic, payload: Array(payload.compactText.utf8))
+    }
+
+    /// Subscribes the module to events whose topics start with `prefix`.
+    public func subscribe(_ prefix: String, _ handler: @escaping (Message) -> Void) {
+        eventHandler = handler
+        if !(broker.subscriptions[id]?.contains(prefix) ?? false) { broker.subscriptions[id, default: []].append(prefix) }
+    }
+
+    /// A broker attribute's value.
+    public func attribute(_ name: String) -> String? { broker.attributes[name] }
+
+    /// Logs to the broker's ring under the module's name.
+    public func log(_ level: LogLevel, _ message: String) { broker.log(level, message, appname: moduleName) }
+
+    func reset() {
+        pendingRPCs.removeAll()
+        eventHandler = nil
+    }
+}

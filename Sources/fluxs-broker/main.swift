@@ -1,0 +1,72 @@
+// fluxs-broker: one broker of an instance. `fluxs start` runs it; so will process
+// managers (M3). Usage: fluxs-broker [-S NAME=VALUE]... [--] [CMD ARGS...]
+// With no CMD it runs $SHELL (interactive on a terminal, else reading commands from
+// stdin); with -Sbroker.rc2_none=1 it runs nothing and serves until `fluxs shutdown`.
+import FluxsBroker
+import FluxsFormats
+import FluxsMessage
+import FluxsReactor
+import HeartbeatModule
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func fail(_ message: String, code: Int32 = 1) -> Never {
+    var line = Array("fluxs-broker: error: \(message)\n".utf8)
+    _ = write(2, &line, line.count)
+    exit(code)
+}
+
+var attributes = Attributes()
+var command: [String] = []
+var args = CommandLine.arguments.dropFirst()
+while let arg = args.first {
+    args = args.dropFirst()
+    var setting: String?
+    if arg == "--" {
+        command = Array(args)
+        break
+    } else if arg == "-S" || arg == "--setattr" {
+        guard let next = args.first else { fail("\(arg) needs NAME=VALUE", code: 2) }
+        args = args.dropFirst()
+        setting = next
+    } else if arg.hasPrefix("--setattr=") {
+        setting = String(arg.dropFirst(10))
+    } else if arg.hasPrefix("-S") {
+        setting = String(arg.dropFirst(2))
+    } else if arg == "-h" || arg == "--help" {
+        print("Usage: fluxs-broker [-S NAME=VALUE]... [--] [CMD ARGS...]")
+        exit(0)
+    } else if arg.hasPrefix("-") {
+        fail("unknown option \(arg)", code: 2)
+    } else {
+        command = [arg] + Array(args)
+        break
+    }
+    if let setting {
+        guard let eq = setting.firstIndex(of: "=") else { fail("-S \(setting): expected NAME=VALUE", code: 2) }
+        do {
+            try attributes.setAtStart(String(setting[..<eq]), String(setting[setting.index(after: eq)...]))
+        } catch { fail(error.message, code: 2) }
+    }
+}
+
+let noProgram = attributes["broker.rc2_none"].map { $0 != "0" } ?? false
+let interactive = command.isEmpty && !noProgram && isatty(0) == 1
+if command.isEmpty && !noProgram { command = [String(cString: getenv("SHELL") ?? strdup("/bin/sh"))] }
+if noProgram && !command.isEmpty { fail("broker.rc2_none is set, yet a command was given", code: 2) }
+
+do {
+    let reactor = try Reactor()
+    let broker = Broker(reactor: reactor, attributes: attributes)
+    broker.register(module: HeartbeatModule.self)
+    var exitCode: Int32 = 0
+    broker.onExit = { exitCode = $0 }
+    try broker.start(BrokerOptions(initialProgram: command, interactive: interactive))
+    reactor.run()
+    exit(exitCode)
+} catch let error as ServiceError {
+    fail(error.message)
+} catch {
+    fail("\(error)")
+}

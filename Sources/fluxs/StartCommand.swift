@@ -1,0 +1,49 @@
+// `fluxs start`: start an instance and run a command in it. The broker does the work:
+// this command replaces itself with `fluxs-broker`, found beside `fluxs`.
+import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Starts an instance.
+struct StartCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "start",
+        abstract: "Start an instance and run a command (default: a shell) in it.",
+        discussion: "The instance ends when the command exits; fluxs start exits with the command's status.")
+
+    @Option(name: [.customShort("S", allowingJoined: true), .customLong("setattr")],
+            help: "Set broker attribute NAME to VALUE (NAME=VALUE).")
+    var setattr: [String] = []
+    @Argument(parsing: .captureForPassthrough, help: "The initial program and its arguments.")
+    var command: [String] = []
+
+    func validate() throws { _ = try CommandArguments(command, joinedLetters: ["S": "setattr"], command: Self.self) }
+
+    func run() throws {
+        let words = try CommandArguments(self.command, joinedLetters: ["S": "setattr"], command: Self.self)
+        let command = words.program
+        let broker = Self.brokerPath()
+        var argv = [broker]
+        for setting in setattr + (words.joined["S"] ?? []) { argv += ["-S", setting] }
+        argv.append("--")
+        argv += command
+        let cargs = argv.map { strdup($0) } + [nil]
+        execv(broker, cargs)
+        throw CommandFailure("cannot run \(broker): \(String(cString: strerror(errno)))")
+    }
+
+    /// `fluxs-broker` in the directory of this program, else on PATH.
+    static func brokerPath() -> String {
+        var buf = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buf, buf.count - 1)
+        if n > 0 {
+            let exe = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if let slash = exe.lastIndex(of: "/") {
+                let candidate = exe[..<slash] + "/fluxs-broker"
+                if access(String(candidate), X_OK) == 0 { return String(candidate) }
+            }
+        }
+        return "fluxs-broker"
+    }
+}

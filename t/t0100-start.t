@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+test_description='fluxs start: an instance runs its initial program and cleans up after it'
+. "$(dirname "$0")/lib/test-lib.sh"
+
+# No rundir may be left in TMPDIR, and no broker may be left running.
+no_leftovers() {
+    ls -d "$TMPDIR"/fluxs-* 2>/dev/null && { echo "rundir left behind"; return 1; }
+    for pid in $(test_marked_pids); do
+        grep -q fluxs-broker /proc/$pid/cmdline 2>/dev/null && test_pid_alive $pid &&
+            { echo "broker $pid left running"; return 1; }
+    done
+    return 0
+}
+
+test_expect_success 'the initial program runs with FLUXS_URI and the instance goes away' '
+    fluxs start sh -c "echo \$FLUXS_URI" >uri &&
+    test_grep "^local://$TMPDIR/fluxs-.*/local$" uri &&
+    no_leftovers
+'
+test_expect_success 'the exit code of the initial program is the exit code of start' '
+    test_expect_code 3 fluxs start sh -c "exit 3" &&
+    test_expect_code 0 fluxs start true &&
+    no_leftovers
+'
+test_expect_success 'a signal that kills the initial program shows as 128+N' '
+    test_expect_code 137 fluxs start sh -c "kill -9 \$\$" &&
+    no_leftovers
+'
+test_expect_success 'a command that cannot run gives a clear error and 127' '
+    test_expect_code 127 fluxs start no-such-command-xyz 2>err &&
+    test_grep "no-such-command-xyz: No such file or directory" err &&
+    no_leftovers
+'
+test_expect_success 'with no command, the shell reads commands from stdin' '
+    echo "fluxs getattr rank" | fluxs start >out &&
+    test "$(cat out)" = 0
+'
+test_expect_success '-S sets attributes; a given rundir is used and kept' '
+    mkdir rd &&
+    fluxs start -Srundir=$PWD/rd --setattr=statedir=/var/tmp/x -Smy.attr=42 \
+        sh -c "fluxs getattr rundir; fluxs getattr statedir; fluxs getattr my.attr; test -S $PWD/rd/local" >out &&
+    printf "%s\n" "$PWD/rd" /var/tmp/x 42 >expected &&
+    test_cmp expected out &&
+    test -d rd && test ! -e rd/local
+'
+test_expect_success 'a read-only attribute cannot be set at start' '
+    test_expect_code 2 fluxs start -Srank=3 true 2>err &&
+    test_grep "attribute rank is read-only" err
+'
+test_expect_success 'SIGTERM to start is forwarded to the initial program; nothing is left' '
+    fluxs start sleep 300 &
+    pid=$! &&
+    while ! ls -d "$TMPDIR"/fluxs-*/local >/dev/null 2>&1; do sleep 0.05; done &&
+    kill -TERM $pid &&
+    test_expect_code 143 wait $pid &&
+    no_leftovers
+'
+test_expect_success 'fluxs shutdown ends the initial program, and start exits 0' '
+    fluxs start sh -c "fluxs shutdown --no-wait; sleep 300" &&
+    no_leftovers
+'
+test_expect_success 'an instance without an initial program serves until fluxs shutdown' '
+    mkdir rd2 &&
+    fluxs start -Srundir=$PWD/rd2 -Sbroker.rc2_none=1 &
+    pid=$! &&
+    while ! test -S rd2/local; do sleep 0.05; done &&
+    FLUXS_URI=local://$PWD/rd2/local fluxs getattr size &&
+    FLUXS_URI=local://$PWD/rd2/local fluxs shutdown &&
+    test_expect_code 0 wait $pid &&
+    test ! -e rd2/local
+'
+test_expect_success 'a broker that will not exit in time makes shutdown fail clearly' '
+    test_expect_code 1 env FLUXS_URI=local://$PWD/nosuch/local fluxs shutdown 2>err &&
+    test_grep "^fluxs-shutdown: error: cannot connect to local://$PWD/nosuch/local" err
+'
+test_expect_success 'commands outside an instance say that FLUXS_URI is missing' '
+    test_expect_code 1 env -u FLUXS_URI fluxs getattr rank 2>err &&
+    test_grep "^fluxs-getattr: error: FLUXS_URI is not set" err
+'
+test_done
