@@ -43,7 +43,7 @@ let package = Package(
         // The client library: synchronous FluxsHandle and asynchronous FluxsClient.
         .target(name: "FluxsClient", dependencies: ["FluxsFormats", "FluxsMessage"]),
         // The broker core: local socket, routing, built-in services, module frame.
-        .target(name: "FluxsBroker", dependencies: ["FluxsFormats", "FluxsMessage", "FluxsReactor", "CFluxsSupport"]),
+        .target(name: "FluxsBroker", dependencies: ["FluxsFormats", "FluxsMessage", "FluxsReactor", "CFluxsSupport", "CZMQ"]),
         // Services, one target each.
         .target(name: "HeartbeatModule", dependencies: ["FluxsBroker", "FluxsFormats", "FluxsMessage", "FluxsReactor"]),
         // The broker program.

@@ -24,13 +24,18 @@ test_expect_success 'setattr: runtime attributes change, others are refused' '
     test_expect_code 1 fluxs setattr rank 5 2>err &&
     test_grep "attribute rank is read-only" err &&
     test_expect_code 1 fluxs setattr rundir /x 2>err &&
-    test_grep "can be set only at start" err
+    test_grep "can be set only at start" err &&
+    test_expect_code 1 fluxs setattr heartbeat.period junk 2>err &&
+    test_grep "heartbeat.period must be a positive duration" err &&
+    test_expect_code 1 fluxs setattr log-ring-size 0 2>err &&
+    test_grep "log-ring-size must be a positive integer" err
 '
-test_expect_success 'lsattr lists names; -v adds values' '
+test_expect_success 'lsattr lists names; -v adds values and access' '
     fluxs lsattr >names &&
     test_grep "^local-uri$" names &&
     fluxs lsattr -v >values &&
-    test_grep "^size  *1$" values
+    test_grep "^size  *1  (read-only)$" values &&
+    test_grep "^log-ring-size  *1024$" values
 '
 test_expect_success 'ping prints each round trip and a summary' '
     fluxs ping --count=3 --interval=0 >out &&

@@ -26,6 +26,23 @@ test_expect_success 'a client can provide a service that others call' '
     test "$(cat out)" = "{\"x\":1}" &&
     wait $pid
 '
+test_expect_success 'a response nobody asked for is dropped, not delivered' '
+    fluxs event sub --count=1 never.published >sub.out &
+    sub=$! &&
+    sleep 0.2 &&
+    fluxs_raw forge L1 &&
+    fluxs dmesg >out &&
+    test_grep "dropping a response from L[0-9]* that answers no pending request" out &&
+    kill $sub && ! test -s sub.out
+'
+test_expect_success 'a request that claims a deep route cannot crash the broker' '
+    $FLUXS_RAW provide deep 1 >deep.out &
+    pid=$! &&
+    while ! grep -q ready deep.out 2>/dev/null; do sleep 0.05; done &&
+    fluxs_raw deep-route deep &&
+    wait $pid &&
+    fluxs ping -c1
+'
 test_expect_success 'a service name that is taken is refused' '
     test_expect_code 1 fluxs_raw rpc service.add "{\"service\":\"attr\"}" 2>err &&
     test_grep "service attr is built in" err

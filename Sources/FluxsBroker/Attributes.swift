@@ -2,6 +2,7 @@
 // instance and tuning the broker. Some are fixed by the broker (read-only), some can be
 // set only on the command line with -S (immutable once running), the rest at run time
 // with `fluxs setattr`. Unknown names may be created by the owner, as in Flux.
+import FluxsFormats
 import FluxsMessage
 #if canImport(Glibc)
 import Glibc
@@ -26,7 +27,11 @@ public struct Attributes: Sendable {
         "rank": .readOnly, "size": .readOnly, "version": .readOnly, "broker.pid": .readOnly,
         "broker.starttime": .readOnly, "local-uri": .readOnly, "hostname": .readOnly,
         "rundir": .immutable, "statedir": .immutable, "parent-uri": .immutable, "instance-level": .immutable,
-        "message.max-size": .immutable, "broker.rc2-grace": .immutable,
+        "message.max-size": .immutable, "broker.rc2-grace": .immutable, "broker.rc2_none": .immutable,
+        "broker.quorum-timeout": .immutable, "tbon.topo": .immutable, "tbon.endpoint": .immutable,
+        "tbon.timeout": .immutable, "tbon.keepalive-period": .immutable, "tbon.shutdown-timeout": .immutable,
+        "tbon.level": .readOnly, "tbon.maxlevel": .readOnly, "tbon.descendants": .readOnly,
+        "tbon.parent-endpoint": .readOnly,
         "log-ring-size": .runtime, "log-stderr-level": .runtime, "heartbeat.period": .runtime,
     ]
 
@@ -45,6 +50,7 @@ public struct Attributes: Sendable {
     public mutating func setAtStart(_ name: String, _ value: String) throws(ServiceError) {
         if Self.known[name] == .readOnly { throw ServiceError(EPERM, "attribute \(name) is read-only") }
         guard !name.isEmpty else { throw ServiceError(EINVAL, "attribute name is empty") }
+        try Self.check(name, value)
         values[name] = (value, Self.known[name] ?? .runtime)
     }
 
@@ -54,7 +60,25 @@ public struct Attributes: Sendable {
         switch values[name]?.access ?? Self.known[name] ?? .runtime {
         case .readOnly: throw ServiceError(EPERM, "attribute \(name) is read-only")
         case .immutable: throw ServiceError(EPERM, "attribute \(name) can be set only at start (fluxs start -S\(name)=...)")
-        case .runtime: values[name] = (value, .runtime)
+        case .runtime:
+            try Self.check(name, value)
+            values[name] = (value, .runtime)
+        }
+    }
+
+    /// Refuses values the broker could not use for the attributes it reads at run time.
+    static func check(_ name: String, _ value: String) throws(ServiceError) {
+        switch name {
+        case "log-ring-size":
+            guard let n = Int(value), n > 0 else { throw ServiceError(EINVAL, "log-ring-size must be a positive integer") }
+        case "log-stderr-level":
+            guard let n = Int(value), (0...7).contains(n) else { throw ServiceError(EINVAL, "log-stderr-level must be 0 to 7") }
+        case "heartbeat.period":
+            guard let s = try? FluxDuration.parse(value), s > 0, s.isFinite else {
+                throw ServiceError(EINVAL, "heartbeat.period must be a positive duration such as 2s")
+            }
+        default:
+            break
         }
     }
 

@@ -21,15 +21,26 @@ public struct BrokerOptions: Sendable {
 }
 
 extension Broker {
-    /// Sets up the rundir, the local socket, signals and modules, then starts the
-    /// initial program. Throws when the broker cannot start at all.
-    public func start(_ options: BrokerOptions) throws(ServiceError) {
+    /// Sets up the rundir, the local socket, signals, the overlay (through `bootstrap`)
+    /// and modules, then (on rank 0, once every rank has joined) starts the initial
+    /// program. Throws when the broker cannot start at all.
+    public func start(_ options: BrokerOptions, bootstrap: any Bootstrap = SingletonBootstrap()) throws(ServiceError) {
         let rundir = try prepareRundir()
+        do {
+            try start(options, bootstrap: bootstrap, rundir: rundir)
+        } catch {
+            listener?.close()
+            if createdRundir { removeTree(rundir) }
+            throw error
+        }
+    }
+
+    private func start(_ options: BrokerOptions, bootstrap: any Bootstrap, rundir: String) throws(ServiceError) {
         let uri = "local://\(rundir)/local"
         attributes.setByBroker("rundir", rundir)
         attributes.setByBroker("local-uri", uri)
         attributes.setByBroker("rank", String(rank))
-        if attributes["size"] == nil { attributes.setByBroker("size", "1") }
+        attributes.setByBroker("size", String(bootstrap.size))
         attributes.setByBroker("version", FluxsVersion.string)
         attributes.setByBroker("broker.pid", String(getpid()))
         attributes.setByBroker("broker.starttime", String(startTime))
@@ -50,10 +61,88 @@ extension Broker {
         } catch {
             throw ServiceError(error.errnum, error.description)
         }
+        try startOverlay(bootstrap, rundir: rundir)
         loadDefaultModules()
-        log(.info, "broker started: rank \(rank), rundir \(rundir)")
+        log(.info, "broker started: rank \(rank) of \(bootstrap.size), rundir \(rundir)")
         pendingProgram = options
-        lifecycleEvent(.started(hasInitialProgram: !options.initialProgram.isEmpty))
+        let begin = { [unowned self] in
+            self.lifecycleEvent(.started(hasInitialProgram: self.rank == 0 && !options.initialProgram.isEmpty))
+        }
+        if rank == 0 && bootstrap.size > 1 {
+            awaitQuorum(size: bootstrap.size, then: begin)
+        } else {
+            begin()
+            overlay?.rpc("overlay.join", ["rank": .int(Int64(rank))], nodeid: .rank(0)) { _ in }
+        }
+    }
+
+    /// Joins the tree: binds the socket for children, swaps business cards through the
+    /// bootstrap, connects to the parent. Nothing to do for a lone broker.
+    private func startOverlay(_ bootstrap: any Bootstrap, rundir: String) throws(ServiceError) {
+        guard bootstrap.size > 1 else { return }
+        let topology = try Topology(size: bootstrap.size, spec: attributes["tbon.topo"] ?? "kary:32")
+        let overlay = try Overlay(broker: self, topology: topology, rank: rank)
+        self.overlay = overlay
+        attach(overlay)
+        if let parent = overlay.parentPeer { attach(parent) }
+        for link in overlay.children.values { attach(link.peer) }
+        let template = (attributes["tbon.endpoint"] ?? Self.defaultEndpoint()).replacing("{rundir}", with: rundir)
+        let card = try overlay.bind(template)
+        let parent = topology.parent(of: rank)
+        let cards = try bootstrap.exchange(card: card, wanting: parent.map { [$0] } ?? [])
+        let parentEndpoint = parent.flatMap { cards[$0] }
+        if let parent, parentEndpoint?.isEmpty ?? true {
+            throw ServiceError(EPROTO, "bootstrap gave no endpoint for the parent (rank \(parent))")
+        }
+        try overlay.start(parentEndpoint: parentEndpoint)
+        attributes.setByBroker("tbon.topo", attributes["tbon.topo"] ?? "kary:32")
+        attributes.setByBroker("tbon.level", String(topology.level(of: rank)))
+        attributes.setByBroker("tbon.maxlevel", String(topology.maxLevel))
+        attributes.setByBroker("tbon.descendants", String(topology.descendantCount(of: rank)))
+        attributes.setByBroker("tbon.endpoint", overlay.endpoint)
+        if !overlay.parentEndpoint.isEmpty { attributes.setByBroker("tbon.parent-endpoint", overlay.parentEndpoint) }
+    }
+
+    /// Rank 0 starts the initial program once every rank has joined (or, after
+    /// `broker.quorum-timeout`, with what it has, saying so).
+    private func awaitQuorum(size: UInt32, then begin: @escaping () -> Void) {
+        var started = false
+        let go = { [unowned self] in
+            guard !started else { return }
+            started = true
+            self.quorumReached = nil
+            begin()
+        }
+        quorumReached = go
+        let limit = (try? FluxDuration.parse(attributes["broker.quorum-timeout"] ?? "60")) ?? 60
+        reactor.after(limit) { [unowned self] in
+            guard !started else { return }
+            let missing = IDSet(1..<size).subtracting(IDSet(self.joinedRanks))
+            self.log(.err, "quorum not reached after \(FluxDuration.format(limit)): ranks \(missing) did not join; starting anyway")
+            go()
+        }
+    }
+
+    /// A rank announced itself to rank 0.
+    func rankJoined(_ joined: UInt32) {
+        joinedRanks.insert(joined)
+        if let size = attributes["size"].flatMap(UInt32.init), joinedRanks.count >= Int(size) - 1 {
+            log(.info, "quorum reached: all \(size) ranks are online")
+            quorumReached?()
+        }
+    }
+
+    /// The parent went silent: shut this subtree down and exit non-zero.
+    func parentLost(_ reason: String) {
+        guard exitCodeOverride == nil else { return }
+        log(.err, reason)
+        exitCodeOverride = 1
+        beginShutdown(reason: reason)
+    }
+
+    /// The overlay URI used when tbon.endpoint is not set: TCP on this host's address.
+    static func defaultEndpoint() -> String {
+        "tcp://\(hostAddress()):*"
     }
 
     /// Asks the broker to shut down (as `fluxs shutdown` does).
@@ -77,7 +166,7 @@ extension Broker {
         case .killInitialProgram:
             initialProgram?.signal(SIGKILL)
         case .armGraceTimer:
-            let grace = Double(attributes["broker.rc2-grace"] ?? "") ?? 5
+            let grace = (try? FluxDuration.parse(attributes["broker.rc2-grace"] ?? "5")) ?? 5
             reactor.after(grace) { [weak self] in self?.lifecycleEvent(.graceExpired) }
         case .finish(let code):
             finish(exitCode: code)
@@ -107,19 +196,35 @@ extension Broker {
     }
 
     private func finish(exitCode: Int32) {
+        if let overlay {
+            overlay.shutdown { [unowned self] in self.complete(exitCode: exitCode) }
+        } else {
+            complete(exitCode: exitCode)
+        }
+    }
+
+    private func complete(exitCode: Int32) {
         removeAllModules()
         for endpoint in endpoints.values {
             if let client = endpoint as? ClientConnection { client.close() }
         }
         endpoints.removeAll()
         listener?.close()
+        overlay?.close()
+        overlay = nil
         if createdRundir, let rundir = attributes["rundir"] { removeTree(rundir) }
         reactor.stop()
-        onExit?(exitCode)
+        onExit?(exitCodeOverride ?? exitCode)
     }
 
     private func prepareRundir() throws(ServiceError) -> String {
-        if let dir = attributes["rundir"] {
+        if var dir = attributes["rundir"] {
+            if !dir.hasPrefix("/") {
+                var buf = [CChar](repeating: 0, count: 4096)
+                if getcwd(&buf, buf.count) != nil {
+                    dir = String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) + "/" + dir
+                }
+            }
             var st = stat()
             if stat(dir, &st) != 0 {
                 guard mkdir(dir, 0o700) == 0 else { throw ServiceError(errno, "rundir \(dir): \(ServiceError.text(of: errno))") }
@@ -164,6 +269,28 @@ extension Broker {
         let dir = String(exe[..<slash])
         if path.split(separator: ":").first.map(String.init) == dir { return path }
         return dir + ":" + path
+    }
+
+    /// This host's first IPv4 address that is not loopback, else 127.0.0.1.
+    static func hostAddress() -> String {
+        var hints = addrinfo()
+        hints.ai_family = AF_INET
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var result: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(hostname(), nil, &hints, &result) == 0, let first = result else { return "127.0.0.1" }
+        defer { freeaddrinfo(first) }
+        var node: UnsafeMutablePointer<addrinfo>? = first
+        while let ai = node {
+            var text = [CChar](repeating: 0, count: 64)
+            ai.pointee.ai_addr.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { sin in
+                var addr = sin.pointee.sin_addr
+                _ = inet_ntop(AF_INET, &addr, &text, socklen_t(text.count))
+            }
+            let ip = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if !ip.hasPrefix("127.") { return ip }
+            node = ai.pointee.ai_next
+        }
+        return "127.0.0.1"
     }
 
     static func hostname() -> String {

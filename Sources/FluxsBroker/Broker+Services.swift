@@ -3,8 +3,9 @@
 //   attr.get attr.set attr.rm attr.list
 //   log.append log.dmesg (streaming with follow) log.clear
 //   service.add service.remove
-//   event.pub event.subscribe event.unsubscribe
+//   event.pub (rank 0) event.subscribe event.unsubscribe
 //   module.list module.load module.remove module.stats
+//   overlay.status overlay.join (rank 0)
 // Payloads are JSON objects; errors are ServiceError (errnum + message).
 import FluxsFormats
 import FluxsMessage
@@ -13,7 +14,7 @@ import Glibc
 #endif
 
 /// The services whose methods are built into the broker.
-let builtinServices: Set<String> = ["broker", "attr", "log", "service", "event", "module"]
+let builtinServices: Set<String> = ["broker", "attr", "log", "service", "event", "module", "overlay"]
 
 extension Broker {
     /// Fills the handler table.
@@ -84,11 +85,11 @@ extension Broker {
             self.serviceProviders[name] = nil
             return [:]
         }
-        simple("event.pub") { [unowned self] _, body in
+        simple("event.pub", rootOnly: true) { [unowned self] req, body in
             let topic = try Self.requireString(body, "topic")
             guard !topic.isEmpty else { throw ServiceError(EINVAL, "event topic is empty") }
-            let payload = body["payload"].map { Array($0.compactText.utf8) } ?? []
-            return ["seq": .int(Int64(self.publish(topic, payload: payload)))]
+            let payload = body["payload"].map { $0.compactBytes } ?? []
+            return ["seq": .int(Int64(self.publish(topic, payload: payload, userid: req.userid)))]
         }
         simple("event.subscribe") { [unowned self] req, body in
             let prefix = try Self.requireString(body, "topic")
@@ -104,12 +105,28 @@ extension Broker {
             self.subscriptions[id]?.remove(at: index)
             return [:]
         }
+        simple("overlay.join", rootOnly: true) { [unowned self] _, body in
+            guard let joined = body["rank"]?.intValue else { throw ServiceError(EPROTO, "missing \"rank\"") }
+            self.rankJoined(UInt32(truncatingIfNeeded: joined))
+            return [:]
+        }
+        builtins["overlay.status"] = BuiltinHandler(roles: []) { [unowned self] req in
+            if let overlay = self.overlay {
+                overlay.status(req)
+            } else {
+                self.respond(to: req, payload: [
+                    "rank": .int(Int64(self.rank)), "host": .string(self.attributes["hostname"] ?? ""),
+                    "status": "full", "children": [],
+                ])
+            }
+        }
         registerModuleServices()
     }
 
     /// Registers a handler that answers at once with the JSON it returns.
-    func simple(_ topic: String, roles: Roles = [], _ body: @escaping (Message, JSONValue) throws -> JSONValue) {
-        builtins[topic] = BuiltinHandler(roles: roles) { [unowned self] req in
+    func simple(_ topic: String, roles: Roles = [], rootOnly: Bool = false,
+                _ body: @escaping (Message, JSONValue) throws -> JSONValue) {
+        builtins[topic] = BuiltinHandler(roles: roles, rootOnly: rootOnly) { [unowned self] req in
             do {
                 let payload = try Self.decodePayload(req)
                 self.respond(to: req, payload: try body(req, payload))
@@ -125,7 +142,7 @@ extension Broker {
     static func decodePayload(_ request: Message) throws(ServiceError) -> JSONValue {
         if request.payload.isEmpty { return [:] }
         do {
-            return try JSONValue(parsing: request.payload.withUnsafeBytes { Data($0) })
+            return try JSONValue(parsing: request.payload)
         } catch {
             throw ServiceError(EPROTO, "\(request.topic): payload is not JSON: \(error.message)")
         }
@@ -159,11 +176,12 @@ extension Broker {
             respond(to: req, error: error)
             return
         }
+        guard req.wantsResponse else { return }
         guard req.flags.contains(.streaming) else {
             respond(to: req, error: ServiceError(EPROTO, "log.dmesg is a streaming request"))
             return
         }
-        for entry in logRing.all { routeResponse(req.response(payload: Array(entry.json.compactText.utf8))) }
+        for entry in logRing.all { routeResponse(req.response(payload: entry.json.compactBytes)) }
         if body["follow"]?.boolValue == true {
             logFollowers.append(req)
         } else {

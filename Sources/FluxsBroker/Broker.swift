@@ -43,6 +43,10 @@ public final class Broker {
     var pendingProgram: BrokerOptions?
     var initialProgram: InitialProgram?
     var createdRundir = false
+    var overlay: Overlay?
+    var joinedRanks: Set<UInt32> = []
+    var quorumReached: (() -> Void)?
+    var exitCodeOverride: Int32?
     /// Called once, when the broker has shut down, with the exit code for the process.
     public var onExit: ((Int32) -> Void)?
 
@@ -105,6 +109,12 @@ public final class Broker {
         var message = message
         switch message.type {
         case .request:
+            // A local client's request starts its own route; the broker keeps the rest.
+            if sender is ClientConnection { message.route.removeAll() }
+            guard message.route.count < 255 else {
+                log(.err, "dropping a request from \(sender.id) whose route is 255 hops deep")
+                return
+            }
             message.route.append(sender.id)
             routeRequest(message)
         case .response:
@@ -117,55 +127,107 @@ public final class Broker {
         }
     }
 
-    /// Routes a request that already carries its sender on the route stack.
+    /// Routes a request that already carries its sender on the route stack: to this
+    /// broker's services when it is addressed here (or to ANY and served here), else
+    /// along the tree: down toward a descendant, up for everything else.
     func routeRequest(_ request: Message) {
         if !request.rolemask.contains(.owner) {
             respond(to: request, error: ServiceError(EPERM, "guest access is not allowed in this instance"))
             return
         }
         switch request.nodeid {
-        case .any, .rank(rank):
-            break
+        case .any:
+            if serveLocally(request) { return }
+            if let parent = overlay?.parentPeer { return forward(request, to: parent) }
+            respond(to: request, error: noService(request))
         case .upstream:
-            respond(to: request, error: ServiceError(EHOSTUNREACH, "rank \(rank) has no upstream"))
-            return
+            guard let parent = overlay?.parentPeer else {
+                return respond(to: request, error: ServiceError(EHOSTUNREACH, "rank \(rank) has no upstream"))
+            }
+            var up = request
+            up.nodeid = .any
+            forward(up, to: parent)
+        case .rank(rank):
+            if !serveLocally(request) { respond(to: request, error: noService(request)) }
         default:
-            respond(to: request, error: ServiceError(EHOSTUNREACH, "no route to rank \(request.nodeid.rawValue) in an instance of size \(attributes["size"] ?? "1")"))
-            return
-        }
-        if let handler = builtins[request.topic] {
-            guard request.rolemask.contains(handler.roles) || request.rolemask.contains(.owner) else {
-                respond(to: request, error: ServiceError(EPERM, "\(request.topic) is for the instance owner"))
-                return
-            }
-            handler.run(request)
-            return
-        }
-        let service = String(request.service)
-        if let providerID = serviceProviders[service], let provider = endpoints[providerID] {
-            if request.wantsResponse {
-                // Remembered so that a provider going away answers what it still owed.
-                pendingAtProvider[providerID, default: [:]][PendingKey(route: request.route, matchtag: request.matchtag)] = request
-            }
-            provider.deliver(request)
-            return
-        }
-        if builtinServices.contains(service) {
-            respond(to: request, error: ServiceError(ENOSYS, "\(service) has no method \"\(request.topic.dropFirst(service.count + 1))\""))
-        } else {
-            respond(to: request, error: ServiceError(ENOSYS, "no service \"\(service)\" is registered (topic \(request.topic))"))
+            routeToRank(request, request.nodeid.rawValue)
         }
     }
 
+    private func routeToRank(_ request: Message, _ target: UInt32) {
+        guard let overlay, target < overlay.topology.size else {
+            let size = attributes["size"] ?? "1"
+            return respond(to: request, error: ServiceError(EHOSTUNREACH, "no route to rank \(target) in an instance of size \(size)"))
+        }
+        if let child = overlay.topology.childToward(target, from: rank) {
+            if let error = overlay.unreachable(target, via: child) { return respond(to: request, error: error) }
+            if let peer = overlay.children[child]?.peer { forward(request, to: peer) }
+        } else if let parent = overlay.parentPeer {
+            forward(request, to: parent)
+        }
+    }
+
+    /// Serves a request here if a built-in, module or client provides its service;
+    /// returns false when nothing here does.
+    private func serveLocally(_ request: Message) -> Bool {
+        if let handler = builtins[request.topic] {
+            if handler.rootOnly && rank != 0 {
+                var toRoot = request
+                toRoot.nodeid = .rank(0)
+                routeToRank(toRoot, 0)
+            } else {
+                handler.run(request)
+            }
+            return true
+        }
+        let service = String(request.service)
+        if let providerID = serviceProviders[service], let provider = endpoints[providerID] {
+            forward(request, to: provider)
+            return true
+        }
+        if builtinServices.contains(service) {
+            respond(to: request, error: ServiceError(ENOSYS, "\(service) has no method \"\(request.topic.dropFirst(service.count + 1))\""))
+            return true
+        }
+        return false
+    }
+
+    private func noService(_ request: Message) -> ServiceError {
+        ServiceError(ENOSYS, "no service \"\(request.service)\" is registered (topic \(request.topic))")
+    }
+
+    /// Hands a request to another endpoint, remembering it so that the endpoint's
+    /// loss answers it.
+    func forward(_ request: Message, to endpoint: any Endpoint) {
+        if request.wantsResponse {
+            pendingAtProvider[endpoint.id, default: [:]][PendingKey(route: request.route, matchtag: request.matchtag)] = request
+        }
+        endpoint.deliver(request)
+    }
+
+    /// Answers every request pending at an endpoint with `error` (it went away).
+    func failPending(at endpointID: String, with error: ServiceError) {
+        guard let pending = pendingAtProvider.removeValue(forKey: endpointID) else { return }
+        for request in pending.values { respond(to: request, error: error) }
+    }
+
     /// Routes a response back along its route stack.
+    /// A response from an endpoint (`sender`) must answer a request that was forwarded
+    /// to it and is still pending: anything else is dropped, so no client can forge
+    /// answers. It carries the requester's credentials, not the provider's.
     func routeResponse(_ response: Message, from sender: (any Endpoint)? = nil) {
         var response = response
-        if let sender, var pending = pendingAtProvider[sender.id] {
+        if let sender {
             let key = PendingKey(route: response.route, matchtag: response.matchtag)
-            if !response.flags.contains(.streaming) || response.errnum != 0 {
-                pending[key] = nil
-                pendingAtProvider[sender.id] = pending
+            guard let request = pendingAtProvider[sender.id]?[key] else {
+                log(.debug, "dropping a response from \(sender.id) that answers no pending request (\(response.topic))")
+                return
             }
+            if !response.flags.contains(.streaming) || response.errnum != 0 {
+                pendingAtProvider[sender.id]?[key] = nil
+            }
+            response.userid = request.userid
+            response.rolemask = request.rolemask
         }
         guard let next = response.route.popLast() else { return }
         endpoints[next]?.deliver(response)
@@ -175,7 +237,7 @@ public final class Broker {
     /// the provider answering, when it is not the broker itself.
     func respond(to request: Message, payload: JSONValue?, from provider: (any Endpoint)? = nil) {
         guard request.wantsResponse else { return }
-        routeResponse(request.response(payload: payload.map { Array($0.compactText.utf8) } ?? []), from: provider)
+        routeResponse(request.response(payload: payload?.compactBytes ?? []), from: provider)
     }
 
     /// Answers a request with an error.
@@ -186,15 +248,29 @@ public final class Broker {
 
     // MARK: - Events
 
-    /// Publishes an event to every subscriber; returns its sequence number.
+    /// Publishes an event (rank 0 only): gives it the next sequence number and sends
+    /// it to every rank; returns the sequence number.
     @discardableResult
-    func publish(_ topic: String, payload: [UInt8]) -> UInt32 {
+    func publish(_ topic: String, payload: [UInt8], userid: UInt32? = nil) -> UInt32 {
         eventSequence &+= 1
-        let event = Message.event(topic, payload: payload, sequence: eventSequence)
-        for (endpointID, prefixes) in subscriptions where prefixes.contains(where: { topic.hasPrefix($0) }) {
+        var event = Message.event(topic, payload: payload, sequence: eventSequence)
+        event.userid = userid ?? ownerUID
+        distribute(event)
+        return eventSequence
+    }
+
+    /// Hands an event to this broker's subscribers and to its children.
+    func distribute(_ event: Message) {
+        for (endpointID, prefixes) in subscriptions where prefixes.contains(where: { event.topic.hasPrefix($0) }) {
             endpoints[endpointID]?.deliver(event)
         }
-        return eventSequence
+        overlay?.sendDown(event)
+    }
+
+    /// Publishes an event from any rank (through rank 0), without waiting.
+    func publishFromAnyRank(_ topic: String, _ payload: JSONValue) {
+        if rank == 0 { publish(topic, payload: payload.compactBytes); return }
+        overlay?.rpc("event.pub", ["topic": .string(topic), "payload": payload], nodeid: .rank(0)) { _ in }
     }
 
     // MARK: - Logging
@@ -213,7 +289,7 @@ public final class Broker {
             _ = write(2, &bytes, bytes.count)
         }
         for follower in logFollowers {
-            routeResponse(follower.response(payload: Array(entry.json.compactText.utf8)))
+            routeResponse(follower.response(payload: entry.json.compactBytes))
         }
     }
 }

@@ -7,6 +7,8 @@ import FluxsMessage
 struct BuiltinHandler {
     /// Roles allowed besides the owner.
     var roles: Roles
+    /// Served by rank 0 only: other ranks forward the request there.
+    var rootOnly = false
     /// Serves the request; it must respond (now or later) unless the request wants none.
     var run: (Message) -> Void
 }

@@ -40,8 +40,7 @@ public final class ModuleContext: Endpoint {
     public let id: String
     unowned let broker: Broker
     let moduleName: String
-    private var nextMatchtag: UInt32 = 0
-    private var pendingRPCs: [UInt32: (Message) -> Void] = [:]
+    private var rpcs = RPCTracker()
     var eventHandler: ((Message) -> Void)?
     weak var module: (any BrokerModule)?
     var requestsHandled = 0
@@ -68,9 +67,7 @@ public final class ModuleContext: Endpoint {
                 module?.handle(message)
             }
         case .response:
-            guard let callback = pendingRPCs[message.matchtag] else { return }
-            if !message.flags.contains(.streaming) || message.errnum != 0 { pendingRPCs[message.matchtag] = nil }
-            callback(message)
+            rpcs.callback(for: message)?(message)
         case .event:
             eventsReceived += 1
             eventHandler?(message)
@@ -92,19 +89,17 @@ public final class ModuleContext: Endpoint {
     /// Sends a request to any service; `callback` gets each response.
     public func rpc(_ topic: String, _ payload: JSONValue = [:], nodeid: NodeID = .any, flags: MessageFlags = [],
                     _ callback: @escaping (Message) -> Void) {
-        nextMatchtag &+= 1
-        pendingRPCs[nextMatchtag] = callback
-        var request = Message.request(topic, payload: Array(payload.compactText.utf8), nodeid: nodeid,
-                                      matchtag: nextMatchtag, flags: flags)
+        let matchtag = rpcs.register(callback)
+        var request = Message.request(topic, payload: payload.compactBytes, nodeid: nodeid,
+                                      matchtag: matchtag, flags: flags)
         request.userid = broker.ownerUID
         request.rolemask = .owner
         broker.receive(request, from: self)
     }
 
-    /// Publishes an event.
-    @discardableResult
-    public func publish(_ topic: String, _ payload: JSONValue = [:]) -> UInt32 {
-        broker.publish(topic, payload: Array(payload.compactText.utf8))
+    /// Publishes an event (through rank 0 when the module runs elsewhere).
+    public func publish(_ topic: String, _ payload: JSONValue = [:]) {
+        broker.publishFromAnyRank(topic, payload)
     }
 
     /// Subscribes the module to events whose topics start with `prefix`.
@@ -120,7 +115,7 @@ public final class ModuleContext: Endpoint {
     public func log(_ level: LogLevel, _ message: String) { broker.log(level, message, appname: moduleName) }
 
     func reset() {
-        pendingRPCs.removeAll()
+        rpcs.removeAll()
         eventHandler = nil
     }
 }

@@ -58,7 +58,7 @@ public final class FluxsClient: Sendable {
     /// response, ETIMEDOUT after `timeout` seconds.
     @discardableResult
     public func call(_ topic: String, _ payload: JSONValue = [:], nodeid: NodeID = .any, timeout: Double? = nil) async throws -> JSONValue {
-        let response = try await callRaw(topic, payload: Array(payload.compactText.utf8), nodeid: nodeid, timeout: timeout)
+        let response = try await callRaw(topic, payload: payload.compactBytes, nodeid: nodeid, timeout: timeout)
         return try FluxsHandle.decode(response)
     }
 
@@ -98,7 +98,7 @@ public final class FluxsClient: Sendable {
             return stream
         }
         do {
-            try write(.request(topic, payload: Array(payload.compactText.utf8), nodeid: nodeid, matchtag: tag, flags: .streaming))
+            try write(.request(topic, payload: payload.compactBytes, nodeid: nodeid, matchtag: tag, flags: .streaming))
         } catch {
             state.withLock { _ = $0.streams.removeValue(forKey: tag) }
             continuation.finish(throwing: error)
@@ -249,7 +249,7 @@ public final class FluxsClient: Sendable {
             if let handler {
                 do {
                     let payload = try await handler(request)
-                    response = request.response(payload: Array(payload.compactText.utf8))
+                    response = request.response(payload: payload.compactBytes)
                 } catch let error as ServiceError {
                     response = request.errorResponse(error.errnum, error.message)
                 } catch {

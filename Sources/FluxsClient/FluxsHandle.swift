@@ -90,7 +90,7 @@ public final class FluxsHandle {
     /// Calls `topic` with a JSON payload and returns the JSON response ({} when empty).
     @discardableResult
     public func rpc(_ topic: String, _ payload: JSONValue = [:], nodeid: NodeID = .any, timeout: Double? = nil) throws(ServiceError) -> JSONValue {
-        let response = try rpcRaw(topic, payload: Array(payload.compactText.utf8), nodeid: nodeid, timeout: timeout)
+        let response = try rpcRaw(topic, payload: payload.compactBytes, nodeid: nodeid, timeout: timeout)
         return try Self.decode(response)
     }
 
@@ -100,7 +100,7 @@ public final class FluxsHandle {
         _ topic: String, _ payload: JSONValue = [:], nodeid: NodeID = .any, timeout: Double? = nil,
         _ each: (JSONValue) throws(ServiceError) -> Bool
     ) throws(ServiceError) {
-        let tag = try sendRequest(topic, payload: Array(payload.compactText.utf8), nodeid: nodeid, flags: .streaming)
+        let tag = try sendRequest(topic, payload: payload.compactBytes, nodeid: nodeid, flags: .streaming)
         while true {
             let response = try response(matchtag: tag, timeout: timeout)
             if response.errnum == ENODATA { return }
@@ -146,7 +146,7 @@ public final class FluxsHandle {
     public static func decode(_ message: Message) throws(ServiceError) -> JSONValue {
         if message.payload.isEmpty { return [:] }
         do {
-            return try JSONValue(parsing: message.payload.withUnsafeBytes { Data($0) })
+            return try JSONValue(parsing: message.payload)
         } catch {
             throw ServiceError(EPROTO, "\(message.topic): response is not JSON: \(error.message)")
         }

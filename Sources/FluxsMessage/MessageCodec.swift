@@ -19,7 +19,7 @@
 
 /// Why a frame could not be decoded.
 public struct CodecError: Error, Hashable, Sendable, CustomStringConvertible {
-    /// What is wrong, for logs and for the EPROTO response a peer may get.
+    /// What is wrong, for the log line that says why a peer was dropped.
     public var message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }

@@ -56,7 +56,8 @@ struct LsattrCommand: ParsableCommand {
                 continue
             }
             let padded = name + String(repeating: " ", count: width - name.count)
-            print("\(padded)  \(entry["value"]?.stringValue ?? "-")")
+            let flags = entry["flags"]?.stringValue ?? ""
+            print("\(padded)  \(entry["value"]?.stringValue ?? "-")" + (flags == "runtime" ? "" : "  (\(flags))"))
         }
     }
 }

@@ -30,6 +30,7 @@ struct Fluxs: AsyncParsableCommand {
             LoggerCommand.self,
             EventCommand.self,
             ModuleCommand.self,
+            OverlayCommand.self,
             SubmitCommand.self,
             JobCommand.self,
             JobspecCommand.self,

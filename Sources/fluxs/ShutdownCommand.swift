@@ -21,6 +21,12 @@ struct ShutdownCommand: ParsableCommand {
     var noWait = false
 
     func run() throws {
+        // Run from the initial program, we are in the group the broker is about to
+        // terminate: outlive that, to see the broker go.
+        if !noWait {
+            signal(SIGTERM, SIG_IGN)
+            signal(SIGHUP, SIG_IGN)
+        }
         try Instance.with { handle in
             try handle.rpc("broker.shutdown", ["reason": .string(reason)], timeout: timeout)
             guard !noWait else { return }

@@ -2,8 +2,9 @@
 """A raw client of the fluxs local socket, for tests that must misbehave or look at
 the wire: it speaks the frame format of man/man7/fluxs-protocol.7 directly.
 
-  fluxs-raw.py rpc TOPIC [JSON]      send a request, print the response payload
-                                     (or "errnum N: text" on stderr and exit 1)
+  fluxs-raw.py rpc [--rank N] TOPIC [JSON]
+                                     send a request (to rank N), print the response
+                                     payload (or "errnum N: text" on stderr, exit 1)
   fluxs-raw.py garbage|truncated|oversized|badversion
                                      send a bad frame; exit 0 if the broker then
                                      closes this connection
@@ -11,6 +12,10 @@ the wire: it speaks the frame format of man/man7/fluxs-protocol.7 directly.
                                      register SERVICE and answer COUNT requests
                                      (echoing the payload), or hold them forever
   fluxs-raw.py raw-event TOPIC       send a bare event message (brokers refuse it)
+  fluxs-raw.py forge ROUTE           send a response nobody asked for, routed to ROUTE
+                                     (the broker must drop it); then ping
+  fluxs-raw.py deep-route SERVICE    send a request already carrying 255 route hops
+                                     to SERVICE; print the answer
 """
 import json
 import os
@@ -65,8 +70,8 @@ def receive(s):
                 payload=rest[off:], userid=userid, rolemask=rolemask, nodeid=nodeid)
 
 
-def rpc(s, topic, payload=b"{}", matchtag=1):
-    s.sendall(encode(REQUEST, topic, payload, matchtag=matchtag))
+def rpc(s, topic, payload=b"{}", matchtag=1, nodeid=ANY):
+    s.sendall(encode(REQUEST, topic, payload, matchtag=matchtag, nodeid=nodeid))
     while True:
         m = receive(s)
         if m is None:
@@ -92,8 +97,13 @@ def main(argv):
     cmd = argv[1]
     s = connect()
     if cmd == "rpc":
-        payload = argv[3].encode() if len(argv) > 3 else b"{}"
-        m = rpc(s, argv[2], payload)
+        args = argv[2:]
+        nodeid = ANY
+        if args[0] == "--rank":
+            nodeid = int(args[1])
+            args = args[2:]
+        payload = args[1].encode() if len(args) > 1 else b"{}"
+        m = rpc(s, args[0], payload, nodeid=nodeid)
         if m["aux"]:
             errnum = struct.unpack("<i", struct.pack("<I", m["aux"]))[0]
             print("errnum %d: %s" % (errnum, m["payload"].decode()), file=sys.stderr)
@@ -120,6 +130,19 @@ def main(argv):
         s.sendall(encode(EVENT, argv[2], b"{}"))
         m = rpc(s, "broker.ping")
         return 0 if m["aux"] == 0 else 1
+    if cmd == "forge":
+        s.sendall(encode(RESPONSE, "broker.ping", b'{"forged":true}', matchtag=1, route=[argv[2]]))
+        m = rpc(s, "broker.ping", matchtag=2)
+        return 0 if m["aux"] == 0 else 1
+    if cmd == "deep-route":
+        s.sendall(encode(REQUEST, argv[2] + ".x", b"{}", matchtag=3, route=["r"] * 255))
+        while True:
+            m = receive(s)
+            if m is None:
+                return 1
+            if m["type"] == RESPONSE and m["matchtag"] == 3:
+                print(m["payload"].decode())
+                return 0
     if cmd == "provide":
         service, count = argv[2], argv[3]
         m = rpc(s, "service.add", json.dumps({"service": service}).encode())

@@ -175,6 +175,8 @@ test_under_fluxs() {
 # (/usr/bin/python3 when there is one: other uids cannot run a python under /root.)
 FLUXS_RAW="$(command -v /usr/bin/python3 || command -v python3) $TEST_DIRECTORY/lib/fluxs-raw.py"
 fluxs_raw() { $FLUXS_RAW "$@"; }
+export FLUXS_RAW
+export -f fluxs_raw
 
 # MARK: - Running tests
 

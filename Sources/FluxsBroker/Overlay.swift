@@ -1,0 +1,219 @@
+// The overlay: this broker's ZeroMQ links to its parent (a DEALER whose identity is
+// our rank) and to its children (a ROUTER they connect to). Every message crosses as
+// one frame holding the codec's encoding; the ROUTER adds the sender's identity.
+//
+// Invariants: a message from a neighbour enters the broker through its OverlayPeer
+// endpoint, so requests carry the neighbour's rank on their route stack and responses
+// retrace it; events only flow down, and in order, since each link is FIFO; any
+// message from a neighbour counts as a sign of life (see Overlay+Health.swift).
+import CZMQ
+import FluxsFormats
+import FluxsMessage
+import FluxsReactor
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The TBON links of one broker.
+final class Overlay {
+    unowned let broker: Broker
+    let topology: Topology
+    let rank: UInt32
+    private let context: UnsafeMutableRawPointer
+    private var router: UnsafeMutableRawPointer?
+    private var dealer: UnsafeMutableRawPointer?
+    private var watchers: [ZMQWatcher] = []
+    /// The URI children connect to (empty for a leaf).
+    private(set) var endpoint = ""
+    /// The parent's URI (empty on rank 0).
+    private(set) var parentEndpoint = ""
+    var parentPeer: OverlayPeer?
+    var children: [UInt32: ChildLink] = [:]
+    var parentLastSeen = Reactor.now()
+    var keepaliveTimer: TimerWatcher?
+    var shutdownWait: ShutdownWait?
+    var rpcs = RPCTracker()
+    var scratch: [UInt8] = []
+
+    /// A direct child and what we know of it.
+    struct ChildLink {
+        var peer: OverlayPeer
+        var state: PeerState = .offline
+        var lastSeen = 0.0
+    }
+
+    init(broker: Broker, topology: Topology, rank: UInt32) throws(ServiceError) {
+        self.broker = broker
+        self.topology = topology
+        self.rank = rank
+        guard let context = zmq_ctx_new() else { throw ServiceError(EIO, "cannot make a ZeroMQ context") }
+        self.context = context
+        for child in topology.children(of: rank) {
+            children[child] = ChildLink(peer: OverlayPeer(overlay: self, rank: child))
+        }
+        if let parent = topology.parent(of: rank) { parentPeer = OverlayPeer(overlay: self, rank: parent) }
+    }
+
+    // MARK: - Setting up
+
+    /// Binds the socket children connect to; returns the URI to publish (empty for a leaf).
+    func bind(_ template: String) throws(ServiceError) -> String {
+        guard !children.isEmpty else { return "" }
+        guard let socket = zmq_socket(context, ZMQ_ROUTER) else { throw zmqError("zmq_socket ROUTER") }
+        router = socket
+        setOption(socket, ZMQ_ROUTER_MANDATORY, 1)
+        setOption(socket, ZMQ_ROUTER_HANDOVER, 1)
+        setOption(socket, ZMQ_SNDHWM, 0)
+        setOption(socket, ZMQ_RCVHWM, 0)
+        setOption(socket, ZMQ_LINGER, 0)
+        guard zmq_bind(socket, template) == 0 else { throw zmqError("cannot bind the overlay to \(template)") }
+        var buf = [CChar](repeating: 0, count: 1024)
+        var len = buf.count
+        zmq_getsockopt(socket, ZMQ_LAST_ENDPOINT, &buf, &len)
+        endpoint = String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return endpoint
+    }
+
+    /// Connects to the parent (if any), starts receiving, and says hello.
+    func start(parentEndpoint: String?) throws(ServiceError) {
+        if let router {
+            watchers.append(try watch(router) { [unowned self] in self.receiveFromChildren() })
+        }
+        if let parentEndpoint, let parentPeer {
+            guard let socket = zmq_socket(context, ZMQ_DEALER) else { throw zmqError("zmq_socket DEALER") }
+            dealer = socket
+            var identity = Array(String(rank).utf8)
+            zmq_setsockopt(socket, ZMQ_ROUTING_ID, &identity, identity.count)
+            setOption(socket, ZMQ_SNDHWM, 0)
+            setOption(socket, ZMQ_RCVHWM, 0)
+            setOption(socket, ZMQ_LINGER, 2000)
+            guard zmq_connect(socket, parentEndpoint) == 0 else {
+                throw zmqError("cannot connect to the parent (rank \(parentPeer.rank)) at \(parentEndpoint)")
+            }
+            self.parentEndpoint = parentEndpoint
+            watchers.append(try watch(socket) { [unowned self] in self.receiveFromParent() })
+            sendControl("hello", to: parentPeer.rank)
+            parentLastSeen = Reactor.now()
+        }
+        startKeepalives()
+    }
+
+    private func watch(_ socket: UnsafeMutableRawPointer, _ handler: @escaping () -> Void) throws(ServiceError) -> ZMQWatcher {
+        do { return try broker.reactor.watch(zmqSocket: socket, handler) } catch {
+            throw ServiceError(error.errnum, error.description)
+        }
+    }
+
+    /// Closes the sockets (after a shutdown, or when the broker exits).
+    func close() {
+        keepaliveTimer?.cancel()
+        for w in watchers { w.cancel() }
+        watchers.removeAll()
+        if let router { zmq_close(router) }
+        if let dealer { zmq_close(dealer) }
+        router = nil
+        dealer = nil
+        zmq_ctx_term(context)
+    }
+
+    // MARK: - Sending
+
+    /// Sends a message to a neighbour (the parent or a child).
+    func send(_ message: Message, to peerRank: UInt32) {
+        scratch.removeAll(keepingCapacity: true)
+        MessageCodec.encode(message, into: &scratch)
+        if peerRank == parentPeer?.rank {
+            guard let dealer else { return }
+            _ = scratch.withUnsafeBytes { zmq_send(dealer, $0.baseAddress, $0.count, 0) }
+            return
+        }
+        guard let router, children[peerRank] != nil else { return }
+        var identity = Array(String(peerRank).utf8)
+        let sent = zmq_send(router, &identity, identity.count, ZMQ_SNDMORE) >= 0
+            && scratch.withUnsafeBytes { zmq_send(router, $0.baseAddress, $0.count, 0) } >= 0
+        if !sent, zmq_errno() == EHOSTUNREACH, children[peerRank]?.state == .online {
+            childLost(peerRank, reason: "its connection is gone")
+        }
+    }
+
+    /// Sends an event to every online child.
+    func sendDown(_ event: Message) {
+        for (child, link) in children where link.state == .online { send(event, to: child) }
+    }
+
+    func sendControl(_ topic: String, to peerRank: UInt32) {
+        send(Message(type: .control, topic: topic, nodeid: .rank(rank)), to: peerRank)
+    }
+
+    // MARK: - Receiving
+
+    private func receiveFromChildren() {
+        guard let router else { return }
+        while let (identity, body) = receiveFrames(router) {
+            guard let child = UInt32(identity), children[child] != nil else {
+                broker.log(.warning, "overlay: message from unknown peer \"\(identity)\" dropped")
+                continue
+            }
+            children[child]?.lastSeen = Reactor.now()
+            guard let message = decode(body, from: "rank \(child)") else { continue }
+            if message.type == .control {
+                childControl(message.topic, from: child)
+            } else if let peer = children[child]?.peer {
+                if children[child]?.state != .online { childJoined(child) }
+                broker.receive(message, from: peer)
+            }
+        }
+    }
+
+    private func receiveFromParent() {
+        guard let dealer, let parentPeer else { return }
+        while let (_, body) = receiveFrames(dealer, withIdentity: false) {
+            parentLastSeen = Reactor.now()
+            guard let message = decode(body, from: "the parent") else { continue }
+            switch message.type {
+            case .control: parentControl(message.topic)
+            case .event: broker.distribute(message)
+            default: broker.receive(message, from: parentPeer)
+            }
+        }
+    }
+
+    private func decode(_ body: [UInt8], from who: String) -> Message? {
+        do { return try MessageCodec.decode(body, maxFrameSize: Int.max) } catch {
+            broker.log(.err, "overlay: bad message from \(who): \(error.message)")
+            return nil
+        }
+    }
+
+    /// One multipart message without waiting: the identity (ROUTER) and the body.
+    private func receiveFrames(_ socket: UnsafeMutableRawPointer, withIdentity: Bool = true) -> (String, [UInt8])? {
+        var identity = ""
+        if withIdentity {
+            guard let frame = receiveFrame(socket) else { return nil }
+            identity = String(decoding: frame.bytes, as: UTF8.self)
+            guard frame.more else { return nil }
+        }
+        guard let body = receiveFrame(socket) else { return nil }
+        return (identity, body.bytes)
+    }
+
+    private func receiveFrame(_ socket: UnsafeMutableRawPointer) -> (bytes: [UInt8], more: Bool)? {
+        var msg = zmq_msg_t()
+        zmq_msg_init(&msg)
+        defer { zmq_msg_close(&msg) }
+        guard zmq_msg_recv(&msg, socket, ZMQ_DONTWAIT) >= 0 else { return nil }
+        let size = zmq_msg_size(&msg)
+        let bytes = size == 0 ? [] : Array(UnsafeRawBufferPointer(start: zmq_msg_data(&msg), count: size))
+        return (bytes, zmq_msg_more(&msg) != 0)
+    }
+
+    private func setOption(_ socket: UnsafeMutableRawPointer, _ option: Int32, _ value: Int32) {
+        var v = value
+        zmq_setsockopt(socket, option, &v, MemoryLayout<Int32>.size)
+    }
+
+    private func zmqError(_ what: String) -> ServiceError {
+        let e = zmq_errno()
+        return ServiceError(e, "\(what): \(String(cString: zmq_strerror(e)))")
+    }
+}

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+test_description='the overlay: requests, responses and events across a tree of brokers'
+. "$(dirname "$0")/lib/test-lib.sh"
+
+# rank_attr RANK NAME: the attribute NAME of the broker at RANK (routed there).
+rank_attr() {
+    fluxs_raw rpc --rank "$1" attr.get "{\"name\":\"$2\"}" | python3 -c "import json,sys; print(json.load(sys.stdin)[\"value\"])"
+}
+export -f rank_attr
+
+test_expect_success 'a size-2 instance has two ranks' '
+    fluxs start --test-size=2 bash -c "fluxs getattr size; rank_attr 1 rank; rank_attr 1 size" >out &&
+    printf "2\n1\n2\n" >expected &&
+    test_cmp expected out
+'
+test_expect_success 'every rank of a kary:2 instance of 16 answers a ping routed to it' '
+    fluxs start --test-size=16 -Stbon.topo=kary:2 bash -c "
+        for r in \$(seq 0 15); do fluxs ping -c1 \$r || exit 1; done
+        for r in \$(seq 0 15); do test \$(rank_attr \$r rank) = \$r || exit 1; done
+    " >out &&
+    test $(grep -c "!broker.ping pad=0 seq=0" out) -eq 16 &&
+    test_grep "^15!broker.ping .*(L[0-9]*!0!1!3!7!15)" out
+'
+test_expect_success 'tbon attributes describe the tree' '
+    fluxs start --test-size=16 -Stbon.topo=kary:2 bash -c "
+        fluxs getattr tbon.level; fluxs getattr tbon.maxlevel; fluxs getattr tbon.descendants
+        rank_attr 7 tbon.level; rank_attr 7 tbon.descendants; rank_attr 15 tbon.parent-endpoint
+    " >out &&
+    sed -n 1,5p out >got && printf "0\n4\n15\n3\n1\n" >expected && test_cmp expected got &&
+    sed -n 6p out | grep "^ipc://"
+'
+test_expect_success 'events from any rank reach a leaf once each, in order' '
+    fluxs start --test-size=8 -Stbon.topo=kary:2 bash -c "
+        leaf=\$(rank_attr 7 local-uri)
+        FLUXS_URI=\$leaf fluxs event sub --count=20 --sequence test. >sub.out &
+        sub=\$!
+        while ! FLUXS_URI=\$leaf fluxs_raw rpc event.pub \"{\\\"topic\\\":\\\"probe\\\"}\" >/dev/null; do sleep 0.05; done
+        sleep 0.5
+        for i in \$(seq 1 10); do fluxs event pub test.a; FLUXS_URI=\$leaf fluxs event pub test.b; done
+        wait \$sub
+    " &&
+    test $(wc -l <sub.out) -eq 20 &&
+    awk "NR>1 && \$1 <= prev { exit 1 } { prev = \$1 }" sub.out &&
+    test $(grep -c " test.a" sub.out) -eq 10 &&
+    test $(grep -c " test.b" sub.out) -eq 10
+'
+test_expect_success 'a rank that does not exist is refused clearly' '
+    fluxs start --test-size=2 bash -c "fluxs ping -c1 9" 2>err;
+    test_grep "no route to rank 9 in an instance of size 2" err
+'
+test_expect_success 'overlay status draws the tree' '
+    fluxs start --test-size=4 -Stbon.topo=kary:2 fluxs overlay status >out &&
+    test_grep "^0 .*: full$" out &&
+    test_grep "^├─ 1 .*: full$" out &&
+    test_grep "^│  └─ 3 .*: full$" out &&
+    test_grep "^└─ 2 .*: full$" out &&
+    fluxs start --test-size=2 fluxs overlay status --json >out.json &&
+    python3 -c "import json; t=json.load(open(\"out.json\")); assert t[\"children\"][0][\"rank\"] == 1"
+'
+test_expect_success 'the instance shuts down leaves first and leaves nothing behind' '
+    fluxs start --test-size=8 -Stbon.topo=kary:2 true &&
+    ls -d "$TMPDIR"/fluxs-* 2>/dev/null | wc -l >count && test $(cat count) -eq 0 &&
+    for pid in $(test_marked_pids); do
+        grep -q fluxs-broker /proc/$pid/cmdline 2>/dev/null && test_pid_alive $pid && return 1
+    done; true
+'
+test_expect_success 'the exit code of the initial program is that of start' '
+    test_expect_code 7 fluxs start --test-size=3 bash -c "exit 7"
+'
+test_expect_success 'a killed leaf is noticed; its rank fails fast; the rest goes on' '
+    fluxs start --test-size=4 -Stbon.topo=kary:2 -Stbon.timeout=2s bash -c "
+        kill -9 \$(rank_attr 3 broker.pid)
+        for i in \$(seq 1 100); do fluxs overlay status | grep -q \"3 .*: lost\" && break; sleep 0.1; done
+        fluxs overlay status
+        fluxs ping -c1 3; echo rc=\$?
+        fluxs ping -c1 2 && fluxs ping -c1 1 && echo others-ok
+        fluxs event pub still.here && echo events-ok
+        fluxs dmesg | grep lost
+    " >out 2>&1 &&
+    test_grep "^0 .*: degraded$" out &&
+    test_grep "3 .*: lost" out &&
+    test_grep "rank 3 is unreachable: rank 3 is lost" out &&
+    test_grep "^rc=1$" out &&
+    test_grep "^others-ok$" out &&
+    test_grep "^events-ok$" out
+'
+test_expect_success 'killing an interior broker fails the request in flight into its subtree' '
+    fluxs start --test-size=8 -Stbon.topo=kary:2 -Stbon.timeout=2s bash -c "
+        leaf=\$(rank_attr 7 local-uri)
+        FLUXS_URI=\$leaf \$FLUXS_RAW provide hold hang >hold.out &
+        while ! grep -q ready hold.out 2>/dev/null; do sleep 0.05; done
+        \$FLUXS_RAW rpc --rank 7 hold.this 2>inflight.err &
+        caller=\$!
+        sleep 0.3
+        kill -9 \$(rank_attr 1 broker.pid)
+        wait \$caller; echo caller=\$?
+        fluxs ping -c1 7; echo rc=\$?
+        fluxs ping -c1 2 && echo others-ok
+    " >out 2>&1 &&
+    test_grep "^caller=1$" out &&
+    test_grep "rank 1 was lost" inflight.err &&
+    test_grep "rank 7 is unreachable: rank 1 is lost" out &&
+    test_grep "^others-ok$" out
+'
+test_expect_success 'when rank 0 is lost the other brokers exit on their own' '
+    start=$(date +%s) &&
+    test_expect_code 137 fluxs start --test-size=3 -Stbon.timeout=1s bash -c "kill -9 \$(fluxs getattr broker.pid); exec sleep 30" &&
+    test $(( $(date +%s) - start )) -lt 15 &&
+    for pid in $(test_marked_pids); do
+        grep -q fluxs-broker /proc/$pid/cmdline 2>/dev/null && test_pid_alive $pid && return 1
+    done; true
+'
+test_done
