@@ -46,14 +46,17 @@ let package = Package(
         .target(name: "FluxsBroker", dependencies: ["FluxsFormats", "FluxsMessage", "FluxsReactor", "CFluxsSupport", "CZMQ"]),
         // Services, one target each.
         .target(name: "HeartbeatModule", dependencies: ["FluxsBroker", "FluxsFormats", "FluxsMessage", "FluxsReactor"]),
+        .target(name: "ExecModule", dependencies: ["FluxsBroker", "FluxsFormats", "FluxsMessage", "FluxsReactor", "CFluxsSupport"]),
+        // PMI-1 simple wire protocol: client (broker bootstrap) and server (test-size, shell).
+        .target(name: "FluxsPMI", dependencies: ["FluxsMessage", "CFluxsSupport"]),
         // The broker program.
         .executableTarget(name: "fluxs-broker", dependencies: [
-            "FluxsBroker", "FluxsFormats", "FluxsMessage", "FluxsReactor", "HeartbeatModule",
+            "FluxsBroker", "FluxsFormats", "FluxsMessage", "FluxsReactor", "FluxsPMI", "HeartbeatModule", "ExecModule",
         ]),
 
         // The thin command-line front end.
         .executableTarget(name: "fluxs", dependencies: [
-            "FluxsFormats", "FluxsYAML", "FluxsClient", "FluxsMessage",
+            "FluxsFormats", "FluxsYAML", "FluxsClient", "FluxsMessage", "FluxsPMI", "CFluxsSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The benchmark suite behind `make bench`.
@@ -68,6 +71,7 @@ let package = Package(
         .testTarget(name: "FluxsClientTests", dependencies: [
             "FluxsClient", "FluxsBroker", "FluxsReactor", "FluxsFormats", "FluxsMessage",
         ]),
+        .testTarget(name: "FluxsPMITests", dependencies: ["FluxsPMI"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CZMQ", "CHwloc"]),
     ]
 )

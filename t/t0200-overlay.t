@@ -70,15 +70,14 @@ test_expect_success 'the exit code of the initial program is that of start' '
 test_expect_success 'a killed leaf is noticed; its rank fails fast; the rest goes on' '
     fluxs start --test-size=4 -Stbon.topo=kary:2 -Stbon.timeout=2s bash -c "
         kill -9 \$(rank_attr 3 broker.pid)
-        for i in \$(seq 1 100); do fluxs overlay status | grep -q \"3 .*: lost\" && break; sleep 0.1; done
+        for i in \$(seq 1 100); do fluxs overlay status | grep -q \"3: lost\" && break; sleep 0.1; done
         fluxs overlay status
         fluxs ping -c1 3; echo rc=\$?
         fluxs ping -c1 2 && fluxs ping -c1 1 && echo others-ok
         fluxs event pub still.here && echo events-ok
-        fluxs dmesg | grep lost
     " >out 2>&1 &&
     test_grep "^0 .*: degraded$" out &&
-    test_grep "3 .*: lost" out &&
+    test_grep "└─ 3: lost" out &&
     test_grep "rank 3 is unreachable: rank 3 is lost" out &&
     test_grep "^rc=1$" out &&
     test_grep "^others-ok$" out &&

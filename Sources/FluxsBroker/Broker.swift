@@ -94,11 +94,19 @@ public final class Broker {
         }
     }
 
-    /// Drops a client connection, logging why when it was not a plain close.
+    /// Drops a client connection, logging why when it was not a plain close. Every
+    /// service the client sent requests to gets a `SERVICE.disconnect` notice along the
+    /// same route, so that it can drop what the client left behind.
     func disconnect(_ client: ClientConnection, reason: String?) {
         guard !client.closed else { return }
         if let reason { log(.warning, "dropping client \(client.id) (pid \(client.pid)): \(reason)") }
         client.close()
+        for address in client.contacted {
+            var notice = Message.request("\(address.service).disconnect", nodeid: address.nodeid, flags: .noresponse)
+            notice.userid = client.uid
+            notice.rolemask = client.roles
+            receive(notice, from: client)
+        }
         detach(client.id)
     }
 
@@ -110,7 +118,12 @@ public final class Broker {
         switch message.type {
         case .request:
             // A local client's request starts its own route; the broker keeps the rest.
-            if sender is ClientConnection { message.route.removeAll() }
+            if let client = sender as? ClientConnection {
+                message.route.removeAll()
+                if builtins[message.topic] == nil, !message.topic.hasSuffix(".disconnect") {
+                    client.contacted.insert(ServiceAddress(service: String(message.service), nodeid: message.nodeid))
+                }
+            }
             guard message.route.count < 255 else {
                 log(.err, "dropping a request from \(sender.id) whose route is 255 hops deep")
                 return
@@ -292,6 +305,12 @@ public final class Broker {
             routeResponse(follower.response(payload: entry.json.compactBytes))
         }
     }
+}
+
+/// A service at a destination, as a client addressed it.
+struct ServiceAddress: Hashable {
+    var service: String
+    var nodeid: NodeID
 }
 
 /// Syslog severities.

@@ -22,6 +22,8 @@ final class ClientConnection: Endpoint {
     private var outputStart = 0
     private var scratch: [UInt8] = []
     private(set) var closed = false
+    /// Services (and where) this client sent requests to: told when it disconnects.
+    var contacted: Set<ServiceAddress> = []
 
     /// The most output kept for a client that does not read (then it is dropped).
     static let outputLimit = 256 << 20

@@ -5,7 +5,9 @@
 import FluxsBroker
 import FluxsFormats
 import FluxsMessage
+import FluxsPMI
 import FluxsReactor
+import ExecModule
 import HeartbeatModule
 #if canImport(Glibc)
 import Glibc
@@ -51,18 +53,26 @@ while let arg = args.first {
     }
 }
 
-let noProgram = attributes["broker.rc2_none"].map { $0 != "0" } ?? false
+let bootstrap: any Bootstrap
+do {
+    bootstrap = try PMIClient.fromEnvironment().map { PMIBootstrap(client: $0) } ?? SingletonBootstrap()
+} catch { fail("PMI bootstrap: \(error.message)") }
+
+// Only rank 0 runs the initial program.
+let noProgram = bootstrap.rank != 0 || (attributes["broker.rc2_none"].map { $0 != "0" } ?? false)
+if noProgram && bootstrap.rank == 0 && !command.isEmpty { fail("broker.rc2_none is set, yet a command was given", code: 2) }
+if noProgram { command = [] }
 let interactive = command.isEmpty && !noProgram && isatty(0) == 1
-if command.isEmpty && !noProgram { command = [String(cString: getenv("SHELL") ?? strdup("/bin/sh"))] }
-if noProgram && !command.isEmpty { fail("broker.rc2_none is set, yet a command was given", code: 2) }
+if command.isEmpty && !noProgram { command = [getenv("SHELL").map { String(cString: $0) } ?? "/bin/sh"] }
 
 do {
     let reactor = try Reactor()
-    let broker = Broker(reactor: reactor, attributes: attributes)
+    let broker = Broker(reactor: reactor, attributes: attributes, rank: bootstrap.rank)
     broker.register(module: HeartbeatModule.self)
+    broker.register(module: ExecModule.self)
     var exitCode: Int32 = 0
     broker.onExit = { exitCode = $0 }
-    try broker.start(BrokerOptions(initialProgram: command, interactive: interactive))
+    try broker.start(BrokerOptions(initialProgram: command, interactive: interactive), bootstrap: bootstrap)
     reactor.run()
     exit(exitCode)
 } catch let error as ServiceError {

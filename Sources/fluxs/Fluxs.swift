@@ -30,6 +30,7 @@ struct Fluxs: AsyncParsableCommand {
             LoggerCommand.self,
             EventCommand.self,
             ModuleCommand.self,
+            ExecCommand.self,
             OverlayCommand.self,
             SubmitCommand.self,
             JobCommand.self,
@@ -68,6 +69,8 @@ enum Main {
         } catch let failure as ServiceError {
             printError(tool, failure.message)
             exit(1)
+        } catch let exit as ExitCode {
+            Glibc.exit(exit.rawValue)
         } catch {
             let code = Fluxs.exitCode(for: error)
             if code == .success {
@@ -75,7 +78,6 @@ enum Main {
                 print(Fluxs.fullMessage(for: error))
                 exit(0)
             }
-            if let exit = error as? ExitCode { Glibc.exit(exit.rawValue) }
             // A usage error: the usage of the command at fault, then one error line.
             let message = Fluxs.message(for: error)
             let usage = Fluxs.fullMessage(for: error)

@@ -15,15 +15,25 @@ struct StartCommand: ParsableCommand {
     @Option(name: [.customShort("S", allowingJoined: true), .customLong("setattr")],
             help: "Set broker attribute NAME to VALUE (NAME=VALUE).")
     var setattr: [String] = []
+    @Option(help: "Start N brokers on this machine, bootstrapped by a PMI server in this process.")
+    var testSize: Int?
     @Argument(parsing: .captureForPassthrough, help: "The initial program and its arguments.")
     var command: [String] = []
 
-    func validate() throws { _ = try CommandArguments(command, joinedLetters: ["S": "setattr"], command: Self.self) }
+    func validate() throws {
+        _ = try CommandArguments(command, joinedLetters: ["S": "setattr"], command: Self.self)
+        if let testSize, testSize < 1 || testSize > 4096 { throw ValidationError("--test-size must be 1 to 4096") }
+    }
 
     func run() throws {
         let words = try CommandArguments(self.command, joinedLetters: ["S": "setattr"], command: Self.self)
         let command = words.program
         let broker = Self.brokerPath()
+        if let testSize, testSize > 1 {
+            let instance = TestInstance(size: testSize, settings: setattr + (words.joined["S"] ?? []),
+                                        command: command, broker: broker)
+            throw ExitCode(try instance.run())
+        }
         var argv = [broker]
         for setting in setattr + (words.joined["S"] ?? []) { argv += ["-S", setting] }
         argv.append("--")

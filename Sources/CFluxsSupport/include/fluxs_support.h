@@ -6,6 +6,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 
 /* A pidfd for pid (readable when the process exits), or -1 with errno set. */
 int fluxs_pidfd_open(pid_t pid);
