@@ -7,7 +7,7 @@ SWIFT ?= swift
 RELEASE_FLAGS := -c release --static-swift-stdlib
 BINDIR := .build/release
 PROGRAMS := fluxs
-DEB_PACKAGES := libzmq3-dev libhwloc-dev hwloc pkg-config groff-base python3 util-linux
+DEB_PACKAGES := libzmq3-dev libhwloc-dev hwloc pkg-config groff-base python3 util-linux mpich
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PROVE_JOBS ?= 2
 

@@ -35,3 +35,12 @@ fluxs start sh -c '
     fluxs module list
     fluxs event sub --count=2 heartbeat.pulse
 ' 2>&1
+
+# A tree of brokers: four on this machine, bootstrapped through PMI by fluxs start.
+printf '\n\033[1m$ fluxs start --test-size=4 -Stbon.topo=kary:2 sh -c "..."   # a 4-broker instance\033[0m\n'
+fluxs start --test-size=4 -Stbon.topo=kary:2 sh -c '
+    set -x
+    fluxs overlay status
+    fluxs ping --count=1 3
+    fluxs exec -r 0-3 --label-io fluxs getattr tbon.level
+' 2>&1

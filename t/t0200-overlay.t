@@ -44,6 +44,16 @@ test_expect_success 'events from any rank reach a leaf once each, in order' '
     test $(grep -c " test.a" sub.out) -eq 10 &&
     test $(grep -c " test.b" sub.out) -eq 10
 '
+test_expect_success 'fluxs exec runs on chosen ranks, each with its own FLUXS_URI' '
+    fluxs start --test-size=4 bash -c "
+        fluxs exec -r 3 fluxs getattr rank
+        fluxs exec -r 1-2 --label-io fluxs getattr rank | sort
+        echo hi | fluxs exec -r 0-3 cat | sort | uniq -c
+        fluxs exec -r 0-3 sh -c \"exit \\\$(fluxs getattr rank)\"; echo max=\$?
+    " >out &&
+    printf "3\n1: 1\n2: 2\n      4 hi\nmax=3\n" >expected &&
+    test_cmp expected out
+'
 test_expect_success 'a rank that does not exist is refused clearly' '
     fluxs start --test-size=2 bash -c "fluxs ping -c1 9" 2>err;
     test_grep "no route to rank 9 in an instance of size 2" err

@@ -4,8 +4,19 @@
 import Glibc
 #endif
 
+// Inside an instance: measure and print one number (see OverlayBenchmarks.swift).
+if CommandLine.arguments.dropFirst().first == "--probe" {
+    do {
+        print(try runProbe(Array(CommandLine.arguments.dropFirst(2))))
+        exit(0)
+    } catch {
+        print("fluxs-bench: probe failed: \(error)")
+        exit(1)
+    }
+}
+
 let filters = Array(CommandLine.arguments.dropFirst())
-let suite: [Benchmark] = formatBenchmarks() + brokerBenchmarks()
+let suite: [Benchmark] = formatBenchmarks() + brokerBenchmarks() + overlayBenchmarks()
 let selected = suite.filter { bench in
     filters.isEmpty || filters.contains { "\(bench.group)/\(bench.name)".contains($0) }
 }
@@ -14,15 +25,15 @@ func pad(_ s: String, _ width: Int) -> String {
     s.count >= width ? s : s + String(repeating: " ", count: width - s.count)
 }
 
-print(pad("GROUP", 12) + pad("BENCHMARK", 44) + pad("FIGURE", 14) + "UNIT")
+print(pad("GROUP", 10) + pad("BENCHMARK", 62) + pad("FIGURE", 12) + "UNIT")
 var failed = false
 for bench in selected {
     do {
         let fig = try bench.measure()
-        print(pad(bench.group, 12) + pad(fig.name, 44) + pad(formatFigure(fig.value), 14) + fig.unit)
+        print(pad(bench.group, 10) + pad(fig.name, 62) + pad(formatFigure(fig.value), 12) + fig.unit)
     } catch {
         failed = true
-        print(pad(bench.group, 12) + pad(bench.name, 44) + "error: \(error)")
+        print(pad(bench.group, 10) + pad(bench.name, 62) + "error: \(error)")
     }
 }
 if failed { exit(1) }
