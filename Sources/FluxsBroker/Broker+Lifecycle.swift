@@ -210,8 +210,8 @@ extension Broker {
         }
         endpoints.removeAll()
         listener?.close()
+        // Closed but kept: this may run inside one of the overlay's own handlers.
         overlay?.close()
-        overlay = nil
         if createdRundir, let rundir = attributes["rundir"] { removeTree(rundir) }
         reactor.stop()
         onExit?(exitCodeOverride ?? exitCode)

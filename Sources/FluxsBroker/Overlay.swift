@@ -104,7 +104,8 @@ final class Overlay {
         }
     }
 
-    /// Closes the sockets (after a shutdown, or when the broker exits).
+    /// Closes the sockets (after a shutdown, or when the broker exits). The receive
+    /// loops stop at once: they re-check the sockets after every message.
     func close() {
         keepaliveTimer?.cancel()
         for w in watchers { w.cancel() }
@@ -148,8 +149,7 @@ final class Overlay {
     // MARK: - Receiving
 
     private func receiveFromChildren() {
-        guard let router else { return }
-        while let (identity, body) = receiveFrames(router) {
+        while let router, let (identity, body) = receiveFrames(router) {
             guard let child = UInt32(identity), children[child] != nil else {
                 broker.log(.warning, "overlay: message from unknown peer \"\(identity)\" dropped")
                 continue
@@ -166,8 +166,8 @@ final class Overlay {
     }
 
     private func receiveFromParent() {
-        guard let dealer, let parentPeer else { return }
-        while let (_, body) = receiveFrames(dealer, withIdentity: false) {
+        guard let parentPeer else { return }
+        while let dealer, let (_, body) = receiveFrames(dealer, withIdentity: false) {
             parentLastSeen = Reactor.now()
             guard let message = decode(body, from: "the parent") else { continue }
             switch message.type {

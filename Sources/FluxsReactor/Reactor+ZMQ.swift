@@ -58,8 +58,8 @@ extension Reactor {
             throw SystemError("zmq_getsockopt ZMQ_FD", errnum: zmq_errno())
         }
         let watcher = ZMQWatcher(reactor: self, socket: socket, handler: handler)
-        watcher.fdWatcher = try watch(fd: fd) { [unowned watcher] in watcher.service() }
-        watcher.checkID = addCheck { [unowned watcher] in watcher.service() }
+        watcher.fdWatcher = try watch(fd: fd) { [weak watcher] in watcher?.service() }
+        watcher.checkID = addCheck { [weak watcher] in watcher?.service() ?? false }
         return watcher
     }
 }

@@ -62,7 +62,10 @@ public final class Reactor {
     /// nothing is pending.
     public func runOnce(blocking: Bool) {
         var busy = false
-        for (_, check) in checks where check() { busy = true }
+        // Looked up one by one: a check may cancel others (or itself) as it runs.
+        for id in Array(checks.keys) {
+            if let check = checks[id], check() { busy = true }
+        }
         var timeout: Int32 = 0
         if blocking && !busy && !stopRequested { timeout = timers.timeoutMilliseconds(now: Self.now()) }
         let n = events.withUnsafeMutableBufferPointer { buf in

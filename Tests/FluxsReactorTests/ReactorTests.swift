@@ -152,3 +152,36 @@ final class Thread: @unchecked Sendable {
         init(_ body: @escaping @Sendable () -> Void) { self.body = body }
     }
 }
+
+@Suite(.serialized)
+struct ReactorCancellationTests {
+    @Test func aHandlerMayCancelOtherWatchersOfTheSameTurn() throws {
+        let reactor = try Reactor()
+        let ctx = try #require(zmq_ctx_new())
+        defer { zmq_ctx_term(ctx) }
+        var sockets: [UnsafeMutableRawPointer] = []
+        var watchers: [ZMQWatcher] = []
+        for i in 0..<2 {
+            let pull = try #require(zmq_socket(ctx, ZMQ_PULL))
+            let push = try #require(zmq_socket(ctx, ZMQ_PUSH))
+            #expect(zmq_bind(pull, "inproc://cancel-\(i)") == 0)
+            #expect(zmq_connect(push, "inproc://cancel-\(i)") == 0)
+            _ = zmq_send(push, "x", 1, 0)
+            sockets += [pull, push]
+        }
+        var handled = 0
+        for i in 0..<2 {
+            watchers.append(try reactor.watch(zmqSocket: sockets[2 * i]) {
+                handled += 1
+                // The first one to run drops every watcher, as a broker's shutdown does.
+                for w in watchers { w.cancel() }
+                watchers.removeAll()
+                reactor.stop()
+            })
+        }
+        reactor.after(5) { reactor.stop() }
+        reactor.run()
+        #expect(handled == 1)
+        for s in sockets { zmq_close(s) }
+    }
+}
