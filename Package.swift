@@ -29,6 +29,9 @@ let package = Package(
         // Small Linux wrappers (pidfd_open, SO_PEERCRED, wait macros).
         .target(name: "CFluxsSupport"),
 
+        // Starting processes and facts about this one (environment, install directory).
+        .target(name: "FluxsProcess", dependencies: ["FluxsMessage"]),
+
         // Pure data formats (no I/O): idset, hostlist, FLUID, jobspec, R, eventlog, durations.
         .target(name: "FluxsFormats"),
         // YAML front end for jobspec (kept apart so lean programs need not link Yams).
@@ -43,10 +46,14 @@ let package = Package(
         // The client library: synchronous FluxsHandle and asynchronous FluxsClient.
         .target(name: "FluxsClient", dependencies: ["FluxsFormats", "FluxsMessage"]),
         // The broker core: local socket, routing, built-in services, module frame.
-        .target(name: "FluxsBroker", dependencies: ["FluxsFormats", "FluxsMessage", "FluxsReactor", "CFluxsSupport", "CZMQ"]),
+        .target(name: "FluxsBroker", dependencies: [
+            "FluxsFormats", "FluxsMessage", "FluxsReactor", "FluxsProcess", "CFluxsSupport", "CZMQ",
+        ]),
         // Services, one target each.
         .target(name: "HeartbeatModule", dependencies: ["FluxsBroker", "FluxsFormats", "FluxsMessage", "FluxsReactor"]),
-        .target(name: "ExecModule", dependencies: ["FluxsBroker", "FluxsFormats", "FluxsMessage", "FluxsReactor", "CFluxsSupport"]),
+        .target(name: "ExecModule", dependencies: [
+            "FluxsBroker", "FluxsFormats", "FluxsMessage", "FluxsReactor", "FluxsProcess", "CFluxsSupport",
+        ]),
         // PMI-1 simple wire protocol: client (broker bootstrap) and server (test-size, shell).
         .target(name: "FluxsPMI", dependencies: ["FluxsMessage", "CFluxsSupport"]),
         // The broker program.
@@ -56,12 +63,12 @@ let package = Package(
 
         // The thin command-line front end.
         .executableTarget(name: "fluxs", dependencies: [
-            "FluxsFormats", "FluxsYAML", "FluxsClient", "FluxsMessage", "FluxsPMI", "CFluxsSupport",
+            "FluxsFormats", "FluxsYAML", "FluxsClient", "FluxsMessage", "FluxsPMI", "FluxsProcess", "CFluxsSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The benchmark suite behind `make bench`.
         .executableTarget(name: "fluxs-bench", dependencies: [
-            "FluxsFormats", "FluxsYAML", "FluxsClient", "FluxsMessage",
+            "FluxsFormats", "FluxsYAML", "FluxsClient", "FluxsMessage", "FluxsProcess",
         ]),
 
         .testTarget(name: "FluxsFormatsTests", dependencies: ["FluxsFormats", "FluxsYAML"], resources: [.copy("Fixtures")]),

@@ -29,6 +29,7 @@ import Foundation
 import FluxsBroker
 import FluxsFormats
 import FluxsMessage
+import FluxsProcess
 import FluxsReactor
 
 /// Remote execution: runs commands on this broker's node and streams their output.
@@ -120,8 +121,8 @@ public final class ExecModule: BrokerModule {
         guard argv.count == words.count, !argv.isEmpty else {
             throw ServiceError(EPROTO, "\"cmd\" must be a non-empty array of strings")
         }
-        var environment = Spawner.brokerEnvironment()
-        environment["PATH"] = Spawner.pathWithBrokerDirectory(environment["PATH"])
+        var environment = ProcessEnvironment.current
+        environment["PATH"] = ProcessEnvironment.pathWithOwnDirectoryFirst(environment["PATH"])
         environment["FLUXS_URI"] = context.attribute("local-uri") ?? ""
         if let extra = body["env"], !extra.isNull {
             guard let members = extra.objectValue else { throw ServiceError(EPROTO, "\"env\" must be an object of strings") }

@@ -9,6 +9,7 @@
 import Glibc
 #endif
 import FluxsMessage
+import FluxsProcess
 
 /// What exec.spawn asked for, checked.
 struct SpawnSpec {
@@ -75,47 +76,19 @@ enum Spawner {
         let output = try pipePair()
         let errors = try pipePair()
 
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        if let input {
-            posix_spawn_file_actions_adddup2(&actions, input.read, 0)
-        } else {
-            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        }
-        posix_spawn_file_actions_adddup2(&actions, output.write, 1)
-        posix_spawn_file_actions_adddup2(&actions, errors.write, 2)
-        if let cwd = spec.cwd {
-            guard let addchdir = addChdir else {
-                closeAll()
-                throw ServiceError(ENOSYS, "rank \(rank): cannot run \(name) in \(cwd): this C library cannot set a working directory for posix_spawn")
-            }
-            _ = addchdir(&actions, cwd)
-        }
-
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        posix_spawnattr_setpgroup(&attr, 0)
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attr, &empty)
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigdefault(&attr, &all)
-
-        let cArgs = spec.argv.map { strdup($0) } + [nil]
-        let cEnv = spec.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            cArgs.forEach { free($0) }
-            cEnv.forEach { free($0) }
-        }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, path, &actions, &attr, cArgs, cEnv)
-        guard rc == 0 else {
+        var request = SpawnRequest(argv: spec.argv, environment: spec.environment, executable: path)
+        request.newProcessGroup = true
+        request.directory = spec.cwd
+        request.fileActions = [
+            input.map { .duplicate($0.read, to: 0) } ?? .open(0, path: "/dev/null", flags: O_RDONLY),
+            .duplicate(output.write, to: 1), .duplicate(errors.write, to: 2),
+        ]
+        let pid: pid_t
+        do {
+            pid = try ProcessSpawner.spawn(request)
+        } catch {
             closeAll()
-            throw ServiceError(rc, "rank \(rank): \(name): \(ServiceError.text(of: rc))")
+            throw ServiceError(error.errnum, "rank \(rank): \(error.message)")
         }
         // The child's ends are the child's now.
         if let input { close(input.read) }
@@ -126,12 +99,6 @@ enum Spawner {
         }
         return SpawnedProcess(pid: pid, stdin: input?.write, stdout: output.read, stderr: errors.read)
     }
-
-    /// posix_spawn_file_actions_addchdir_np (glibc 2.29), found at run time: Swift does
-    /// not see GNU extensions of <spawn.h>.
-    typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
-    static let addChdir: AddChdir? = dlsym(nil, "posix_spawn_file_actions_addchdir_np")
-        .map { unsafeBitCast($0, to: AddChdir.self) }
 
     /// The file to execute for `name`: itself when it holds a slash, else the first
     /// executable regular file of that name in `searchPath`. ENOENT when there is none;
@@ -151,31 +118,5 @@ enum Spawner {
         }
         if denied { throw ServiceError(EACCES, "rank \(rank): \(name): permission denied") }
         throw ServiceError(ENOENT, "rank \(rank): \(name): command not found")
-    }
-
-    /// The broker's environment, as a dictionary.
-    static func brokerEnvironment() -> [String: String] {
-        var env: [String: String] = [:]
-        var p = environ
-        while let entry = p.pointee {
-            let s = String(cString: entry)
-            if let eq = s.firstIndex(of: "=") { env[String(s[..<eq])] = String(s[s.index(after: eq)...]) }
-            p += 1
-        }
-        return env
-    }
-
-    /// PATH with the broker's own directory first, so that the `fluxs` a command runs
-    /// is the one installed beside this broker (as for the initial program).
-    static func pathWithBrokerDirectory(_ path: String?) -> String {
-        let path = path ?? "/usr/bin:/bin"
-        var buf = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &buf, buf.count - 1)
-        guard n > 0 else { return path }
-        let exe = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        guard let slash = exe.lastIndex(of: "/") else { return path }
-        let dir = String(exe[..<slash])
-        if path.split(separator: ":").first.map(String.init) == dir { return path }
-        return dir + ":" + path
     }
 }

@@ -2,6 +2,7 @@
 // the initial program, driven by BrokerLifecycle's actions.
 import FluxsFormats
 import FluxsMessage
+import FluxsProcess
 import FluxsReactor
 #if canImport(Glibc)
 import Glibc
@@ -178,7 +179,7 @@ extension Broker {
         do {
             let program = try InitialProgram.spawn(
                 options.initialProgram,
-                environment: ["FLUXS_URI": attributes["local-uri"] ?? "", "PATH": Self.pathWithOwnDirectory()],
+                environment: ["FLUXS_URI": attributes["local-uri"] ?? "", "PATH": ProcessEnvironment.pathWithOwnDirectoryFirst()],
                 interactive: options.interactive)
             initialProgram = program
             try reactor.onChildExit(program.pid) { [unowned self] status in
@@ -255,20 +256,6 @@ extension Broker {
             closedir(dir)
         }
         rmdir(path)
-    }
-
-    /// PATH with the broker's own directory first, so that the `fluxs` inside the
-    /// instance is the one installed beside this broker.
-    static func pathWithOwnDirectory() -> String {
-        let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/bin:/bin"
-        var buf = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &buf, buf.count - 1)
-        guard n > 0 else { return path }
-        let exe = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        guard let slash = exe.lastIndex(of: "/") else { return path }
-        let dir = String(exe[..<slash])
-        if path.split(separator: ":").first.map(String.init) == dir { return path }
-        return dir + ":" + path
     }
 
     /// This host's first IPv4 address that is not loopback, else 127.0.0.1.

@@ -4,6 +4,7 @@
 import FluxsClient
 import FluxsFormats
 import FluxsMessage
+import FluxsProcess
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -21,14 +22,10 @@ final class BenchBroker {
             throw ServiceError(errno, "mkdtemp")
         }
         rundir = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        let broker = BenchBroker.besideMe("fluxs-broker")
-        let argv = [broker, "-Srundir=\(rundir)/run", "-Sbroker.rc2_none=1"]
-        let cargs = argv.map { strdup($0) } + [nil]
-        defer { cargs.forEach { free($0) } }
-        var child: pid_t = 0
-        let rc = posix_spawn(&child, broker, nil, nil, cargs, environ)
-        guard rc == 0 else { throw ServiceError(rc, "cannot start \(broker)") }
-        pid = child
+        let broker = ProcessEnvironment.besideMe("fluxs-broker")
+        pid = try ProcessSpawner.spawn(SpawnRequest(
+            argv: [broker, "-Srundir=\(rundir)/run", "-Sbroker.rc2_none=1"],
+            environment: ProcessEnvironment.current, executable: broker))
         uri = try FluxsURI(parsing: "local://\(rundir)/run/local")
         let deadline = monotonicSeconds() + 10
         while access("\(rundir)/run/local", F_OK) != 0 {
@@ -45,14 +42,6 @@ final class BenchBroker {
         rmdir(rundir)
     }
 
-    /// A program installed in the same directory as this one.
-    static func besideMe(_ name: String) -> String {
-        var buf = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &buf, buf.count - 1)
-        let exe = String(decoding: buf[0..<max(n, 0)].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        guard let slash = exe.lastIndex(of: "/") else { return name }
-        return String(exe[..<slash]) + "/" + name
-    }
 }
 
 /// Runs `body` on `count` threads at once and waits for all of them.

@@ -5,6 +5,7 @@
 import FluxsClient
 import FluxsFormats
 import FluxsMessage
+import FluxsProcess
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,16 +27,16 @@ func overlayBenchmarks() -> [Benchmark] {
     for (rank, depth) in [(0, 0), (3, 2), (7, 3), (15, 4)] {
         all.append(Benchmark(group: "overlay", name: "ping depth \(depth)") {
             let out = try runCapture([fluxsPath(), "start", "--test-size=16", "-Stbon.topo=kary:2",
-                                      BenchBroker.besideMe("fluxs-bench"), "--probe", "ping", String(rank)])
+                                      ProcessEnvironment.besideMe("fluxs-bench"), "--probe", "ping", String(rank)])
             return BenchFigure(name: "ping to rank \(rank) (depth \(depth), kary:2 of 16), median", value: try number(out), unit: "us")
         })
     }
     all.append(Benchmark(group: "overlay", name: "event fanout 64") {
-        let out = try runCapture([fluxsPath(), "start", "--test-size=64", BenchBroker.besideMe("fluxs-bench"), "--probe", "fanout"])
+        let out = try runCapture([fluxsPath(), "start", "--test-size=64", ProcessEnvironment.besideMe("fluxs-bench"), "--probe", "fanout"])
         return BenchFigure(name: "one event to all 64 ranks (kary:32), median of 20", value: try number(out), unit: "us")
     })
     all.append(Benchmark(group: "overlay", name: "rss 16") {
-        let out = try runCapture([fluxsPath(), "start", "--test-size=16", BenchBroker.besideMe("fluxs-bench"), "--probe", "rss"])
+        let out = try runCapture([fluxsPath(), "start", "--test-size=16", ProcessEnvironment.besideMe("fluxs-bench"), "--probe", "rss"])
         return BenchFigure(name: "resident memory per broker (size 16)", value: try number(out) / 1024, unit: "MB")
     })
     return all
@@ -108,7 +109,7 @@ private func readWhole(_ path: String) throws -> String {
     return String(decoding: bytes, as: UTF8.self)
 }
 
-private func fluxsPath() -> String { BenchBroker.besideMe("fluxs") }
+private func fluxsPath() -> String { ProcessEnvironment.besideMe("fluxs") }
 
 private func number(_ text: String) throws -> Double {
     guard let value = Double(text.split(separator: "\n").last.map(String.init) ?? "") else {
@@ -121,19 +122,13 @@ private func number(_ text: String) throws -> Double {
 func runCapture(_ argv: [String]) throws -> String {
     var fds: [Int32] = [0, 0]
     guard pipe(&fds) == 0 else { throw ServiceError(errno, "pipe") }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
-    posix_spawn_file_actions_addclose(&actions, fds[0])
-    let cargs = argv.map { strdup($0) } + [nil]
-    defer { cargs.forEach { free($0) } }
-    var pid: pid_t = 0
-    let rc = posix_spawn(&pid, argv[0], &actions, nil, cargs, environ)
+    var request = SpawnRequest(argv: argv, environment: ProcessEnvironment.current, executable: argv[0])
+    request.fileActions = [.duplicate(fds[1], to: 1), .close(fds[0])]
+    let spawned = Result { () throws(ServiceError) in try ProcessSpawner.spawn(request) }
     close(fds[1])
-    guard rc == 0 else {
+    guard case .success(let pid) = spawned else {
         close(fds[0])
-        throw ServiceError(rc, "cannot run \(argv[0])")
+        throw ServiceError(ENOENT, "cannot run \(argv[0])")
     }
     var bytes: [UInt8] = []
     var buf = [UInt8](repeating: 0, count: 4096)

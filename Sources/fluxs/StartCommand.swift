@@ -1,6 +1,7 @@
 // `fluxs start`: start an instance and run a command in it. The broker does the work:
 // this command replaces itself with `fluxs-broker`, found beside `fluxs`.
 import ArgumentParser
+import FluxsProcess
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -44,16 +45,5 @@ struct StartCommand: ParsableCommand {
     }
 
     /// `fluxs-broker` in the directory of this program, else on PATH.
-    static func brokerPath() -> String {
-        var buf = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &buf, buf.count - 1)
-        if n > 0 {
-            let exe = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            if let slash = exe.lastIndex(of: "/") {
-                let candidate = exe[..<slash] + "/fluxs-broker"
-                if access(String(candidate), X_OK) == 0 { return String(candidate) }
-            }
-        }
-        return "fluxs-broker"
-    }
+    static func brokerPath() -> String { ProcessEnvironment.besideMe("fluxs-broker") }
 }

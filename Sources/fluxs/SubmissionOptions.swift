@@ -3,6 +3,7 @@
 // man/man1/fluxs-submit.1 under SUBMISSION OPTIONS.
 import ArgumentParser
 import FluxsFormats
+import FluxsProcess
 
 /// Options that describe a job: its shape, limits, name, environment and attributes.
 struct SubmissionOptions: ParsableArguments {
@@ -39,7 +40,7 @@ struct SubmissionOptions: ParsableArguments {
         request.cwd = cwd ?? Terminal.currentDirectory
         do throws(ParseError) {
             if let timeLimit { request.duration = try Self.parseTimeLimit(timeLimit) }
-            let submitter = Terminal.environment
+            let submitter = ProcessEnvironment.current
             request.environment = try EnvironmentRules.apply(env, to: submitter, source: submitter)
             var jobspec = try request.build()
             for assignment in setattr {

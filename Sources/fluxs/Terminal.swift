@@ -7,20 +7,6 @@ import Glibc
 
 /// Facts about the process environment that change how the CLI prints.
 enum Terminal {
-    /// The environment as a dictionary.
-    static var environment: [String: String] {
-        var env: [String: String] = [:]
-        var p = environ
-        while let entry = p.pointee {
-            let s = String(cString: entry)
-            if let eq = s.firstIndex(of: "=") {
-                env[String(s[..<eq])] = String(s[s.index(after: eq)...])
-            }
-            p += 1
-        }
-        return env
-    }
-
     /// The current working directory, or "/" when it cannot be read.
     static var currentDirectory: String {
         guard let cwd = getcwd(nil, 0) else { return "/" }

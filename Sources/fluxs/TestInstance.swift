@@ -8,6 +8,7 @@
 import CFluxsSupport
 import FluxsMessage
 import FluxsPMI
+import FluxsProcess
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -88,29 +89,12 @@ struct TestInstance {
         for setting in settings { argv += ["-S", setting] }
         argv.append("--")
         if rank == 0 { argv += command }
-        var env = Terminal.environment
-        for (key, value) in pmi.environment(rank: rank) { env[key] = value }
-
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        try pmi.addChildFileActions(&actions, rank: rank)
-        if rank != 0 { posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0) }
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attr, &empty)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK))
-
-        let cArgs = argv.map { strdup($0) } + [nil]
-        let cEnv = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { (cArgs + cEnv).forEach { free($0) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, broker, &actions, &attr, cArgs, cEnv)
-        guard rc == 0 else { throw ServiceError(rc, "cannot start \(broker): \(ServiceError.text(of: rc))") }
-        return pid
+        var request = SpawnRequest(argv: argv, environment: ProcessEnvironment.current.merging(pmi.environment(rank: rank)) { $1 },
+                                   executable: broker)
+        // The rank's PMI socket stays open across exec (dup2 onto itself clears close-on-exec).
+        request.fileActions = [.duplicate(pmi.childFDs[rank], to: pmi.childFDs[rank])]
+        if rank != 0 { request.fileActions.append(.open(0, path: "/dev/null", flags: O_RDONLY)) }
+        return try ProcessSpawner.spawn(request)
     }
 }
 
