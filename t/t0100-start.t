@@ -37,11 +37,12 @@ test_expect_success 'with no command, the shell reads commands from stdin' '
 '
 test_expect_success '-S sets attributes; a given rundir is used and kept' '
     mkdir rd &&
-    fluxs start -Srundir=$PWD/rd --setattr=statedir=/var/tmp/x -Smy.attr=42 \
+    fluxs start -Srundir=$PWD/rd --setattr=statedir=$PWD/state -Smy.attr=42 \
         sh -c "fluxs getattr rundir; fluxs getattr statedir; fluxs getattr my.attr; test -S $PWD/rd/local" >out &&
-    printf "%s\n" "$PWD/rd" /var/tmp/x 42 >expected &&
+    printf "%s\n" "$PWD/rd" "$PWD/state" 42 >expected &&
     test_cmp expected out &&
-    test -d rd && test ! -e rd/local
+    test -d rd && test ! -e rd/local &&
+    test -f state/kvs.sqlite
 '
 test_expect_success 'a read-only attribute cannot be set at start' '
     test_expect_code 2 fluxs start -Srank=3 true 2>err &&

@@ -31,6 +31,7 @@ extension Broker {
             try start(options, bootstrap: bootstrap, rundir: rundir)
         } catch {
             listener?.close()
+            overlay?.close()
             if createdRundir { removeTree(rundir) }
             throw error
         }
@@ -50,6 +51,7 @@ extension Broker {
         if attributes["log-ring-size"] == nil { attributes.setByBroker("log-ring-size", "1024") }
         if attributes["log-stderr-level"] == nil { attributes.setByBroker("log-stderr-level", "3") }
 
+        if let statedir = attributes["statedir"] { try Self.ensureDirectory(statedir, what: "statedir") }
         let listener = try LocalListener(broker: self, path: "\(rundir)/local")
         self.listener = listener
         do {
@@ -63,7 +65,7 @@ extension Broker {
             throw ServiceError(error.errnum, error.description)
         }
         try startOverlay(bootstrap, rundir: rundir)
-        loadDefaultModules()
+        try loadDefaultModules()
         log(.info, "broker started: rank \(rank) of \(bootstrap.size), rundir \(rundir)")
         pendingProgram = options
         let begin = { [unowned self] in
@@ -242,6 +244,16 @@ extension Broker {
         }
         createdRundir = true
         return String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Makes `path` (one level) when it is missing; an error names `what` otherwise.
+    static func ensureDirectory(_ path: String, what: String) throws(ServiceError) {
+        var st = stat()
+        if stat(path, &st) == 0 {
+            guard (st.st_mode & S_IFMT) == S_IFDIR else { throw ServiceError(ENOTDIR, "\(what) \(path) is not a directory") }
+            return
+        }
+        guard mkdir(path, 0o700) == 0 else { throw ServiceError(errno, "\(what) \(path): \(ServiceError.text(of: errno))") }
     }
 
     private func removeTree(_ path: String) {

@@ -106,7 +106,10 @@ extension Broker {
             return [:]
         }
         simple("overlay.join", rootOnly: true) { [unowned self] _, body in
-            guard let joined = body["rank"]?.intValue else { throw ServiceError(EPROTO, "missing \"rank\"") }
+            let size = Int64(self.attributes["size"] ?? "1") ?? 1
+            guard let joined = body["rank"]?.intValue, joined > 0, joined < size else {
+                throw ServiceError(EPROTO, "overlay.join needs the \"rank\" of a broker other than 0")
+            }
             self.rankJoined(UInt32(truncatingIfNeeded: joined))
             return [:]
         }

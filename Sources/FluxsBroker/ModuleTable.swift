@@ -67,10 +67,16 @@ extension Broker {
         log(.debug, "module \(name) removed")
     }
 
-    /// Starts the modules that load by default on this rank.
-    func loadDefaultModules() {
+    /// Starts the modules that load by default on this rank; the broker cannot start
+    /// without them, so the first failure stops it (the modules started are stopped).
+    func loadDefaultModules() throws(ServiceError) {
         for name in modules.order where modules.types[name]!.loadsByDefault(rank: rank) {
-            do { try loadModule(name) } catch { log(.err, error.message) }
+            do throws(ServiceError) {
+                try loadModule(name)
+            } catch {
+                removeAllModules()
+                throw error
+            }
         }
     }
 

@@ -79,7 +79,8 @@ extension Overlay {
         guard children[child]?.state == .online else { return }
         children[child]?.state = .lost
         let subtree = [child] + topology.descendants(of: child)
-        broker.log(.err, "overlay: rank \(child) is lost (\(reason)); ranks \(IDSet(subtree)) are unreachable")
+        let unreachable = subtree.count == 1 ? "it is unreachable" : "ranks \(IDSet(subtree)) are unreachable"
+        broker.log(.err, "overlay: rank \(child) is lost (\(reason)); \(unreachable)")
         broker.failPending(at: String(child), with: ServiceError(EHOSTUNREACH, "rank \(child) was lost (\(reason))"))
         shutdownWait?.remaining.remove(child)
         finishShutdownWaitIfDone()

@@ -39,8 +39,10 @@ struct TimerHeap {
         return ms <= 0 ? 0 : Int32(min(ms, 3_600_000))
     }
 
-    /// Runs every timer whose deadline has passed; re-arms periodic ones.
-    mutating func fireDue(now: Double) {
+    /// Takes every timer whose deadline has passed (re-arming periodic ones) and returns
+    /// their handlers, to be run after this mutation ends: a handler may add timers.
+    mutating func takeDue(now: Double) -> [() -> Void] {
+        var due: [() -> Void] = []
         while let top = heap.first, top.deadline <= now {
             _ = popTop()
             guard let handler = top.handler else { continue }
@@ -50,8 +52,9 @@ struct TimerHeap {
             } else {
                 top.handler = nil
             }
-            handler()
+            due.append(handler)
         }
+        return due
     }
 
     private mutating func popTop() -> TimerWatcher {

@@ -86,7 +86,7 @@ public final class Reactor {
                 }
             }
         }
-        timers.fireDue(now: Self.now())
+        for handler in timers.takeDue(now: Self.now()) { handler() }
     }
 
     // MARK: - File descriptors

@@ -9,6 +9,7 @@ import FluxsPMI
 import FluxsReactor
 import ExecModule
 import HeartbeatModule
+import KVSModule
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -58,6 +59,9 @@ do {
     bootstrap = try PMIClient.fromEnvironment().map { PMIBootstrap(client: $0) } ?? SingletonBootstrap()
 } catch { fail("PMI bootstrap: \(error.message)") }
 
+// The process manager's PMI variables were for us, not for what we start.
+for name in ["PMI_FD", "PMI_RANK", "PMI_SIZE", "PMI_PORT", "PMI_ID", "PMI_SPAWNED"] { unsetenv(name) }
+
 // Only rank 0 runs the initial program.
 let noProgram = bootstrap.rank != 0 || (attributes["broker.rc2_none"].map { $0 != "0" } ?? false)
 if noProgram && bootstrap.rank == 0 && !command.isEmpty { fail("broker.rc2_none is set, yet a command was given", code: 2) }
@@ -70,6 +74,7 @@ do {
     let broker = Broker(reactor: reactor, attributes: attributes, rank: bootstrap.rank)
     broker.register(module: HeartbeatModule.self)
     broker.register(module: ExecModule.self)
+    broker.register(module: KVSModule.self)
     var exitCode: Int32 = 0
     broker.onExit = { exitCode = $0 }
     try broker.start(BrokerOptions(initialProgram: command, interactive: interactive), bootstrap: bootstrap)

@@ -40,7 +40,7 @@ struct StartCommand: ParsableCommand {
         argv.append("--")
         argv += command
         let cargs = argv.map { strdup($0) } + [nil]
-        execv(broker, cargs)
+        execvp(broker, cargs)
         throw CommandFailure("cannot run \(broker): \(String(cString: strerror(errno)))")
     }
 

@@ -6,6 +6,7 @@
 // dies, the others notice (tbon.timeout) and exit; any still running 30 s later are
 // killed.
 import CFluxsSupport
+import FluxsFormats
 import FluxsMessage
 import FluxsPMI
 import FluxsProcess
@@ -26,6 +27,11 @@ struct TestInstance {
     }
 
     private func supervise() throws(ServiceError) -> Int32 {
+        if settings.contains(where: { $0.hasPrefix("rundir=") }) {
+            throw ServiceError(EINVAL, "-Srundir cannot be used with --test-size: each broker makes its own rundir")
+        }
+        // Our stderr may be a pipe that closes early: the brokers must not lose their supervisor.
+        signal(SIGPIPE, SIG_IGN)
         let pmi = try PMISocketServer(size: size)
         let signals = try SignalFD([SIGINT, SIGTERM, SIGHUP])
         var pids: [pid_t] = []
@@ -50,10 +56,20 @@ struct TestInstance {
                 throw ServiceError(errno, "poll: \(ServiceError.text(of: errno))")
             }
             for (i, index) in sockets.enumerated() where pfds[i].revents != 0 {
-                for case .abort(let rank, let code, let message) in pmi.handle(readableIndex: index) {
-                    writeStderr("fluxs-start: error: rank \(rank) aborted\(message.map { ": \($0)" } ?? "")\n")
-                    aborted = Int32(truncatingIfNeeded: code == 0 ? 1 : code)
-                    killAll()
+                for event in pmi.handle(readableIndex: index) {
+                    switch event {
+                    case .abort(let rank, let code, let message):
+                        writeStderr("fluxs-start: error: rank \(rank) aborted\(message.map { ": \($0)" } ?? "")\n")
+                        aborted = Int32(truncatingIfNeeded: code == 0 ? 1 : code)
+                        killAll()
+                    case .connectionLost(_, let rank?) where !pmi.server.finalizedRanks.contains(rank):
+                        // A broker gone before it finished bootstrapping: the rest would wait in vain.
+                        writeStderr("fluxs-start: error: rank \(rank) exited during bootstrap\n")
+                        aborted = 1
+                        killAll()
+                    default:
+                        break
+                    }
                 }
             }
             for (i, rank) in live.enumerated() where pfds[sockets.count + i].revents != 0 {
@@ -76,7 +92,7 @@ struct TestInstance {
             if pfds[pfds.count - 1].revents != 0 {
                 var expirations: UInt64 = 0
                 _ = read(timer, &expirations, 8)
-                writeStderr("fluxs-start: error: ranks \(running.sorted()) did not exit after rank 0; killing them\n")
+                writeStderr("fluxs-start: error: ranks \(IDSet(running.map { UInt32($0) })) did not exit after rank 0; killing them\n")
                 killAll()
             }
         }
@@ -90,7 +106,7 @@ struct TestInstance {
         argv.append("--")
         if rank == 0 { argv += command }
         var request = SpawnRequest(argv: argv, environment: ProcessEnvironment.current.merging(pmi.environment(rank: rank)) { $1 },
-                                   executable: broker)
+                                   executable: broker.contains("/") ? broker : nil)
         // The rank's PMI socket stays open across exec (dup2 onto itself clears close-on-exec).
         request.fileActions = [.duplicate(pmi.childFDs[rank], to: pmi.childFDs[rank])]
         if rank != 0 { request.fileActions.append(.open(0, path: "/dev/null", flags: O_RDONLY)) }

@@ -185,3 +185,25 @@ struct ReactorCancellationTests {
         for s in sockets { zmq_close(s) }
     }
 }
+
+@Suite(.serialized)
+struct ReactorTimerReentryTests {
+    @Test func aTimerHandlerMayAddAndCancelTimers() throws {
+        let reactor = try Reactor()
+        var order: [String] = []
+        var periodic: TimerWatcher?
+        periodic = reactor.every(0.005) {
+            order.append("tick")
+            // As a keepalive that finds its parent gone does: arm another timer.
+            reactor.after(0.005) {
+                order.append("after")
+                periodic?.cancel()
+                reactor.stop()
+            }
+        }
+        reactor.after(5) { reactor.stop() }
+        reactor.run()
+        #expect(order.prefix(1) == ["tick"])
+        #expect(order.contains("after"))
+    }
+}
