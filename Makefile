@@ -7,7 +7,7 @@ SWIFT ?= swift
 RELEASE_FLAGS := -c release --static-swift-stdlib
 BINDIR := .build/release
 PROGRAMS := fluxs fluxs-broker
-DEB_PACKAGES := libzmq3-dev libhwloc-dev hwloc pkg-config groff-base python3 util-linux mpich
+DEB_PACKAGES := libzmq3-dev libhwloc-dev hwloc pkg-config groff-base python3 util-linux mpich libsqlite3-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PROVE_JOBS ?= 2
 

@@ -16,6 +16,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         // C libraries found through pkg-config; later targets just `import CZMQ` / `import CHwloc`.
@@ -56,9 +57,20 @@ let package = Package(
         ]),
         // PMI-1 simple wire protocol: client (broker bootstrap) and server (test-size, shell).
         .target(name: "FluxsPMI", dependencies: ["FluxsMessage", "CFluxsSupport"]),
+        // The key-value store: namespaces of nested directories, all-or-nothing commits (pure).
+        .target(name: "FluxsKVS", dependencies: ["FluxsFormats", "FluxsMessage"]),
+        // The KVS on disk: one SQLite file (WAL) through GRDB.
+        .target(name: "KVSStore", dependencies: [
+            "FluxsKVS", "FluxsFormats", "FluxsMessage", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        // The kvs service (rank 0): requests, waits, watches, fences; SQLite off the loop.
+        .target(name: "KVSModule", dependencies: [
+            "FluxsBroker", "FluxsKVS", "KVSStore", "FluxsFormats", "FluxsMessage", "FluxsReactor",
+        ]),
         // The broker program.
         .executableTarget(name: "fluxs-broker", dependencies: [
             "FluxsBroker", "FluxsFormats", "FluxsMessage", "FluxsReactor", "FluxsPMI", "HeartbeatModule", "ExecModule",
+            "KVSModule",
         ]),
 
         // The thin command-line front end.
@@ -68,7 +80,7 @@ let package = Package(
         ]),
         // The benchmark suite behind `make bench`.
         .executableTarget(name: "fluxs-bench", dependencies: [
-            "FluxsFormats", "FluxsYAML", "FluxsClient", "FluxsMessage", "FluxsProcess",
+            "FluxsFormats", "FluxsYAML", "FluxsClient", "FluxsMessage", "FluxsProcess", "FluxsKVS", "KVSStore",
         ]),
 
         .testTarget(name: "FluxsFormatsTests", dependencies: ["FluxsFormats", "FluxsYAML"], resources: [.copy("Fixtures")]),
@@ -79,6 +91,10 @@ let package = Package(
             "FluxsClient", "FluxsBroker", "FluxsReactor", "FluxsFormats", "FluxsMessage",
         ]),
         .testTarget(name: "FluxsPMITests", dependencies: ["FluxsPMI"]),
+        .testTarget(name: "FluxsKVSTests", dependencies: ["FluxsKVS", "FluxsFormats", "FluxsMessage"]),
+        .testTarget(name: "KVSStoreTests", dependencies: [
+            "KVSStore", "FluxsKVS", "FluxsFormats", "FluxsMessage", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CZMQ", "CHwloc"]),
     ]
 )

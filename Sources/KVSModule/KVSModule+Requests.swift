@@ -1,0 +1,182 @@
+// The kvs requests: reads (possibly waiting for a version or a key), commits (possibly
+// through a fence), watches, version waits and namespaces.
+import FluxsBroker
+import FluxsFormats
+import FluxsKVS
+import FluxsMessage
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension KVSModule {
+    // MARK: - Reads
+
+    func read(_ request: Message, _ body: JSONValue) throws(ServiceError) {
+        let ns = try space(body)
+        let key = try key(body)
+        let version = Int(body["version"]?.intValue ?? 0)
+        let waitKey = request.topic == "kvs.get" && body["waitcreate"]?.boolValue == true ? key : nil
+        let absent = waitKey == nil ? false : try ns.entry(at: key) == nil
+        if ns.version < version || absent {
+            parked.append(Parked(request: request, namespace: ns.name, version: version, waitKey: waitKey))
+            return
+        }
+        try answerRead(request, key: key, in: ns)
+    }
+
+    func answerRead(_ request: Message, key: String, in ns: KVSNamespace) throws(ServiceError) {
+        if request.topic == "kvs.get" {
+            context.respond(to: request, ["value": try ns.get(key), "version": .int(Int64(ns.version))])
+        } else {
+            var reply = try ns.lookup(key).json.objectValue ?? [:]
+            reply["version"] = .int(Int64(ns.version))
+            context.respond(to: request, .object(reply))
+        }
+    }
+
+    func waitVersion(_ request: Message, _ body: JSONValue) throws(ServiceError) {
+        let ns = try space(body)
+        guard let version = body["version"]?.intValue else { throw ServiceError(EPROTO, "missing \"version\" (an integer)") }
+        if ns.version >= Int(version) {
+            context.respond(to: request, ["version": .int(Int64(ns.version))])
+        } else {
+            parked.append(Parked(request: request, namespace: ns.name, version: Int(version), waitKey: nil))
+        }
+    }
+
+    // MARK: - Commits
+
+    func commit(_ request: Message, _ body: JSONValue) throws(ServiceError) {
+        let name = namespaceName(body)
+        guard namespaces[name] != nil else { throw ServiceError(ENOENT, "namespace \(name) not found") }
+        guard let list = body["ops"]?.arrayValue else { throw ServiceError(EPROTO, "missing \"ops\" (an array)") }
+        var ops: [KVSOperation] = []
+        for op in list { ops.append(try KVSOperation(json: op)) }
+        if let fence = body["fence"] {
+            guard let fenceName = fence["name"]?.stringValue, let nprocs = fence["nprocs"]?.intValue, nprocs > 0 else {
+                throw ServiceError(EPROTO, "a fence needs \"name\" and a positive \"nprocs\"")
+            }
+            var gathered = fences[fenceName] ?? Fence(namespace: name, nprocs: Int(nprocs))
+            guard gathered.nprocs == Int(nprocs), gathered.namespace == name else {
+                throw ServiceError(EINVAL, "fence \(fenceName) was started with nprocs \(gathered.nprocs) in namespace \(gathered.namespace)")
+            }
+            gathered.requests.append(request)
+            gathered.ops += ops
+            if gathered.requests.count < gathered.nprocs {
+                fences[fenceName] = gathered
+                return
+            }
+            fences[fenceName] = nil
+            apply(gathered.ops, in: name, answering: gathered.requests)
+        } else {
+            apply(ops, in: name, answering: [request])
+        }
+    }
+
+    /// Applies ops as one commit and answers `requests` once it is durable.
+    func apply(_ ops: [KVSOperation], in name: String, answering requests: [Message]) {
+        guard var ns = namespaces[name] else { return }
+        let result: KVSCommit
+        do throws(ServiceError) {
+            result = try ns.commit(ops)
+        } catch {
+            for r in requests { context.respond(to: r, error: error) }
+            return
+        }
+        namespaces[name] = ns
+        commits += 1
+        let reply: JSONValue = ["version": .int(Int64(result.version))]
+        if let persistence {
+            persistence.write(namespace: name, owner: ns.owner, commit: result) { [unowned self] error in
+                for r in requests {
+                    if let error { self.context.respond(to: r, error: error) } else { self.context.respond(to: r, reply) }
+                }
+            }
+        } else {
+            for r in requests { context.respond(to: r, reply) }
+        }
+        committed(result, in: name)
+    }
+
+    /// After a commit: answer the readers it satisfies and the watches it touches.
+    func committed(_ result: KVSCommit, in name: String) {
+        guard let ns = namespaces[name] else { return }
+        var still: [Parked] = []
+        for p in parked {
+            guard p.namespace == name, ns.version >= p.version else { still.append(p); continue }
+            if let waitKey = p.waitKey, ((try? ns.entry(at: waitKey)) ?? nil) == nil { still.append(p); continue }
+            do throws(ServiceError) {
+                if p.request.topic == "kvs.wait-version" {
+                    context.respond(to: p.request, ["version": .int(Int64(ns.version))])
+                } else {
+                    try answerRead(p.request, key: (try? JSONValue(parsing: p.request.payload))?["key"]?.stringValue ?? ".", in: ns)
+                }
+            } catch {
+                context.respond(to: p.request, error: error)
+            }
+        }
+        parked = still
+        for w in watches where w.namespace == name && result.affects(w.key) { sendWatch(w, ns) }
+    }
+
+    // MARK: - Watches
+
+    func watch(_ request: Message, _ body: JSONValue) throws(ServiceError) {
+        guard request.flags.contains(.streaming) else { throw ServiceError(EPROTO, "kvs.watch is a streaming request") }
+        let ns = try space(body)
+        let w = Watch(request: request, namespace: ns.name, key: try key(body))
+        watches.append(w)
+        sendWatch(w, ns)
+    }
+
+    func sendWatch(_ w: Watch, _ ns: KVSNamespace) {
+        var reply: [String: JSONValue] = ["version": .int(Int64(ns.version))]
+        switch (try? ns.entry(at: w.key)) ?? nil {
+        case .value(let v)?: reply["value"] = v
+        case .directory?: reply["dir"] = (try? ns.lookup(w.key).json["dir"]) ?? [:]
+        case nil: reply["missing"] = true
+        }
+        watchResponses += 1
+        context.respond(to: w.request, .object(reply))
+    }
+
+    /// A client went away: forget what it was waiting for.
+    func disconnect(_ notice: Message) {
+        watches.removeAll { $0.request.route == notice.route }
+        parked.removeAll { $0.request.route == notice.route }
+    }
+
+    // MARK: - Namespaces
+
+    func createNamespace(_ request: Message, _ body: JSONValue) throws(ServiceError) {
+        guard let name = body["name"]?.stringValue, !name.isEmpty, !name.contains(where: { $0 == " " || $0 == "/" }) else {
+            throw ServiceError(EINVAL, "a namespace needs a name without spaces or slashes")
+        }
+        guard namespaces[name] == nil else { throw ServiceError(EEXIST, "namespace \(name) exists") }
+        let owner = body["owner"]?.intValue.map { UInt32(truncatingIfNeeded: $0) } ?? request.userid
+        try persistence?.createNamespace(name, owner: owner)
+        namespaces[name] = KVSNamespace(name: name, owner: owner)
+        context.respond(to: request, [:])
+    }
+
+    func removeNamespace(_ request: Message, _ body: JSONValue) throws(ServiceError) {
+        guard let name = body["name"]?.stringValue else { throw ServiceError(EPROTO, "missing \"name\"") }
+        guard name != "primary" else { throw ServiceError(EINVAL, "the primary namespace cannot be removed") }
+        guard namespaces[name] != nil else { throw ServiceError(ENOENT, "namespace \(name) not found") }
+        try persistence?.removeNamespace(name)
+        namespaces[name] = nil
+        for w in watches where w.namespace == name { context.respond(to: w.request, error: ServiceError(ENODATA, "")) }
+        for p in parked where p.namespace == name {
+            context.respond(to: p.request, error: ServiceError(ENOENT, "namespace \(name) was removed"))
+        }
+        watches.removeAll { $0.namespace == name }
+        parked.removeAll { $0.namespace == name }
+        context.respond(to: request, [:])
+    }
+
+    func listNamespaces(_ request: Message) {
+        context.respond(to: request, .array(namespaces.values.sorted { $0.name < $1.name }.map {
+            ["name": .string($0.name), "owner": .int(Int64($0.owner)), "version": .int(Int64($0.version))]
+        }))
+    }
+}
