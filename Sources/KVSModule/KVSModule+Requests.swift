@@ -87,7 +87,7 @@ extension KVSModule {
         commits += 1
         let reply: JSONValue = ["version": .int(Int64(result.version))]
         if let persistence {
-            persistence.write(namespace: name, owner: ns.owner, commit: result) { [unowned self] error in
+            persistence.write(.commit(namespace: name, owner: ns.owner, result)) { [unowned self] error in
                 for r in requests {
                     if let error { self.context.respond(to: r, error: error) } else { self.context.respond(to: r, reply) }
                 }
@@ -154,16 +154,14 @@ extension KVSModule {
         }
         guard namespaces[name] == nil else { throw ServiceError(EEXIST, "namespace \(name) exists") }
         let owner = body["owner"]?.intValue.map { UInt32(truncatingIfNeeded: $0) } ?? request.userid
-        try persistence?.createNamespace(name, owner: owner)
         namespaces[name] = KVSNamespace(name: name, owner: owner)
-        context.respond(to: request, [:])
+        answerWhenDurable(request, .createNamespace(name, owner: owner))
     }
 
     func removeNamespace(_ request: Message, _ body: JSONValue) throws(ServiceError) {
         guard let name = body["name"]?.stringValue else { throw ServiceError(EPROTO, "missing \"name\"") }
         guard name != "primary" else { throw ServiceError(EINVAL, "the primary namespace cannot be removed") }
         guard namespaces[name] != nil else { throw ServiceError(ENOENT, "namespace \(name) not found") }
-        try persistence?.removeNamespace(name)
         namespaces[name] = nil
         for w in watches where w.namespace == name { context.respond(to: w.request, error: ServiceError(ENODATA, "")) }
         for p in parked where p.namespace == name {
@@ -171,7 +169,15 @@ extension KVSModule {
         }
         watches.removeAll { $0.namespace == name }
         parked.removeAll { $0.namespace == name }
-        context.respond(to: request, [:])
+        answerWhenDurable(request, .removeNamespace(name))
+    }
+
+    /// Answers {} once `write` is on disk (at once without a statedir).
+    private func answerWhenDurable(_ request: Message, _ write: Persistence.Write) {
+        guard let persistence else { return context.respond(to: request, [:]) }
+        persistence.write(write) { [unowned self] error in
+            if let error { self.context.respond(to: request, error: error) } else { self.context.respond(to: request, [:]) }
+        }
     }
 
     func listNamespaces(_ request: Message) {

@@ -64,7 +64,9 @@ public final class KVSModule: BrokerModule {
         }
         if namespaces["primary"] == nil {
             namespaces["primary"] = KVSNamespace(name: "primary", owner: owner)
-            try persistence?.createNamespace("primary", owner: owner)
+            persistence?.write(.createNamespace("primary", owner: owner)) { [unowned self] error in
+                if let error { self.context.log(.err, error.message) }
+            }
         }
     }
 
@@ -128,14 +130,22 @@ public final class KVSModule: BrokerModule {
     }
 }
 
-/// The SQLite side, driven from the loop: writes go to a worker thread in batches.
+/// The SQLite side, driven from the loop: writes go to a worker thread in order, runs of
+/// commits grouped into one transaction; `done` callbacks come back on the loop, in order.
 final class Persistence {
     private let box: DatabaseBox
     private let worker = Worker()
     private let waker: ReactorWaker
-    private var queued: [(namespace: String, owner: UInt32, commit: KVSCommit, done: (ServiceError?) -> Void)] = []
+    private var queued: [(write: Write, done: (ServiceError?) -> Void)] = []
     private var inFlight = false
     let path: String
+
+    /// One thing to write.
+    enum Write: @unchecked Sendable {
+        case commit(namespace: String, owner: UInt32, KVSCommit)
+        case createNamespace(String, owner: UInt32)
+        case removeNamespace(String)
+    }
 
     final class DatabaseBox: @unchecked Sendable {
         let db: KVSDatabase
@@ -143,24 +153,24 @@ final class Persistence {
     }
 
     final class Completion: @unchecked Sendable {
-        let run: (ServiceError?) -> Void
-        init(_ run: @escaping (ServiceError?) -> Void) { self.run = run }
+        let run: ([ServiceError?]) -> Void
+        init(_ run: @escaping ([ServiceError?]) -> Void) { self.run = run }
     }
 
+    /// Opens (or creates) the database; at start, before the loop serves anyone.
     init(path: String, reactor: Reactor) throws(ServiceError) {
         self.path = path
         box = DatabaseBox(try KVSDatabase(path: path))
         waker = reactor.waker
     }
 
+    /// Everything on disk; at start only.
     func load() throws(ServiceError) -> [KVSNamespace] { try box.db.load() }
-    func createNamespace(_ name: String, owner: UInt32) throws(ServiceError) { try box.db.createNamespace(name, owner: owner) }
-    func removeNamespace(_ name: String) throws(ServiceError) { try box.db.removeNamespace(name) }
 
-    /// Writes a commit; `done` runs on the loop once it is durable, or with the error
-    /// that kept it from the disk (commits finish in order).
-    func write(namespace: String, owner: UInt32, commit: KVSCommit, done: @escaping (ServiceError?) -> Void) {
-        queued.append((namespace, owner, commit, done))
+    /// Queues a write; `done` runs on the loop once it is durable, or with the error that
+    /// kept it from the disk.
+    func write(_ write: Write, done: @escaping (ServiceError?) -> Void) {
+        queued.append((write, done))
         flush()
     }
 
@@ -169,21 +179,52 @@ final class Persistence {
         inFlight = true
         let batch = queued
         queued.removeAll()
-        let items = batch.map { ($0.namespace, $0.owner, $0.commit) }
+        let writes = batch.map(\.write)
         let box = self.box
         let waker = self.waker
-        let finish = Completion { [unowned self] error in
-            let failure = error.map { ServiceError(EIO, "kvs: cannot write \(self.path): \($0.message)") }
-            for entry in batch { entry.done(failure) }
+        let path = self.path
+        let finish = Completion { [unowned self] errors in
+            for (entry, error) in zip(batch, errors) { entry.done(error) }
             self.inFlight = false
             self.flush()
         }
         worker.post {
-            var failure: ServiceError?
-            do throws(ServiceError) { try box.db.apply(batch: items) } catch { failure = error }
-            let result = failure
-            waker.post { finish.run(result) }
+            let errors = Persistence.perform(writes, on: box.db).map { error in
+                error.map { ServiceError($0.errnum, "kvs: cannot write \(path): \($0.message)") }
+            }
+            waker.post { finish.run(errors) }
         }
+    }
+
+    /// Runs the writes in order, each run of commits as one transaction; one result each.
+    private static func perform(_ writes: [Write], on db: KVSDatabase) -> [ServiceError?] {
+        var results: [ServiceError?] = []
+        var run: [(namespace: String, owner: UInt32, commit: KVSCommit)] = []
+        func flushRun() {
+            guard !run.isEmpty else { return }
+            var failure: ServiceError?
+            do throws(ServiceError) { try db.apply(batch: run) } catch { failure = error }
+            results += Array(repeating: failure, count: run.count)
+            run.removeAll()
+        }
+        for write in writes {
+            if case .commit(let ns, let owner, let commit) = write {
+                run.append((ns, owner, commit))
+                continue
+            }
+            flushRun()
+            var failure: ServiceError?
+            do throws(ServiceError) {
+                switch write {
+                case .createNamespace(let name, let owner): try db.createNamespace(name, owner: owner)
+                case .removeNamespace(let name): try db.removeNamespace(name)
+                case .commit: break
+                }
+            } catch { failure = error }
+            results.append(failure)
+        }
+        flushRun()
+        return results
     }
 
     func close() { worker.stop() }
