@@ -57,6 +57,8 @@ let package = Package(
         ]),
         // PMI-1 simple wire protocol: client (broker bootstrap) and server (test-size, shell).
         .target(name: "FluxsPMI", dependencies: ["FluxsMessage", "CFluxsSupport"]),
+        // Node discovery with hwloc: cores, NUMA, memory, GPUs, as a NodeInventory.
+        .target(name: "FluxsHwloc", dependencies: ["CHwloc", "FluxsFormats", "FluxsMessage"]),
         // The key-value store: namespaces of nested directories, all-or-nothing commits (pure).
         .target(name: "FluxsKVS", dependencies: ["FluxsFormats", "FluxsMessage"]),
         // The KVS on disk: one SQLite file (WAL) through GRDB.
@@ -80,7 +82,7 @@ let package = Package(
         ]),
         // The benchmark suite behind `make bench`.
         .executableTarget(name: "fluxs-bench", dependencies: [
-            "FluxsFormats", "FluxsYAML", "FluxsClient", "FluxsMessage", "FluxsProcess", "FluxsKVS", "KVSStore",
+            "FluxsFormats", "FluxsYAML", "FluxsClient", "FluxsMessage", "FluxsProcess", "FluxsKVS", "KVSStore", "FluxsHwloc",
         ]),
 
         .testTarget(name: "FluxsFormatsTests", dependencies: ["FluxsFormats", "FluxsYAML"], resources: [.copy("Fixtures")]),
@@ -91,6 +93,8 @@ let package = Package(
             "FluxsClient", "FluxsBroker", "FluxsReactor", "FluxsFormats", "FluxsMessage",
         ]),
         .testTarget(name: "FluxsPMITests", dependencies: ["FluxsPMI"]),
+        .testTarget(name: "FluxsHwlocTests", dependencies: ["FluxsHwloc", "FluxsFormats", "FluxsMessage"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "FluxsKVSTests", dependencies: ["FluxsKVS", "FluxsFormats", "FluxsMessage"]),
         .testTarget(name: "KVSStoreTests", dependencies: [
             "KVSStore", "FluxsKVS", "FluxsFormats", "FluxsMessage", .product(name: "GRDB", package: "GRDB.swift"),
