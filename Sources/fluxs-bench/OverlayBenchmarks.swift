@@ -82,6 +82,8 @@ func runProbe(_ args: [String]) throws -> Double {
             total += residentKilobytes(pid)
         }
         return total / Double(size)
+    case let name? where name.hasPrefix("kvs-"):
+        return try runKVSProbe(name, Array(args.dropFirst()), handle: handle)
     default:
         throw ServiceError(EINVAL, "unknown probe \(args)")
     }
