@@ -75,7 +75,10 @@ extension KVSModule {
 
     /// Applies ops as one commit and answers `requests` once it is durable.
     func apply(_ ops: [KVSOperation], in name: String, answering requests: [Message]) {
-        guard var ns = namespaces[name] else { return }
+        guard var ns = namespaces[name] else {
+            for r in requests { context.respond(to: r, error: ServiceError(ENOENT, "namespace \(name) not found")) }
+            return
+        }
         let result: KVSCommit
         do throws(ServiceError) {
             result = try ns.commit(ops)
@@ -166,6 +169,10 @@ extension KVSModule {
         for w in watches where w.namespace == name { context.respond(to: w.request, error: ServiceError(ENODATA, "")) }
         for p in parked where p.namespace == name {
             context.respond(to: p.request, error: ServiceError(ENOENT, "namespace \(name) was removed"))
+        }
+        for (fenceName, fence) in fences where fence.namespace == name {
+            for r in fence.requests { context.respond(to: r, error: ServiceError(ENOENT, "namespace \(name) was removed")) }
+            fences[fenceName] = nil
         }
         watches.removeAll { $0.namespace == name }
         parked.removeAll { $0.namespace == name }

@@ -36,6 +36,7 @@ struct Fluxs: AsyncParsableCommand {
             JobCommand.self,
             JobspecCommand.self,
             HostlistCommand.self,
+            KVSCommand.self,
         ]
     )
 }
