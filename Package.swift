@@ -69,10 +69,14 @@ let package = Package(
         .target(name: "KVSModule", dependencies: [
             "FluxsBroker", "FluxsKVS", "KVSStore", "FluxsFormats", "FluxsMessage", "FluxsReactor",
         ]),
+        // The resource service: discovery on every rank, R, up/down/drain on rank 0.
+        .target(name: "ResourceModule", dependencies: [
+            "FluxsBroker", "FluxsHwloc", "FluxsFormats", "FluxsMessage", "FluxsReactor", "CFluxsSupport",
+        ]),
         // The broker program.
         .executableTarget(name: "fluxs-broker", dependencies: [
             "FluxsBroker", "FluxsFormats", "FluxsMessage", "FluxsReactor", "FluxsPMI", "HeartbeatModule", "ExecModule",
-            "KVSModule",
+            "KVSModule", "ResourceModule",
         ]),
 
         // The thin command-line front end.

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "fluxs_support.h"
+#include <sched.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -24,6 +25,20 @@ int fluxs_peer_credentials(int fd, uid_t *uid, gid_t *gid, pid_t *pid)
     *uid = cred.uid;
     *gid = cred.gid;
     *pid = cred.pid;
+    return 0;
+}
+
+int fluxs_affinity_mask(unsigned char *mask, size_t len)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof(set), &set) < 0)
+        return -1;
+    for (size_t cpu = 0; cpu < len * 8 && cpu < CPU_SETSIZE; cpu++) {
+        if (CPU_ISSET(cpu, &set))
+            mask[cpu / 8] |= (unsigned char)(1u << (cpu % 8));
+        else
+            mask[cpu / 8] &= (unsigned char)~(1u << (cpu % 8));
+    }
     return 0;
 }
 

@@ -1,21 +1,21 @@
-// A worker thread for blocking work (SQLite): the module queues closures, the worker
-// runs them in order, and results come back to the reactor's thread through its
-// waker. Nothing here runs on the reactor thread but `post`.
-import FluxsReactor
+// A worker thread for blocking work (SQLite, hwloc): a service queues closures, the
+// worker runs them in order, and results come back to the loop's thread through its
+// ReactorWaker. Nothing here runs on the loop's thread but `post`.
 import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// One background thread running jobs in order.
-final class Worker: @unchecked Sendable {
+public final class Worker: @unchecked Sendable {
     private var mutex = pthread_mutex_t()
     private var condition = pthread_cond_t()
     private var jobs: [@Sendable () -> Void] = []
     private var stopping = false
     private var thread = pthread_t()
 
-    init() {
+    /// Starts the thread.
+    public init() {
         pthread_mutex_init(&mutex, nil)
         pthread_cond_init(&condition, nil)
         let box = Unmanaged.passRetained(self)
@@ -26,7 +26,7 @@ final class Worker: @unchecked Sendable {
     }
 
     /// Queues a job.
-    func post(_ job: @escaping @Sendable () -> Void) {
+    public func post(_ job: @escaping @Sendable () -> Void) {
         pthread_mutex_lock(&mutex)
         jobs.append(job)
         pthread_cond_signal(&condition)
@@ -34,7 +34,7 @@ final class Worker: @unchecked Sendable {
     }
 
     /// Runs the jobs already queued, then ends the thread; waits for it.
-    func stop() {
+    public func stop() {
         pthread_mutex_lock(&mutex)
         stopping = true
         pthread_cond_signal(&condition)

@@ -10,6 +10,7 @@ import FluxsReactor
 import ExecModule
 import HeartbeatModule
 import KVSModule
+import ResourceModule
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -75,6 +76,7 @@ do {
     broker.register(module: HeartbeatModule.self)
     broker.register(module: ExecModule.self)
     broker.register(module: KVSModule.self)
+    broker.register(module: ResourceModule.self)
     var exitCode: Int32 = 0
     broker.onExit = { exitCode = $0 }
     try broker.start(BrokerOptions(initialProgram: command, interactive: interactive), bootstrap: bootstrap)

@@ -17,6 +17,9 @@ int fluxs_accept(int fd);
 /* The uid, gid and pid of the peer of a connected Unix socket; 0 or -1 with errno. */
 int fluxs_peer_credentials(int fd, uid_t *uid, gid_t *gid, pid_t *pid);
 
+/* This thread's CPU affinity as a bit mask (bit n = CPU n) of `len` bytes; 0 or -1. */
+int fluxs_affinity_mask(unsigned char *mask, size_t len);
+
 /* A signal set holding just signo (sigaddset is a macro on some libcs). */
 void fluxs_sigset_add(sigset_t *set, int signo);
 

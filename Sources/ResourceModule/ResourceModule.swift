@@ -1,0 +1,150 @@
+// The resource service (man/man7/fluxs-resource.7): every rank discovers its node with
+// hwloc on a worker thread (restricted to the broker's CPU affinity, as a child instance
+// is) and says hello to rank 0 with its inventory. Rank 0 keeps the instance's R
+// (configured, or assembled from the inventories), which ranks are up (hello received,
+// not lost by the overlay), which are drained and why (kept in the KVS under
+// `resource.drain`), and answers the queries the CLI makes. Queries that need R wait
+// until it is known. Other ranks relay queries to rank 0.
+import CFluxsSupport
+import FluxsBroker
+import FluxsFormats
+import FluxsHwloc
+import FluxsMessage
+import FluxsReactor
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The resource service.
+public final class ResourceModule: BrokerModule {
+    public static let name = "resource"
+    public static let services = ["resource"]
+
+    let context: ModuleContext
+    let worker = Worker()
+    var inventory: NodeInventory?
+    var pool: ResourcePool?
+
+    public init(context: ModuleContext) { self.context = context }
+
+    public func start() throws(ServiceError) {
+        if context.rank == 0 {
+            let size = UInt32(context.attribute("size") ?? "1") ?? 1
+            pool = try ResourcePool(context: context, size: size)
+            context.subscribe("overlay.lost") { [unowned self] event in self.pool?.lost(event) }
+        }
+        discover()
+    }
+
+    public func stop() {
+        worker.stop()
+        pool?.stop()
+    }
+
+    public func stats() -> [String: JSONValue] {
+        var stats: [String: JSONValue] = ["discovered": .bool(inventory != nil)]
+        if let pool { stats.merge(pool.stats) { $1 } }
+        return stats
+    }
+
+    public func handle(_ request: Message) {
+        switch request.topic {
+        case "resource.info-local":
+            guard let inventory else {
+                return context.respond(to: request, error: ServiceError(EAGAIN, "rank \(context.rank) has not finished discovery"))
+            }
+            context.respond(to: request, ["rank": .int(Int64(context.rank)), "inventory": inventory.json])
+        case "resource.hello", "resource.R", "resource.status", "resource.drain", "resource.undrain":
+            if let pool { pool.handle(request) } else { relayToRoot(request) }
+        default:
+            context.respond(to: request, error: ServiceError(ENOSYS, "resource has no method \"\(request.topic.dropFirst(9))\""))
+        }
+    }
+
+    /// Discovers this node off the loop, then says hello to rank 0.
+    private func discover() {
+        let restrict = Self.affinityCpuset()
+        let io = Self.mayHaveGPUs()
+        let waker = context.reactor.waker
+        let done = Box { [weak self] (result: Result<NodeInventory, ServiceError>) in self?.discovered(result) }
+        worker.post {
+            let result = Result { () throws(ServiceError) in
+                try NodeInventory.discover(restrictTo: restrict, loadIODevices: io)
+            }
+            waker.post { done.value(result) }
+        }
+    }
+
+    private func discovered(_ result: Result<NodeInventory, ServiceError>) {
+        switch result {
+        case .success(let found):
+            inventory = found
+            let hello: JSONValue = ["rank": .int(Int64(context.rank)), "inventory": found.json]
+            if let pool {
+                pool.hello(rank: 0, inventory: found)
+            } else {
+                context.rpc("resource.hello", hello, nodeid: .rank(0)) { [unowned self] response in
+                    if response.errnum != 0 { self.context.log(.err, "resource: hello to rank 0 failed: \(response.errorText)") }
+                }
+            }
+        case .failure(let error):
+            context.log(.err, "resource: discovery failed: \(error.message)")
+        }
+    }
+
+    /// Sends a query on to rank 0 and relays the answer.
+    private func relayToRoot(_ request: Message) {
+        let body = (try? JSONValue(parsing: request.payload)) ?? [:]
+        context.rpc(request.topic, body, nodeid: .rank(0)) { [unowned self] response in
+            if response.errnum != 0 {
+                self.context.respond(to: request, error: ServiceError(response: response))
+            } else {
+                self.context.respond(to: request, (try? JSONValue(parsing: response.payload)) ?? [:])
+            }
+        }
+    }
+
+    /// True unless sysfs shows no PCI display-class device (class 0x03xx) from NVIDIA or
+    /// AMD: only then can hwloc's I/O discovery (three times the cost) find a GPU.
+    static func mayHaveGPUs() -> Bool {
+        guard let dir = opendir("/sys/bus/pci/devices") else { return true }
+        defer { closedir(dir) }
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            guard !name.hasPrefix(".") else { continue }
+            let base = "/sys/bus/pci/devices/\(name)"
+            guard let cls = firstLine(base + "/class"), cls.hasPrefix("0x03"),
+                let vendor = firstLine(base + "/vendor"), vendor == "0x10de" || vendor == "0x1002"
+            else { continue }
+            return true
+        }
+        return false
+    }
+
+    private static func firstLine(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buf = [UInt8](repeating: 0, count: 64)
+        let n = read(fd, &buf, buf.count)
+        guard n > 0 else { return nil }
+        return String(decoding: buf[0..<n], as: UTF8.self).split(separator: "\n").first.map(String.init)
+    }
+
+    /// The broker's CPU affinity as a cpuset list, when narrower than the machine's.
+    static func affinityCpuset() -> String? {
+        var mask = [UInt8](repeating: 0, count: 128)
+        guard fluxs_affinity_mask(&mask, mask.count) == 0 else { return nil }
+        let all = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        var cpus: [UInt32] = []
+        for cpu in 0..<(mask.count * 8) where mask[cpu / 8] & (1 << (cpu % 8)) != 0 { cpus.append(UInt32(cpu)) }
+        guard !cpus.isEmpty, cpus.count < all else { return nil }
+        return IDSet(cpus).description
+    }
+}
+
+/// Carries a closure across to the loop's thread (it only ever runs there).
+final class Box<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}

@@ -1,0 +1,230 @@
+// Rank 0's view of the instance's resources: R, up, drained. R is configured
+// (resource.path / resource.R) or assembled once every rank has said hello; exclude
+// removes ranks; without resource.noverify a configured R is checked against what each
+// rank found, and a rank that falls short is drained with the reason. Drains are kept in
+// the KVS (key resource.drain) and read back at start.
+import FluxsBroker
+import FluxsFormats
+import FluxsHwloc
+import FluxsMessage
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The resources of the instance, on rank 0.
+final class ResourcePool {
+    let context: ModuleContext
+    let size: UInt32
+    var inventories: [UInt32: NodeInventory] = [:]
+    var configured: ResourceSet?
+    var R: ResourceSet?
+    var up = IDSet()
+    var drained: [UInt32: Drain] = [:]
+    var waiting: [Message] = []
+    let noverify: Bool
+
+    /// Why and since when a rank is drained.
+    struct Drain {
+        var reason: String
+        var timestamp: Double
+        var json: JSONValue { ["reason": .string(reason), "timestamp": .double(timestamp)] }
+    }
+
+    init(context: ModuleContext, size: UInt32) throws(ServiceError) {
+        self.context = context
+        self.size = size
+        noverify = (context.attribute("resource.noverify") ?? "0") != "0"
+        configured = try Self.configuredR(context)
+        if configured != nil { finishR() }
+        loadDrains()
+    }
+
+    func stop() {
+        for request in waiting { context.respond(to: request, error: ServiceError(ECANCELED, "the resource module is stopping")) }
+        waiting.removeAll()
+    }
+
+    var stats: [String: JSONValue] {
+        [
+            "nnodes": .int(Int64(R?.nnodes ?? 0)), "up": .string(up.description),
+            "drained": .int(Int64(drained.count)), "hellos": .int(Int64(inventories.count)),
+        ]
+    }
+
+    // MARK: - Requests
+
+    func handle(_ request: Message) {
+        do throws(ServiceError) {
+            let body = request.payload.isEmpty ? [:] : ((try? JSONValue(parsing: request.payload)) ?? [:])
+            if request.topic == "resource.hello" {
+                guard let rank = body["rank"]?.intValue, rank >= 0, rank < Int64(size), let inv = body["inventory"] else {
+                    throw ServiceError(EPROTO, "resource.hello needs a rank of this instance and an inventory")
+                }
+                hello(rank: UInt32(rank), inventory: try NodeInventory(json: inv))
+                return context.respond(to: request, [:])
+            }
+            guard R != nil else { return waiting.append(request) }
+            try answer(request, body)
+        } catch {
+            context.respond(to: request, error: error)
+        }
+    }
+
+    private func answer(_ request: Message, _ body: JSONValue) throws(ServiceError) {
+        guard let R else { return }
+        switch request.topic {
+        case "resource.R":
+            context.respond(to: request, R.json)
+        case "resource.status":
+            context.respond(to: request, status(R))
+        case "resource.drain":
+            let ranks = try targets(body, in: R)
+            let reason = body["reason"]?.stringValue ?? ""
+            let now = Broker.wallClock()
+            for rank in ranks {
+                if var existing = drained[rank] {
+                    if !reason.isEmpty || body["force"]?.boolValue == true { existing.reason = reason }
+                    drained[rank] = existing
+                } else {
+                    drained[rank] = Drain(reason: reason, timestamp: now)
+                }
+            }
+            saveDrains()
+            context.publish("resource.drain", ["ranks": .string(ranks.description), "reason": .string(reason)])
+            context.respond(to: request, [:])
+        case "resource.undrain":
+            let ranks = try targets(body, in: R)
+            for rank in ranks where drained[rank] == nil {
+                throw ServiceError(EINVAL, "rank \(rank) is not drained")
+            }
+            for rank in ranks { drained[rank] = nil }
+            saveDrains()
+            context.publish("resource.undrain", ["ranks": .string(ranks.description)])
+            context.respond(to: request, [:])
+        default:
+            throw ServiceError(ENOSYS, "resource has no method \"\(request.topic.dropFirst(9))\"")
+        }
+    }
+
+    private func status(_ R: ResourceSet) -> JSONValue {
+        let ranks = R.ranks
+        var drains: [String: JSONValue] = [:]
+        for (rank, drain) in drained where ranks.contains(rank) { drains[String(rank)] = drain.json }
+        return [
+            "R": R.json, "up": .string(up.intersection(ranks).description),
+            "down": .string(ranks.subtracting(up).description), "drained": .object(drains),
+            "allocated": "", "nodelist": .array(ranks.map { .string(R.hostname(ofRank: $0) ?? "") }),
+        ]
+    }
+
+    /// The ranks named by "targets": an idset of ranks, or a hostlist of R's hosts.
+    private func targets(_ body: JSONValue, in R: ResourceSet) throws(ServiceError) -> IDSet {
+        guard let text = body["targets"]?.stringValue, !text.isEmpty else { throw ServiceError(EPROTO, "missing \"targets\"") }
+        if let ids = try? IDSet(parsing: text) {
+            let unknown = ids.subtracting(R.ranks)
+            guard unknown.isEmpty else { throw ServiceError(ENOENT, "no such rank or host: \(unknown)") }
+            return ids
+        }
+        let hosts: Hostlist
+        do { hosts = try Hostlist(parsing: text) } catch { throw ServiceError(EINVAL, "targets \"\(text)\" are neither an idset nor a hostlist") }
+        var ranks = IDSet()
+        for host in hosts {
+            let found = R.ranks(onHost: host)
+            guard !found.isEmpty else { throw ServiceError(ENOENT, "no such rank or host: \(host)") }
+            ranks = ranks.union(found)
+        }
+        return ranks
+    }
+
+    // MARK: - Ranks coming and going
+
+    func hello(rank: UInt32, inventory: NodeInventory) {
+        let rejoined = inventories[rank] != nil && !up.contains(rank)
+        inventories[rank] = inventory
+        up.insert(rank)
+        if rejoined { context.log(.notice, "resource: rank \(rank) is up again") }
+        if R == nil, inventories.count == Int(size) { finishR() }
+        if configured != nil, !noverify { verify(rank) }
+    }
+
+    func lost(_ event: Message) {
+        guard let body = try? JSONValue(parsing: event.payload), let text = body["ranks"]?.stringValue,
+            let ranks = try? IDSet(parsing: text)
+        else { return }
+        up = up.subtracting(ranks)
+        context.log(.notice, "resource: ranks \(ranks) are down (lost by the overlay)")
+    }
+
+    /// R is known: apply exclude, verify what has arrived, answer the waiting queries.
+    private func finishR() {
+        var r = configured ?? ResourceSet(nodes: inventories.keys.sorted().map { inventories[$0]!.resourceNode(rank: $0) })
+        if let exclude = context.attribute("resource.exclude"), !exclude.isEmpty {
+            let ranks = (try? IDSet(parsing: exclude)) ?? {
+                var found = IDSet()
+                for host in (try? Hostlist(parsing: exclude)) ?? Hostlist() { found = found.union(r.ranks(onHost: host)) }
+                return found
+            }()
+            r = r.restricted(to: r.ranks.subtracting(ranks))
+        }
+        R = r
+        if configured != nil, !noverify { for rank in inventories.keys { verify(rank) } }
+        let queued = waiting
+        waiting.removeAll()
+        for request in queued { handle(request) }
+    }
+
+    private func verify(_ rank: UInt32) {
+        guard let R, let node = R.node(rank: rank), let inventory = inventories[rank],
+            let shortfall = inventory.shortfall(against: node)
+        else { return }
+        if drained[rank] == nil { drained[rank] = Drain(reason: shortfall, timestamp: Broker.wallClock()) }
+        context.log(.err, "resource: rank \(rank) drained: \(shortfall)")
+    }
+
+    // MARK: - Configuration and persistence
+
+    private static func configuredR(_ context: ModuleContext) throws(ServiceError) -> ResourceSet? {
+        var text = context.attribute("resource.R")
+        var origin = "resource.R"
+        if text == nil, let path = context.attribute("resource.path") {
+            origin = path
+            text = try readFile(path)
+        }
+        guard let text else { return nil }
+        do { return try ResourceSet(parsing: text) } catch { throw ServiceError(EINVAL, "\(origin): \(error.message)") }
+    }
+
+    private static func readFile(_ path: String) throws(ServiceError) -> String {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw ServiceError(errno, "resource.path \(path): \(ServiceError.text(of: errno))") }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = read(fd, &chunk, chunk.count)
+            if n <= 0 { break }
+            bytes += chunk[0..<n]
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private func loadDrains() {
+        context.rpc("kvs.get", ["key": "resource.drain"]) { [unowned self] response in
+            guard response.errnum == 0, let value = (try? JSONValue(parsing: response.payload))?["value"]?.objectValue else { return }
+            for (key, entry) in value {
+                guard let rank = UInt32(key), let reason = entry["reason"]?.stringValue,
+                    let timestamp = entry["timestamp"]?.doubleValue, self.drained[rank] == nil
+                else { continue }
+                self.drained[rank] = Drain(reason: reason, timestamp: timestamp)
+            }
+        }
+    }
+
+    private func saveDrains() {
+        var value: [String: JSONValue] = [:]
+        for (rank, drain) in drained { value[String(rank)] = drain.json }
+        context.rpc("kvs.commit", ["ops": [["op": "put", "key": "resource.drain", "value": .object(value)]]]) { [unowned self] response in
+            if response.errnum != 0 { self.context.log(.err, "resource: cannot keep drains in the KVS: \(response.errorText)") }
+        }
+    }
+}
