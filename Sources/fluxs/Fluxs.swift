@@ -32,6 +32,7 @@ struct Fluxs: AsyncParsableCommand {
             ModuleCommand.self,
             ExecCommand.self,
             OverlayCommand.self,
+            ResourceCommand.self,
             SubmitCommand.self,
             JobCommand.self,
             JobspecCommand.self,

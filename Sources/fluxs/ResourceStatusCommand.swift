@@ -1,0 +1,140 @@
+// `fluxs resource status|drain|undrain`: the administrator's view of the resources (avail or
+// drained, online or offline) and the commands that change it. Lines that would print alike
+// but for their ranks are merged into one, as Flux does: the default status format shows one
+// line per state, the drain listing one per reason and time.
+import ArgumentParser
+import FluxsFormats
+
+/// Shows the state of each node.
+struct ResourceStatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Show nodes by state: avail, drained, draining; online or offline.")
+
+    @OptionGroup var filter: ResourceFilterOptions
+    @Option(name: [.customShort("o"), .long], help: "Output format: a named format (default, long) or {field} text.")
+    var format = "default"
+    @Flag(name: .shortAndLong, help: "Print no header.")
+    var noHeader = false
+    @Flag(help: "Skip lines with no nodes even when --states is given.")
+    var skipEmpty = false
+    @Flag(help: "Print the resource.status answer as JSON.")
+    var json = false
+
+    static let namedFormats = [
+        "default": "{state:>10} {up:>2} {nnodes:>6} {nodelist}",
+        "long": "{state:>10} {up:>2} {nnodes:>6} {reason:<30.30+} {nodelist}",
+    ]
+
+    func run() throws {
+        let output = try resourceFormat(format, named: Self.namedFormats, fields: StatusPrinter.fields)
+        let states = try filter.states.map { try parseStates($0, as: ResourceSnapshot.StatusState.self) }
+            ?? [.avail, .exclude, .draining, .drained]
+        if json {
+            print(try Instance.with { try $0.rpc("resource.status") }.prettyText)
+            return
+        }
+        let printer = StatusPrinter(format: output, header: !noHeader)
+        printer.print(try filter.snapshot(), states: Set(states),
+                      skipEmpty: skipEmpty || filter.states == nil, showOfflineEmpty: states.contains(.offline))
+    }
+}
+
+/// Drains nodes, or lists the drained ones.
+struct ResourceDrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "drain", abstract: "Drain nodes so that no new job gets them; without targets, list drained nodes.")
+
+    @Flag(name: .shortAndLong, help: "Replace the reason of targets already drained instead of failing.")
+    var force = false
+    @Option(name: [.customShort("o"), .long], help: "Listing format: a named format (default, short) or {field} text.")
+    var format = "default"
+    @Flag(name: .shortAndLong, help: "Listing: print no header.")
+    var noHeader = false
+    @Option(name: [.customShort("i"), .long], help: "Listing: show only these ranks (an idset) or hosts (a hostlist).")
+    var include: String?
+    @Argument(help: "The nodes: an idset of ranks or a hostlist.")
+    var targets: String?
+    @Argument(parsing: .captureForPassthrough, help: "Why (the rest of the line).")
+    var reason: [String] = []
+
+    /// "default" (Flux's "long": with ranks and the full time) and "short" (Flux's default).
+    static let namedFormats = [
+        "default": "{timestamp!d:%FT%T::<20} {state:<8.8} {ranks:<8.8+} {reason:<30.30+} {nodelist}",
+        "short": "{timestamp!d:%b%d %R::<12} {state:<8.8} {reason:<30.30+} {nodelist}",
+    ]
+
+    func run() throws {
+        guard let targets else { return try list() }
+        var payload: [String: JSONValue] = ["targets": .string(targets), "force": .bool(force)]
+        if !reason.isEmpty { payload["reason"] = .string(reason.joined(separator: " ")) }
+        _ = try Instance.with { try $0.rpc("resource.drain", .object(payload)) }
+    }
+
+    private func list() throws {
+        let output = try resourceFormat(format, named: Self.namedFormats, fields: StatusPrinter.fields)
+        var filter = ResourceFilterOptions()
+        filter.include = include
+        StatusPrinter(format: output, header: !noHeader)
+            .print(try filter.snapshot(), states: [.drain], skipEmpty: true, showOfflineEmpty: false)
+    }
+}
+
+/// Undrains nodes.
+struct ResourceUndrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "undrain", abstract: "Return drained nodes to service.")
+
+    @Argument(help: "The nodes: an idset of ranks or a hostlist.")
+    var targets: String
+
+    func run() throws {
+        _ = try Instance.with { try $0.rpc("resource.undrain", ["targets": .string(targets)]) }
+    }
+}
+
+/// Prints status lines in a format, merging lines that differ only in their nodes.
+struct StatusPrinter {
+    static let fields: Set<String> = ["state", "statex", "status", "up", "up.ascii", "nnodes", "ranks", "nodelist",
+                                      "reason", "timestamp"]
+    static let headings = ["timestamp": "TIME", "statex": "STATE", "up.ascii": "UP"]
+    /// The fields that do not keep lines apart: they are summed over merged lines.
+    private static let merged: Set<String> = ["nnodes", "ranks", "nodelist"]
+
+    var format: OutputFormat
+    var header: Bool
+
+    /// Prints the lines of `states`; empty lines are skipped when `skipEmpty`, and empty
+    /// offline lines unless `showOfflineEmpty`.
+    func print(_ snapshot: ResourceSnapshot, states: Set<ResourceSnapshot.StatusState>, skipEmpty: Bool,
+               showOfflineEmpty: Bool) {
+        var keys: [String] = []
+        var byKey: [String: (row: [String: String], ranks: IDSet)] = [:]
+        for line in snapshot.statusLines(states) {
+            if line.ranks.isEmpty, skipEmpty || (!line.online && !showOfflineEmpty) { continue }
+            let row = Self.row(line)
+            let key = format.render(row.filter { !Self.merged.contains($0.key) })
+            if let seen = byKey[key] {
+                byKey[key]!.ranks = seen.ranks.union(line.ranks)
+            } else {
+                keys.append(key)
+                byKey[key] = (row, line.ranks)
+            }
+        }
+        let rows = keys.map { key in
+            let (row, ranks) = byKey[key]!
+            return row.merging(["nnodes": String(ranks.count), "ranks": ranks.description,
+                                "nodelist": snapshot.nodelist(ranks).description]) { $1 }
+        }
+        for line in format.lines(rows: rows, headings: Self.headings, header: header) { Swift.print(line) }
+    }
+
+    /// The fields of a line but its nodes.
+    private static func row(_ line: ResourceSnapshot.StatusLine) -> [String: String] {
+        [
+            "state": line.state + (line.online ? "" : "*"), "statex": line.state,
+            "status": line.online ? "online" : "offline",
+            "up": line.online ? "✔" : "✗", "up.ascii": line.online ? "y" : "n",
+            "reason": line.drain?.reason ?? "", "timestamp": line.drain.map { String($0.timestamp) } ?? "",
+        ]
+    }
+}
