@@ -253,7 +253,10 @@ extension Broker {
             guard (st.st_mode & S_IFMT) == S_IFDIR else { throw ServiceError(ENOTDIR, "\(what) \(path) is not a directory") }
             return
         }
-        guard mkdir(path, 0o700) == 0 else { throw ServiceError(errno, "\(what) \(path): \(ServiceError.text(of: errno))") }
+        // Another broker of the same instance may make it at the same moment.
+        guard mkdir(path, 0o700) == 0 || errno == EEXIST else {
+            throw ServiceError(errno, "\(what) \(path): \(ServiceError.text(of: errno))")
+        }
     }
 
     private func removeTree(_ path: String) {

@@ -21,6 +21,7 @@ final class ResourcePool {
     var up = IDSet()
     var drained: [UInt32: Drain] = [:]
     var waiting: [Message] = []
+    var drainsLoaded = false
     let noverify: Bool
 
     /// Why and since when a rank is drained.
@@ -35,6 +36,8 @@ final class ResourcePool {
         self.size = size
         noverify = (context.attribute("resource.noverify") ?? "0") != "0"
         configured = try Self.configuredR(context)
+        // Rank 0 answers, so it is up; its inventory (for verification) comes later.
+        up.insert(0)
         if configured != nil { finishR() }
         loadDrains()
     }
@@ -63,7 +66,7 @@ final class ResourcePool {
                 hello(rank: UInt32(rank), inventory: try NodeInventory(json: inv))
                 return context.respond(to: request, [:])
             }
-            guard R != nil else { return waiting.append(request) }
+            guard R != nil, drainsLoaded else { return waiting.append(request) }
             try answer(request, body)
         } catch {
             context.respond(to: request, error: error)
@@ -168,6 +171,12 @@ final class ResourcePool {
         }
         R = r
         if configured != nil, !noverify { for rank in inventories.keys { verify(rank) } }
+        answerWaiting()
+    }
+
+    /// Serves the queries that waited for R and the stored drains.
+    private func answerWaiting() {
+        guard R != nil, drainsLoaded else { return }
         let queued = waiting
         waiting.removeAll()
         for request in queued { handle(request) }
@@ -210,6 +219,10 @@ final class ResourcePool {
 
     private func loadDrains() {
         context.rpc("kvs.get", ["key": "resource.drain"]) { [unowned self] response in
+            defer {
+                self.drainsLoaded = true
+                self.answerWaiting()
+            }
             guard response.errnum == 0, let value = (try? JSONValue(parsing: response.payload))?["value"]?.objectValue else { return }
             for (key, entry) in value {
                 guard let rank = UInt32(key), let reason = entry["reason"]?.stringValue,

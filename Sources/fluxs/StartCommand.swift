@@ -22,13 +22,15 @@ struct StartCommand: ParsableCommand {
     var command: [String] = []
 
     func validate() throws {
-        _ = try CommandArguments(command, joinedLetters: ["S": "setattr"], command: Self.self)
+        _ = try CommandArguments(command, joinedLetters: ["S": "setattr"], longOptions: ["test-size"], command: Self.self)
         if let testSize, testSize < 1 || testSize > 4096 { throw ValidationError("--test-size must be 1 to 4096") }
     }
 
     func run() throws {
-        let words = try CommandArguments(self.command, joinedLetters: ["S": "setattr"], command: Self.self)
+        let words = try CommandArguments(self.command, joinedLetters: ["S": "setattr"], longOptions: ["test-size"],
+                                         command: Self.self)
         let command = words.program
+        let testSize = self.testSize ?? words.options["test-size"]?.last.flatMap { Int($0) }
         let broker = Self.brokerPath()
         if let testSize, testSize > 1 {
             let instance = TestInstance(size: testSize, settings: setattr + (words.joined["S"] ?? []),
