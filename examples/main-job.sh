@@ -44,3 +44,16 @@ fluxs start --test-size=4 -Stbon.topo=kary:2 sh -c '
     fluxs ping --count=1 3
     fluxs exec -r 0-3 --label-io fluxs getattr tbon.level
 ' 2>&1
+
+# The instance's memory and resources: the KVS and what the brokers found with hwloc.
+printf '\n\033[1m$ fluxs start --test-size=4 sh -c "..."   # kvs and resources\033[0m\n'
+fluxs start --test-size=4 sh -c '
+    set -x
+    fluxs kvs put demo.greeting="hello" demo.answer=42
+    fluxs exec -r 3 fluxs kvs get demo.answer
+    fluxs kvs dir demo
+    fluxs resource info
+    fluxs resource drain 2 "fan failure"
+    fluxs resource list
+    fluxs resource status
+' 2>&1
