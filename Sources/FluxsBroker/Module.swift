@@ -41,7 +41,7 @@ public final class ModuleContext: Endpoint {
     unowned let broker: Broker
     let moduleName: String
     private var rpcs = RPCTracker()
-    var eventHandler: ((Message) -> Void)?
+    var eventHandlers: [(prefix: String, handler: (Message) -> Void)] = []
     weak var module: (any BrokerModule)?
     var requestsHandled = 0
     var eventsReceived = 0
@@ -70,7 +70,7 @@ public final class ModuleContext: Endpoint {
             rpcs.callback(for: message)?(message)
         case .event:
             eventsReceived += 1
-            eventHandler?(message)
+            for (prefix, handler) in eventHandlers where message.topic.hasPrefix(prefix) { handler(message) }
         case .control:
             break
         }
@@ -102,9 +102,10 @@ public final class ModuleContext: Endpoint {
         broker.publishFromAnyRank(topic, payload)
     }
 
-    /// Subscribes the module to events whose topics start with `prefix`.
+    /// Subscribes the module to events whose topics start with `prefix`; `handler` gets
+    /// each of them (a module may subscribe to several prefixes).
     public func subscribe(_ prefix: String, _ handler: @escaping (Message) -> Void) {
-        eventHandler = handler
+        eventHandlers.append((prefix, handler))
         if !(broker.subscriptions[id]?.contains(prefix) ?? false) { broker.subscriptions[id, default: []].append(prefix) }
     }
 
@@ -116,6 +117,6 @@ public final class ModuleContext: Endpoint {
 
     func reset() {
         rpcs.removeAll()
-        eventHandler = nil
+        eventHandlers.removeAll()
     }
 }
