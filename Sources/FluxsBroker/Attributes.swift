@@ -32,6 +32,9 @@ public struct Attributes: Sendable {
         "tbon.timeout": .immutable, "tbon.keepalive-period": .immutable, "tbon.shutdown-timeout": .immutable,
         "tbon.level": .readOnly, "tbon.maxlevel": .readOnly, "tbon.descendants": .readOnly,
         "tbon.parent-endpoint": .readOnly,
+        "resource.path": .immutable, "resource.R": .immutable, "resource.exclude": .immutable,
+        "resource.noverify": .immutable, "sched.queue-policy": .immutable, "sched.match-policy": .immutable,
+        "sched.queue-depth": .immutable, "sched.default-duration": .immutable,
         "log-ring-size": .runtime, "log-stderr-level": .runtime, "heartbeat.period": .runtime,
     ]
 

@@ -17,7 +17,8 @@ public protocol BrokerModule: AnyObject {
     static func loadsByDefault(rank: UInt32) -> Bool
     /// Makes the module; it may not send messages before `start()`.
     init(context: ModuleContext)
-    /// Starts serving. Throwing leaves the module stopped, with the error logged.
+    /// Starts serving. Throwing leaves the module stopped; the error goes to whoever
+    /// loaded it (at broker start, it stops the broker).
     func start() throws(ServiceError)
     /// Stops serving: cancel timers, drop state. Pending requests are answered by the frame.
     func stop()

@@ -11,7 +11,8 @@ import Glibc
 public struct SpawnRequest {
     /// The argv; argv[0] is searched on the caller's PATH when `executable` is nil.
     public var argv: [String]
-    /// The file to execute; nil to search PATH for argv[0].
+    /// The file to execute; nil to search for argv[0] on the PATH of `environment`
+    /// (or of this process when `environment` has none).
     public var executable: String?
     /// The whole environment of the child.
     public var environment: [String: String]
@@ -81,10 +82,23 @@ public enum ProcessSpawner {
         let cEnv = request.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { (cArgs + cEnv).forEach { free($0) } }
         var pid: pid_t = 0
-        let rc = request.executable.map { posix_spawn(&pid, $0, &actions, &attr, cArgs, cEnv) }
+        let executable = request.executable ?? request.environment["PATH"].flatMap { search(name, in: $0) }
+        let rc = executable.map { posix_spawn(&pid, $0, &actions, &attr, cArgs, cEnv) }
             ?? posix_spawnp(&pid, name, &actions, &attr, cArgs, cEnv)
         guard rc == 0 else { throw ServiceError(rc, "\(name): \(ServiceError.text(of: rc))") }
         return pid
+    }
+
+    /// The first executable file called `name` in the directories of `path`; `name`
+    /// itself when it holds a slash; nil when there is none.
+    public static func search(_ name: String, in path: String) -> String? {
+        if name.contains("/") { return name }
+        for dir in path.split(separator: ":", omittingEmptySubsequences: false) {
+            let candidate = (dir.isEmpty ? "." : String(dir)) + "/" + name
+            var st = stat()
+            if stat(candidate, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, access(candidate, X_OK) == 0 { return candidate }
+        }
+        return nil
     }
 
     /// posix_spawn_file_actions_addchdir_np (glibc 2.29), found at run time: Swift does

@@ -5,6 +5,9 @@ import FluxsBroker
 import FluxsFormats
 import FluxsMessage
 import FluxsReactor
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Publishes a periodic heartbeat event.
 public final class HeartbeatModule: BrokerModule {
@@ -22,7 +25,7 @@ public final class HeartbeatModule: BrokerModule {
     public func start() throws(ServiceError) {
         if let text = context.attribute("heartbeat.period") {
             guard let value = try? FluxDuration.parse(text), value > 0, value.isFinite else {
-                throw ServiceError(22, "heartbeat.period \"\(text)\" is not a positive duration")
+                throw ServiceError(EINVAL, "heartbeat.period \"\(text)\" is not a positive duration")
             }
             period = value
         }
@@ -39,7 +42,7 @@ public final class HeartbeatModule: BrokerModule {
         case "heartbeat.get":
             context.respond(to: request, ["period": .double(period), "pulses": .int(Int64(pulses))])
         default:
-            context.respond(to: request, error: ServiceError(38, "heartbeat has no method \"\(request.topic.dropFirst(10))\""))
+            context.respond(to: request, error: ServiceError(ENOSYS, "heartbeat has no method \"\(request.topic.dropFirst(10))\""))
         }
     }
 

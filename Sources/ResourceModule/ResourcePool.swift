@@ -36,10 +36,16 @@ final class ResourcePool {
         self.size = size
         noverify = (context.attribute("resource.noverify") ?? "0") != "0"
         configured = try Self.configuredR(context)
+        if let exclude = context.attribute("resource.exclude"), !exclude.isEmpty,
+            (try? IDSet(parsing: exclude)) == nil, (try? Hostlist(parsing: exclude)) == nil
+        {
+            throw ServiceError(EINVAL, "resource.exclude \"\(exclude)\" is neither an idset of ranks nor a hostlist")
+        }
         // Rank 0 answers, so it is up; its inventory (for verification) comes later.
         up.insert(0)
         if configured != nil { finishR() }
         loadDrains()
+        askForInventories()
     }
 
     func stop() {
@@ -164,7 +170,11 @@ final class ResourcePool {
         if let exclude = context.attribute("resource.exclude"), !exclude.isEmpty {
             let ranks = (try? IDSet(parsing: exclude)) ?? {
                 var found = IDSet()
-                for host in (try? Hostlist(parsing: exclude)) ?? Hostlist() { found = found.union(r.ranks(onHost: host)) }
+                for host in (try? Hostlist(parsing: exclude)) ?? Hostlist() {
+                    let ranks = r.ranks(onHost: host)
+                    if ranks.isEmpty { context.log(.warning, "resource.exclude: no rank runs on \(host)") }
+                    found = found.union(ranks)
+                }
                 return found
             }()
             r = r.restricted(to: r.ranks.subtracting(ranks))
@@ -215,6 +225,20 @@ final class ResourcePool {
             bytes += chunk[0..<n]
         }
         return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Asks every other rank for what it found: after this module is reloaded on rank 0
+    /// their hellos are long gone. A rank still discovering says hello when it is done.
+    private func askForInventories() {
+        guard size > 1 else { return }
+        for rank in 1..<size {
+            context.rpc("resource.info-local", [:], nodeid: .rank(rank)) { [unowned self] response in
+                guard response.errnum == 0, let body = try? JSONValue(parsing: response.payload),
+                    let json = body["inventory"], let inventory = try? NodeInventory(json: json), self.inventories[rank] == nil
+                else { return }
+                self.hello(rank: rank, inventory: inventory)
+            }
+        }
     }
 
     private func loadDrains() {
