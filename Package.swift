@@ -59,6 +59,9 @@ let package = Package(
         .target(name: "FluxsPMI", dependencies: ["FluxsMessage", "CFluxsSupport"]),
         // Node discovery with hwloc: cores, NUMA, memory, GPUs, as a NodeInventory.
         .target(name: "FluxsHwloc", dependencies: ["CHwloc", "FluxsFormats", "FluxsMessage"]),
+        // The job manager's pure core: job records from eventlogs, states, priorities,
+        // dependencies, listing and formatting.
+        .target(name: "FluxsJobs", dependencies: ["FluxsFormats", "FluxsMessage"]),
         // The key-value store: namespaces of nested directories, all-or-nothing commits (pure).
         .target(name: "FluxsKVS", dependencies: ["FluxsFormats", "FluxsMessage"]),
         // The KVS on disk: one SQLite file (WAL) through GRDB.
@@ -99,6 +102,7 @@ let package = Package(
         .testTarget(name: "FluxsPMITests", dependencies: ["FluxsPMI"]),
         .testTarget(name: "FluxsHwlocTests", dependencies: ["FluxsHwloc", "FluxsFormats", "FluxsMessage"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "FluxsJobsTests", dependencies: ["FluxsJobs", "FluxsFormats", "FluxsMessage"]),
         .testTarget(name: "FluxsKVSTests", dependencies: ["FluxsKVS", "FluxsFormats", "FluxsMessage"]),
         .testTarget(name: "KVSStoreTests", dependencies: [
             "KVSStore", "FluxsKVS", "FluxsFormats", "FluxsMessage", .product(name: "GRDB", package: "GRDB.swift"),

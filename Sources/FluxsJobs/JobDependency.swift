@@ -1,0 +1,116 @@
+// Dependencies (RFC 26 schemes as flux-core implements them), parsed from a jobspec
+// entry and judged against the target job's record:
+//
+//   scheme      satisfied when the target ...      never, when the target ...
+//   after       has started (start event)          went inactive without starting
+//   afterany    is inactive                        -
+//   afterok     is inactive and COMPLETED          is inactive with another result
+//   afternotok  is inactive and not COMPLETED      is inactive and COMPLETED
+//   begin-time  (the clock reaches the value, a Unix time in seconds)
+//
+// A target the job manager does not know (never submitted, or purged) can never
+// satisfy anything. The dependency's RFC 21 description is "SCHEME=VALUE", e.g.
+// "afterok=ƒ2Xo6SQQy" or "begin-time=1700000000.0", as the value was written.
+#if canImport(Glibc)
+import Glibc
+#endif
+import FluxsFormats
+import FluxsMessage
+
+/// One dependency of a job.
+public struct JobDependency: Sendable, Hashable {
+    /// The supported schemes.
+    public enum Scheme: String, Sendable, CaseIterable {
+        /// The target has started.
+        case after
+        /// The target is inactive, whatever its result.
+        case afterany
+        /// The target completed successfully.
+        case afterok
+        /// The target did not complete successfully.
+        case afternotok
+        /// A point in time has passed.
+        case beginTime = "begin-time"
+    }
+
+    /// What a dependency waits for, given the target's record now.
+    public enum Verdict: Sendable, Hashable {
+        /// Not decided yet.
+        case pending
+        /// Met: remove it.
+        case satisfied
+        /// Can never be met; the reason, e.g. "job ƒ2Xo6SQQy failed".
+        case never(String)
+    }
+
+    /// The scheme.
+    public var scheme: Scheme
+    /// The value as written in the jobspec.
+    public var value: String
+    /// The target job (job schemes).
+    public var target: JobID?
+    /// The time (begin-time).
+    public var beginTime: Double?
+
+    /// Parses a jobspec dependency; EINVAL for an unknown scheme or a bad value.
+    public init(_ entry: JobspecDependency) throws(ServiceError) {
+        guard let scheme = Scheme(rawValue: entry.scheme) else {
+            throw ServiceError(EINVAL, "dependency scheme \"\(entry.scheme)\" is not supported")
+        }
+        self.scheme = scheme
+        self.value = entry.value
+        if scheme == .beginTime {
+            guard let time = Double(entry.value), time.isFinite, time >= 0 else {
+                throw ServiceError(EINVAL, "begin-time: \"\(entry.value)\" is not a time in seconds")
+            }
+            beginTime = time
+        } else {
+            do throws(ParseError) {
+                target = try JobID(parsing: entry.value)
+            } catch {
+                throw ServiceError(EINVAL, "\(scheme.rawValue): \"\(entry.value)\" is not a valid job id")
+            }
+        }
+    }
+
+    /// The RFC 21 dependency-add/remove description: "SCHEME=VALUE".
+    public var description: String { "\(scheme.rawValue)=\(value)" }
+
+    /// The fatal exception note for a dependency that can never be met.
+    public func neverNote(_ reason: String) -> String {
+        "dependency \(scheme.rawValue):\(value) can never be satisfied (\(reason))"
+    }
+
+    /// The verdict for a job scheme given the target's record (nil: unknown job).
+    public func verdict(target record: JobRecord?) -> Verdict {
+        guard let record else { return .never("job \(value) not found") }
+        switch scheme {
+        case .beginTime:
+            return .pending
+        case .after:
+            if record.started { return .satisfied }
+            return record.state == .inactive ? .never("job \(value) never started") : .pending
+        case .afterany:
+            return record.state == .inactive ? .satisfied : .pending
+        case .afterok, .afternotok:
+            guard record.state == .inactive, let result = record.result else { return .pending }
+            if (result == .completed) == (scheme == .afterok) { return .satisfied }
+            return .never("job \(value) " + (result == .completed ? "succeeded" : Self.failureWord(result)))
+        }
+    }
+
+    /// The verdict for begin-time at `now`.
+    public func verdict(now: Double) -> Verdict {
+        guard let beginTime else { return .pending }
+        return now >= beginTime ? .satisfied : .pending
+    }
+
+    /// "failed", "was canceled" or "timed out".
+    private static func failureWord(_ result: JobResult) -> String {
+        switch result {
+        case .canceled: "was canceled"
+        case .timeout: "timed out"
+        default: "failed"
+        }
+    }
+}

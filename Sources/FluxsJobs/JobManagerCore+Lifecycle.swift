@@ -1,0 +1,81 @@
+// Purging inactive jobs and restarting from the KVS.
+//
+// Purge (flux-core's `flux job purge`): inactive jobs, oldest t_inactive first, go when
+// inactive longer than `ageLimit` seconds, and then while more than `countLimit`
+// inactive jobs remain. Each gone job yields `.removeJob`.
+//
+// Restore: records rebuilt by replaying each job's eventlog. Every active job gets a
+// `flux-restart` entry. Exec does not survive a restart here (no reattach), so a job
+// whose shells may have been running gets a fatal exception of type "exec" and is
+// cleaned up without waiting for exec; held resources are freed through the scheduler
+// (which must first be told of `allocations`). Pending jobs pick up where they were:
+// outstanding dependencies are watched again and SCHED jobs re-request resources.
+#if canImport(Glibc)
+import Glibc
+#endif
+import FluxsFormats
+import FluxsMessage
+
+extension JobManagerCore {
+    /// Removes inactive jobs by age and count; returns a `.removeJob` per job removed,
+    /// oldest first.
+    public mutating func purge(ageLimit: Double? = nil, countLimit: Int? = nil, at now: Double) -> [Action] {
+        let inactive = jobs.values.filter { $0.state == .inactive }
+            .sorted { ($0.timestamps[.inactive] ?? 0, $0.id) < ($1.timestamps[.inactive] ?? 0, $1.id) }
+        var doomed: [JobID] = []
+        for record in inactive {
+            let age = now - (record.timestamps[.inactive] ?? 0)
+            let tooOld = ageLimit.map { age > $0 } ?? false
+            let tooMany = countLimit.map { inactive.count - doomed.count > $0 } ?? false
+            guard tooOld || tooMany else { break }
+            doomed.append(record.id)
+        }
+        for id in doomed {
+            jobs[id] = nil
+            waiters[id] = nil
+        }
+        return doomed.map { .removeJob($0) }
+    }
+
+    /// A job manager rebuilt from replayed records, and the actions to resume with.
+    public static func restore(_ restored: [JobRecord], allocLimit: Int? = nil,
+                               at now: Double) -> (JobManagerCore, [Action]) {
+        var core = JobManagerCore(allocLimit: allocLimit)
+        var actions: [Action] = []
+        for record in restored { core.jobs[record.id] = record }
+        let active = restored.filter { $0.state != .inactive }.map(\.id).sorted()
+        for id in active {
+            guard let record = core.jobs[id] else { continue }
+            var state = Runtime()
+            core.post(id, "flux-restart", nil, at: now, into: &actions)
+            if record.allocated, !record.releasedFinal, record.state == .run || record.state == .cleanup {
+                state.execLost = true
+                if record.fatalException == nil {
+                    let exception = JobException(type: "exec", severity: 0,
+                                                 note: "job shells were lost when the job manager restarted")
+                    core.post(id, "exception", exception.context, at: now, into: &actions)
+                }
+            }
+            core.runtime[id] = state
+            switch record.state {
+            case .new:
+                core.post(id, "validate", nil, at: now, into: &actions)
+                core.addDependencies(id, Self.parsed(record.summary.dependencies), at: now, into: &actions)
+            case .depend:
+                for dependency in Self.parsed(record.summary.dependencies)
+                where record.dependencies.contains(dependency.description) {
+                    if !core.judge(Waiter(job: id, dependency: dependency), at: now, into: &actions) { break }
+                }
+            default:
+                break
+            }
+        }
+        core.process(active, at: now, into: &actions)
+        return (core, actions)
+    }
+
+    /// The dependencies that parse (a submitted job's always do).
+    private static func parsed(_ entries: [JobspecDependency]) -> [JobDependency] {
+        entries.compactMap { entry in try? JobDependency(entry) }
+    }
+}
