@@ -59,6 +59,8 @@ let package = Package(
         .target(name: "FluxsPMI", dependencies: ["FluxsMessage", "CFluxsSupport"]),
         // Node discovery with hwloc: cores, NUMA, memory, GPUs, as a NodeInventory.
         .target(name: "FluxsHwloc", dependencies: ["CHwloc", "FluxsFormats", "FluxsMessage"]),
+        // The scheduler's pure core: resource graph, matching, planner, queue policies.
+        .target(name: "FluxsSched", dependencies: ["FluxsFormats", "FluxsMessage"]),
         // The job manager's pure core: job records from eventlogs, states, priorities,
         // dependencies, listing and formatting.
         .target(name: "FluxsJobs", dependencies: ["FluxsFormats", "FluxsMessage"]),
@@ -76,10 +78,14 @@ let package = Package(
         .target(name: "ResourceModule", dependencies: [
             "FluxsBroker", "FluxsHwloc", "FluxsFormats", "FluxsMessage", "FluxsReactor", "CFluxsSupport",
         ]),
+        // The job manager: submission, states and eventlogs, priorities, dependencies, listing.
+        .target(name: "JobManagerModule", dependencies: [
+            "FluxsBroker", "FluxsJobs", "FluxsFormats", "FluxsMessage", "FluxsReactor",
+        ]),
         // The broker program.
         .executableTarget(name: "fluxs-broker", dependencies: [
             "FluxsBroker", "FluxsFormats", "FluxsMessage", "FluxsReactor", "FluxsPMI", "HeartbeatModule", "ExecModule",
-            "KVSModule", "ResourceModule",
+            "KVSModule", "ResourceModule", "JobManagerModule",
         ]),
 
         // The thin command-line front end.
@@ -89,7 +95,7 @@ let package = Package(
         ]),
         // The benchmark suite behind `make bench`.
         .executableTarget(name: "fluxs-bench", dependencies: [
-            "FluxsFormats", "FluxsYAML", "FluxsClient", "FluxsMessage", "FluxsProcess", "FluxsKVS", "KVSStore", "FluxsHwloc",
+            "FluxsFormats", "FluxsYAML", "FluxsClient", "FluxsMessage", "FluxsProcess", "FluxsKVS", "KVSStore", "FluxsHwloc", "FluxsSched",
         ]),
 
         .testTarget(name: "FluxsFormatsTests", dependencies: ["FluxsFormats", "FluxsYAML"], resources: [.copy("Fixtures")]),
@@ -102,6 +108,7 @@ let package = Package(
         .testTarget(name: "FluxsPMITests", dependencies: ["FluxsPMI"]),
         .testTarget(name: "FluxsHwlocTests", dependencies: ["FluxsHwloc", "FluxsFormats", "FluxsMessage"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "FluxsSchedTests", dependencies: ["FluxsSched", "FluxsFormats", "FluxsMessage"]),
         .testTarget(name: "FluxsJobsTests", dependencies: ["FluxsJobs", "FluxsFormats", "FluxsMessage"]),
         .testTarget(name: "FluxsKVSTests", dependencies: ["FluxsKVS", "FluxsFormats", "FluxsMessage"]),
         .testTarget(name: "KVSStoreTests", dependencies: [

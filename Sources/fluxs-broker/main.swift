@@ -9,6 +9,7 @@ import FluxsPMI
 import FluxsReactor
 import ExecModule
 import HeartbeatModule
+import JobManagerModule
 import KVSModule
 import ResourceModule
 #if canImport(Glibc)
@@ -77,6 +78,7 @@ do {
     broker.register(module: ExecModule.self)
     broker.register(module: KVSModule.self)
     broker.register(module: ResourceModule.self)
+    broker.register(module: JobManagerModule.self)
     var exitCode: Int32 = 0
     broker.onExit = { exitCode = $0 }
     try broker.start(BrokerOptions(initialProgram: command, interactive: interactive), bootstrap: bootstrap)

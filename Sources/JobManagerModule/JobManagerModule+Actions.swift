@@ -1,0 +1,160 @@
+// Performing the core's actions: KVS writes (batched per loop turn), sched requests,
+// the exec test mode, timers and replies.
+import FluxsBroker
+import FluxsFormats
+import FluxsJobs
+import FluxsMessage
+import FluxsReactor
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension JobManagerModule {
+    /// Performs actions in order.
+    func perform(_ actions: [JobManagerCore.Action]) {
+        for action in actions {
+            switch action {
+            case .appendEvent(let id, let entry):
+                let dir = id.formatted(.kvs)
+                if entry.name == "submit", let spec = jobspecs[id] {
+                    batch.ops.append(["op": "put", "key": .string("\(dir).jobspec"), "value": spec])
+                }
+                if entry.name == "alloc", let R = allocations[id] {
+                    batch.ops.append(["op": "put", "key": .string("\(dir).R"), "value": R.json])
+                }
+                batch.ops.append(["op": "append", "key": .string("\(dir).eventlog"), "value": .string(entry.line)])
+                if entry.name == "clean" { jobEnded(id) }
+                armCommit()
+            case .requestAlloc(let id): requestAlloc(id)
+            case .cancelAlloc(let id):
+                context.rpc("sched.cancel", ["id": .int(Int64(bitPattern: id.value))]) { _ in }
+            case .startExec(let id): startExec(id)
+            case .killExec(let id, let signal): killExec(id, signal: signal)
+            case .requestFree(let id):
+                context.rpc("sched.free", ["id": .int(Int64(bitPattern: id.value))]) { [unowned self] _ in
+                    self.perform(self.core.on(.freed(id), at: Self.now()))
+                }
+            case .wakeAt(let time):
+                context.reactor.after(max(time - Self.now(), 0)) { [weak self] in
+                    guard let self else { return }
+                    self.perform(self.core.on(.tick, at: Self.now()))
+                }
+            case .removeJob(let id):
+                batch.ops.append(["op": "unlink", "key": .string(id.formatted(.kvs)), "recursive": true])
+                jobspecs[id] = nil
+                testDurations[id] = nil
+                armCommit()
+            case .respond(let requestID, let reply):
+                guard let request = requests.removeValue(forKey: requestID) else { continue }
+                afterCommit { [unowned self] in self.reply(request, reply) }
+            }
+        }
+    }
+
+    private func reply(_ request: Message, _ reply: JobManagerCore.Reply) {
+        switch reply {
+        case .submitted(let id): context.respond(to: request, ["id": .int(Int64(bitPattern: id.value))])
+        case .urgency(let old): context.respond(to: request, ["old_urgency": .int(Int64(old))])
+        case .ok: context.respond(to: request, [:])
+        case .error(let error): context.respond(to: request, error: error)
+        }
+    }
+
+    // MARK: - The KVS
+
+    /// Runs `work` once everything queued so far is committed (at once if nothing is).
+    func afterCommit(_ work: @escaping () -> Void) {
+        if batch.ops.isEmpty && !batch.inFlight { return work() }
+        batch.after.append(work)
+        armCommit()
+    }
+
+    func armCommit() {
+        guard !batch.armed, !batch.inFlight else { return }
+        batch.armed = true
+        context.reactor.after(0) { [weak self] in self?.commit() }
+    }
+
+    private func commit() {
+        batch.armed = false
+        guard !batch.inFlight else { return }
+        let ops = batch.ops
+        let after = batch.after
+        batch.ops.removeAll()
+        batch.after.removeAll()
+        guard !ops.isEmpty else { return after.forEach { $0() } }
+        batch.inFlight = true
+        batch.commits += 1
+        context.rpc("kvs.commit", ["ops": .array(ops)]) { [unowned self] response in
+            if response.errnum != 0 { self.context.log(.err, "job-manager: kvs commit failed: \(response.errorText)") }
+            self.batch.inFlight = false
+            after.forEach { $0() }
+            if !self.batch.ops.isEmpty || !self.batch.after.isEmpty { self.armCommit() }
+        }
+    }
+
+    // MARK: - The scheduler
+
+    private func requestAlloc(_ id: JobID) {
+        guard let record = core.record(id), let spec = jobspecs[id] else { return }
+        let body: JSONValue = [
+            "id": .int(Int64(bitPattern: id.value)), "priority": .int(Int64(record.priority ?? 16)),
+            "userid": .int(Int64(record.userid)), "t_submit": .double(record.timestamps[.new] ?? Self.now()),
+            "jobspec": spec,
+        ]
+        context.rpc("sched.alloc", body, flags: .streaming) { [unowned self] response in
+            let now = Self.now()
+            if response.errnum == ENODATA { return }
+            if response.errnum != 0 { return self.perform(self.core.on(.allocDenied(id, note: response.errorText), at: now)) }
+            guard let answer = try? JSONValue(parsing: response.payload) else { return }
+            switch answer["type"]?.stringValue {
+            case "success":
+                guard let rjson = answer["R"], let R = try? ResourceSet(json: rjson) else {
+                    return self.perform(self.core.on(.allocDenied(id, note: "the scheduler sent an unreadable R"), at: now))
+                }
+                self.allocations[id] = R
+                self.perform(self.core.on(.allocated(id, R, annotations: answer["annotations"]?.objectValue ?? [:]), at: now))
+            case "cancel":
+                self.perform(self.core.on(.allocCanceled(id), at: now))
+            default:
+                break
+            }
+        }
+    }
+
+    // MARK: - Execution (test mode)
+
+    private func startExec(_ id: JobID) {
+        let now = Self.now()
+        guard let duration = testDurations[id] else {
+            let exception = JobException(type: "exec", severity: 0,
+                                         note: "job execution arrives with M8; use --setattr=system.exec.test.run_duration=DURATION")
+            perform(core.on(.exception(id, exception), at: now))
+            perform(core.on(.released(id, ranks: ranks(id), final: true), at: Self.now()))
+            return
+        }
+        perform(core.on(.started(id), at: now))
+        testTimers[id] = context.reactor.after(duration) { [weak self] in
+            guard let self else { return }
+            self.testTimers[id] = nil
+            self.perform(self.core.on(.finished(id, status: 0), at: Self.now()))
+            self.perform(self.core.on(.released(id, ranks: self.ranks(id), final: true), at: Self.now()))
+        }
+    }
+
+    private func killExec(_ id: JobID, signal: Int32) {
+        guard let timer = testTimers.removeValue(forKey: id) else { return }
+        timer.cancel()
+        perform(core.on(.finished(id, status: signal), at: Self.now()))
+        perform(core.on(.released(id, ranks: ranks(id), final: true), at: Self.now()))
+    }
+
+    private func ranks(_ id: JobID) -> String { allocations[id]?.ranks.description ?? "" }
+
+    /// A job reached INACTIVE: its waiters hear it.
+    private func jobEnded(_ id: JobID) {
+        jobspecs[id] = nil
+        allocations[id] = nil
+        afterCommit { [unowned self] in self.answerWaiters(id) }
+    }
+}

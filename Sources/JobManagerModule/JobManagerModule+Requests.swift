@@ -1,0 +1,166 @@
+// The job-manager topics: submit, urgency, cancel (one or many), raise, kill, list,
+// info, wait, last, purge.
+import FluxsBroker
+import FluxsFormats
+import FluxsJobs
+import FluxsMessage
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension JobManagerModule {
+    public func handle(_ request: Message) {
+        guard ready else { return parked.append(request) }
+        do throws(ServiceError) {
+            let body: JSONValue
+            do { body = request.payload.isEmpty ? [:] : try JSONValue(parsing: request.payload) } catch {
+                throw ServiceError(EPROTO, "\(request.topic): payload is not JSON: \(error.message)")
+            }
+            let now = Self.now()
+            switch request.topic {
+            case "job-manager.submit": try submit(request, body, now: now)
+            case "job-manager.urgency":
+                guard let urgency = body["urgency"]?.intValue else { throw ServiceError(EPROTO, "missing \"urgency\"") }
+                perform(core.setUrgency(track(request), id: try jobID(body), urgency: Int(urgency), by: requester(request), at: now))
+            case "job-manager.cancel":
+                perform(core.cancel(track(request), id: try jobID(body), note: body["note"]?.stringValue ?? "",
+                                    by: requester(request), at: now))
+            case "job-manager.cancel-all": try cancelAll(request, body, now: now)
+            case "job-manager.raise":
+                let exception = JobException(type: body["type"]?.stringValue ?? "cancel",
+                                             severity: Int(body["severity"]?.intValue ?? 0),
+                                             note: body["note"]?.stringValue ?? "", userid: request.userid)
+                perform(core.raise(track(request), id: try jobID(body), exception: exception, by: requester(request), at: now))
+            case "job-manager.kill":
+                let id = try jobID(body)
+                guard let record = core.record(id) else { throw ServiceError(ENOENT, "unknown job id \(id)") }
+                guard record.state == .run else { throw ServiceError(EINVAL, "job \(id) is not running") }
+                killSignal(id, Int32(body["signal"]?.intValue ?? Int64(SIGTERM)))
+                context.respond(to: request, [:])
+            case "job-manager.list": try list(request, body, now: now)
+            case "job-manager.info":
+                let id = try jobID(body)
+                guard let record = core.record(id) else { throw ServiceError(ENOENT, "unknown job id \(id)") }
+                context.respond(to: request, record.json(now: now))
+            case "job-manager.wait": try wait(request, body)
+            case "job-manager.last":
+                let count = Int(body["count"]?.intValue ?? 1)
+                let mine = core.records.filter { $0.userid == request.userid }.suffix(max(count, 1)).reversed()
+                context.respond(to: request, ["ids": .array(mine.map { .int(Int64(bitPattern: $0.id.value)) })])
+            case "job-manager.purge":
+                let before = core.jobs.count
+                perform(core.purge(ageLimit: body["age"]?.doubleValue, countLimit: body["num"]?.intValue.map { Int($0) }, at: now))
+                context.respond(to: request, ["count": .int(Int64(before - core.jobs.count))])
+            default:
+                throw ServiceError(ENOSYS, "job-manager has no method \"\(request.topic.dropFirst(12))\"")
+            }
+        } catch {
+            context.respond(to: request, error: error)
+        }
+    }
+
+    func jobID(_ body: JSONValue) throws(ServiceError) -> JobID {
+        guard let id = body["id"]?.intValue else { throw ServiceError(EPROTO, "missing \"id\" (a job id)") }
+        return JobID(UInt64(bitPattern: id))
+    }
+
+    private func submit(_ request: Message, _ body: JSONValue, now: Double) throws(ServiceError) {
+        guard let spec = body["jobspec"] else { throw ServiceError(EPROTO, "missing \"jobspec\"") }
+        let jobspec: Jobspec
+        do { jobspec = try Jobspec(validating: spec) } catch {
+            throw ServiceError(EINVAL, error.problems.map(\.description).joined(separator: "; "))
+        }
+        guard let id = generator.next(nowMilliseconds: UInt64(max(now - Self.epoch, 0) * 1000)) else {
+            throw ServiceError(EOVERFLOW, "job ids are exhausted")
+        }
+        jobspecs[id] = spec
+        if let duration = Self.testDuration(spec) { testDurations[id] = duration }
+        submitted += 1
+        perform(core.submit(track(request), id: id, summary: JobSummary(jobspec: jobspec),
+                            urgency: Int(body["urgency"]?.intValue ?? 16), by: requester(request), at: now))
+    }
+
+    /// attributes.system.exec.test.run_duration, as seconds.
+    static func testDuration(_ spec: JSONValue) -> Double? {
+        guard let value = spec["attributes"]?["system"]?["exec"]?["test"]?["run_duration"] else { return nil }
+        if let seconds = value.doubleValue { return max(seconds, 0) }
+        return value.stringValue.flatMap { try? FluxDuration.parse($0) }
+    }
+
+    private func cancelAll(_ request: Message, _ body: JSONValue, now: Double) throws(ServiceError) {
+        var query = try JobListQuery(filter: body["states"]?.stringValue ?? "pending,running")
+        if let uid = body["userid"]?.intValue, uid >= 0 { query.userid = UInt32(uid) }
+        if !request.rolemask.contains(.owner) { query.userid = request.userid }
+        let targets = core.records.filter { $0.state != .inactive && query.matches($0) }
+        if body["dry_run"]?.boolValue != true {
+            for record in targets {
+                perform(core.cancel(0, id: record.id, note: body["note"]?.stringValue ?? "", by: requester(request), at: now))
+            }
+        }
+        context.respond(to: request, ["count": .int(Int64(targets.count))])
+    }
+
+    private func list(_ request: Message, _ body: JSONValue, now: Double) throws(ServiceError) {
+        var query = JobListQuery()
+        if let filter = body["filter"]?.stringValue, !filter.isEmpty { query = try JobListQuery(filter: filter) }
+        if body["all"]?.boolValue == true { query.includeAll() }
+        let uid = body["userid"]?.intValue ?? Int64(request.userid)
+        query.userid = uid < 0 ? nil : UInt32(uid)
+        if let count = body["count"]?.intValue { query.count = Int(count) }
+        query.since = body["since"]?.doubleValue
+        if let ids = body["ids"]?.arrayValue {
+            query.ids = ids.compactMap { $0.intValue.map { JobID(UInt64(bitPattern: $0)) } }
+        }
+        let records = query.select(core.records)
+        if body["json"]?.boolValue == true { return context.respond(to: request, JobListQuery.json(records, now: now)) }
+        let text = body["format"]?.stringValue ?? "default"
+        let format = try JobFormat(JobFormat.named[text] ?? text)
+        let lines = format.lines(records, header: body["header"]?.boolValue ?? true, now: now) { uid in
+            guard let pw = getpwuid(uid) else { return nil }
+            return String(cString: pw.pointee.pw_name)
+        }
+        context.respond(to: request, ["lines": .array(lines.map { .string($0) })])
+    }
+
+    private func wait(_ request: Message, _ body: JSONValue) throws(ServiceError) {
+        if body["id"] == nil {
+            waiters.append((request, nil))
+            return
+        }
+        let id = try jobID(body)
+        guard let record = core.record(id) else { throw ServiceError(ENOENT, "unknown job id \(id)") }
+        if record.state == .inactive { return context.respond(to: request, waitAnswer(record)) }
+        waiters.append((request, id))
+    }
+
+    func waitAnswer(_ record: JobRecord) -> JSONValue {
+        var answer: [String: JSONValue] = [
+            "id": .int(Int64(bitPattern: record.id.value)), "success": .bool(record.success ?? false),
+            "result": .string(record.result?.name ?? ""),
+        ]
+        if let code = record.returncode { answer["returncode"] = .int(Int64(code)) }
+        if let exception = record.exception, exception.isFatal {
+            answer["errstr"] = .string("\(exception.type)\(exception.note.isEmpty ? "" : ": \(exception.note)")")
+        }
+        return .object(answer)
+    }
+
+    /// Answers those who wait for `id` (or for any job of its owner).
+    func answerWaiters(_ id: JobID) {
+        guard let record = core.record(id) else { return }
+        var still: [(request: Message, id: JobID?)] = []
+        for waiter in waiters {
+            if waiter.id == id || (waiter.id == nil && waiter.request.userid == record.userid) {
+                context.respond(to: waiter.request, waitAnswer(record))
+            } else {
+                still.append(waiter)
+            }
+        }
+        waiters = still
+    }
+
+    /// `fluxs job kill`: a signal to a running job (the exec test mode ends the job).
+    private func killSignal(_ id: JobID, _ signal: Int32) {
+        perform([.killExec(id, signal: signal)])
+    }
+}

@@ -1,0 +1,90 @@
+// The job manager (man/man7/fluxs-job-manager.7), on rank 0: submission, job states
+// and eventlogs (RFC 21, RFC 18), priorities, dependencies, exceptions, listing. The
+// rules live in FluxsJobs.JobManagerCore; this service performs its actions: eventlog
+// entries go to the KVS (job.<dothex>.eventlog, with the jobspec and R beside it), all
+// the entries of one loop turn in one commit, and replies wait for the commit holding
+// the entries before them; allocations come from the sched service; execution is the
+// exec test mode until M8 (attributes.system.exec.test.run_duration).
+import FluxsBroker
+import FluxsFormats
+import FluxsJobs
+import FluxsMessage
+import FluxsReactor
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The job manager service.
+public final class JobManagerModule: BrokerModule {
+    public static let name = "job-manager"
+    public static let services = ["job-manager"]
+    public static func loadsByDefault(rank: UInt32) -> Bool { rank == 0 }
+
+    let context: ModuleContext
+    var core = JobManagerCore()
+    var generator: FLUIDGenerator
+    var ready = false
+    var parked: [Message] = []
+    var requests: [JobManagerCore.RequestID: Message] = [:]
+    var nextRequest: JobManagerCore.RequestID = 0
+    var jobspecs: [JobID: JSONValue] = [:]
+    var testDurations: [JobID: Double] = [:]
+    var allocations: [JobID: ResourceSet] = [:]
+    var testTimers: [JobID: TimerWatcher] = [:]
+    var waiters: [(request: Message, id: JobID?)] = []
+    var batch = CommitBatch()
+    var submitted = 0
+
+    /// The FLUID epoch: 2025-01-01T00:00:00Z (40 bits of milliseconds last 34 years).
+    static let epoch = 1_735_689_600.0
+
+    public init(context: ModuleContext) {
+        self.context = context
+        // Rank 0's generator; the start time is raised past every restored id at start.
+        generator = (try? FLUIDGenerator(generatorID: 0)) ?? { fatalError("generator id 0 is valid") }()
+    }
+
+    public func start() throws(ServiceError) {
+        restore()
+    }
+
+    public func stop() {
+        for timer in testTimers.values { timer.cancel() }
+        let stopping = ServiceError(ECANCELED, "the job manager is stopping")
+        for request in parked + requests.values + waiters.map(\.request) { context.respond(to: request, error: stopping) }
+        parked.removeAll()
+        requests.removeAll()
+        waiters.removeAll()
+    }
+
+    public func stats() -> [String: JSONValue] {
+        [
+            "jobs": .int(Int64(core.jobs.count)), "submitted": .int(Int64(submitted)),
+            "active": .int(Int64(core.jobs.values.filter { $0.state != .inactive }.count)),
+            "commits": .int(Int64(batch.commits)),
+        ]
+    }
+
+    static func now() -> Double { Broker.wallClock() }
+
+    func requester(_ request: Message) -> JobManagerCore.Requester {
+        JobManagerCore.Requester(userid: request.userid, rolemask: request.rolemask)
+    }
+
+    /// Registers a request so that a `.respond` action can find it.
+    func track(_ request: Message) -> JobManagerCore.RequestID {
+        nextRequest += 1
+        requests[nextRequest] = request
+        return nextRequest
+    }
+}
+
+/// Eventlog entries and other KVS operations gathered in one loop turn, committed
+/// together; replies wait for the commit that holds what came before them.
+struct CommitBatch {
+    var ops: [JSONValue] = []
+    var after: [() -> Void] = []
+    var inFlight = false
+    var armed = false
+    var commits = 0
+}
