@@ -33,7 +33,7 @@ let package = Package(
         // Starting processes and facts about this one (environment, install directory).
         .target(name: "FluxsProcess", dependencies: ["FluxsMessage"]),
 
-        // Pure data formats (no I/O): idset, hostlist, FLUID, jobspec, R, eventlog, durations.
+        // Pure data formats (no I/O): idset, hostlist, FLUID, jobspec, R, eventlog, durations, -o output formats.
         .target(name: "FluxsFormats"),
         // YAML front end for jobspec (kept apart so lean programs need not link Yams).
         .target(name: "FluxsYAML", dependencies: [

@@ -57,7 +57,7 @@ public struct JobFormat: Sendable {
     /// A format string, or the name of a named format; EINVAL for a bad format or field.
     public init(_ text: String) throws(ServiceError) {
         let source = text.contains("{") ? text : try Self.lookup(text)
-        format = try OutputFormat(source)
+        do { format = try OutputFormat(source) } catch { throw ServiceError(EINVAL, error.message) }
         for name in format.fieldNames where Self.heading(of: name) == nil {
             throw ServiceError(EINVAL, "format: unknown field \"\(name)\"")
         }

@@ -61,7 +61,7 @@ func resourceFormat(_ option: String, named: [String: String], fields: Set<Strin
     } else {
         throw CommandFailure("unknown format \"\(option)\" (named formats: \(named.keys.sorted().joined(separator: ", ")))")
     }
-    do { return try OutputFormat(parsing: text, fields: fields) } catch { throw CommandFailure(error.message) }
+    do { return try OutputFormat(text, fields: fields) } catch { throw CommandFailure(error.message) }
 }
 
 /// Lists the resources by scheduler state.
@@ -94,12 +94,12 @@ struct ResourceListCommand: ParsableCommand {
             return
         }
         let rows = Self.rows(snapshot, states: states, fields: Set(output.fieldNames))
-        for line in output.lines(rows: rows, headings: Self.headings, header: !noHeader) { print(line) }
+        for line in output.render(rows, header: !noHeader, headings: Self.headings) { print(line) }
     }
 
     /// One row per state (and per set of properties when shown), as Flux groups them; a
     /// format of one field other than state gets one row for all the states together.
-    static func rows(_ snapshot: ResourceSnapshot, states: [ResourceSnapshot.ListState], fields: Set<String>) -> [[String: String]] {
+    static func rows(_ snapshot: ResourceSnapshot, states: [ResourceSnapshot.ListState], fields: Set<String>) -> [[String: FieldValue]] {
         let byState = fields.count > 1 || fields.contains("state")
         let groups = byState ? states.map { ($0.rawValue, snapshot.resources($0)) }
                              : [("", snapshot.resources(states))]
@@ -117,12 +117,13 @@ struct ResourceListCommand: ParsableCommand {
     }
 
     /// The fields of one row.
-    static func row(_ snapshot: ResourceSnapshot, state: String, _ set: ResourceSet) -> [String: String] {
+    static func row(_ snapshot: ResourceSnapshot, state: String, _ set: ResourceSet) -> [String: FieldValue] {
         [
-            "state": state, "nnodes": String(set.nnodes), "ncores": String(set.ncores), "ngpus": String(set.ngpus),
-            "ranks": set.ranks.description, "nodelist": snapshot.nodelist(set.ranks).description,
-            "rlist": rlist(set), "properties": set.nodes.reduce(into: Set<String>()) { $0.formUnion($1.properties) }
-                .sorted().joined(separator: ","),
+            "state": .text(state), "nnodes": .int(set.nnodes), "ncores": .int(set.ncores), "ngpus": .int(set.ngpus),
+            "ranks": .text(set.ranks.description), "nodelist": .text(snapshot.nodelist(set.ranks).description),
+            "rlist": .text(rlist(set)),
+            "properties": .text(set.nodes.reduce(into: Set<String>()) { $0.formUnion($1.properties) }
+                .sorted().joined(separator: ",")),
         ]
     }
 

@@ -108,11 +108,11 @@ struct StatusPrinter {
     func print(_ snapshot: ResourceSnapshot, states: Set<ResourceSnapshot.StatusState>, skipEmpty: Bool,
                showOfflineEmpty: Bool) {
         var keys: [String] = []
-        var byKey: [String: (row: [String: String], ranks: IDSet)] = [:]
+        var byKey: [String: (row: [String: FieldValue], ranks: IDSet)] = [:]
         for line in snapshot.statusLines(states) {
             if line.ranks.isEmpty, skipEmpty || (!line.online && !showOfflineEmpty) { continue }
             let row = Self.row(line)
-            let key = format.render(row.filter { !Self.merged.contains($0.key) })
+            let key = format.render([row.filter { !Self.merged.contains($0.key) }], header: false)[0]
             if let seen = byKey[key] {
                 byKey[key]!.ranks = seen.ranks.union(line.ranks)
             } else {
@@ -122,19 +122,19 @@ struct StatusPrinter {
         }
         let rows = keys.map { key in
             let (row, ranks) = byKey[key]!
-            return row.merging(["nnodes": String(ranks.count), "ranks": ranks.description,
-                                "nodelist": snapshot.nodelist(ranks).description]) { $1 }
+            return row.merging(["nnodes": .int(ranks.count), "ranks": .text(ranks.description),
+                                "nodelist": .text(snapshot.nodelist(ranks).description)]) { $1 }
         }
-        for line in format.lines(rows: rows, headings: Self.headings, header: header) { Swift.print(line) }
+        for line in format.render(rows, header: header, headings: Self.headings) { Swift.print(line) }
     }
 
     /// The fields of a line but its nodes.
-    private static func row(_ line: ResourceSnapshot.StatusLine) -> [String: String] {
+    private static func row(_ line: ResourceSnapshot.StatusLine) -> [String: FieldValue] {
         [
-            "state": line.state + (line.online ? "" : "*"), "statex": line.state,
-            "status": line.online ? "online" : "offline",
-            "up": line.online ? "✔" : "✗", "up.ascii": line.online ? "y" : "n",
-            "reason": line.drain?.reason ?? "", "timestamp": line.drain.map { String($0.timestamp) } ?? "",
+            "state": .text(line.state + (line.online ? "" : "*")), "statex": .text(line.state),
+            "status": .text(line.online ? "online" : "offline"),
+            "up": .text(line.online ? "✔" : "✗"), "up.ascii": .text(line.online ? "y" : "n"),
+            "reason": .text(line.drain?.reason ?? ""), "timestamp": line.drain.map { .real($0.timestamp) } ?? .none,
         ]
     }
 }

@@ -1,47 +1,16 @@
-// The format engine (widths, precision, the "+" marker, alignment, h, ?:, conversions),
-// the named formats with their headers, job selection and --json.
+// The named formats with their headers, job fields, job selection and --json (the format
+// engine itself is tested in FluxsFormatsTests/OutputFormatTests.swift).
 import FluxsFormats
 import FluxsJobs
 import FluxsMessage
 import Glibc
 import Testing
 
-func render(_ format: String, _ value: FieldValue) throws -> String {
-    try OutputFormat(format).render([value], header: false, heading: { $0 }, value: { row, _ in row })[0]
-}
-
 struct JobFormatTests {
-    @Test(arguments: [
-        ("{x:<6}", FieldValue.text("ab"), "ab"), ("[{x:<6}]", .text("ab"), "[ab    ]"), ("[{x:>6}]", .text("ab"), "[    ab]"),
-        ("[{x:^6}]", .text("ab"), "[  ab  ]"), ("[{x:*^7}]", .text("ab"), "[**ab***]"), ("[{x:6}]", .int(42), "[    42]"),
-        ("[{x:6}]", .text("ab"), "[ab    ]"), ("[{x:06}]", .int(42), "[000042]"), ("[{x:<4.4}]", .text("abcdefgh"), "[abcd]"),
-        ("[{x:<10.10+}]", .text("averylongjobname"), "[averylong+]"), ("[{x:<10.10+}]", .text("short"), "[short     ]"),
-        ("[{x:>6h}]", .none, "[     -]"), ("[{x:>6h}]", .text("0s"), "[     -]"), ("[{x:>6h}]", .int(3), "[     3]"),
-        ("[{x:.2f}]", .real(3.14159), "[3.14]"), ("[{x!F:>8h}]", .real(90), "[    1.5m]"), ("[{x!F}]", .real(14.3125), "[14.31s]"), ("[{x!F}]", .real(7200), "[2h]"), ("[{x!F:>8h}]", .real(0), "[       -]"),
-        ("[{x!H}]", .real(3725), "[1:02:05]"), ("{{{x}}}", .text("v"), "{v}"), ("[{x}]", .real(2), "[2.0]"),
-        ("[{x:>3}]", .text("toolong"), "[toolong]"),
-    ] as [(String, FieldValue, String)])
-    func fieldSpecs(format: String, value: FieldValue, expected: String) throws {
-        #expect(try render(format, value) == expected)
-    }
-
     @Test func badFormats() {
-        #expect(throws: ServiceError.self) { try OutputFormat("{x") }
-        #expect(throws: ServiceError.self) { try OutputFormat("x}") }
-        #expect(throws: ServiceError.self) { try OutputFormat("{x!Z}") }
-        #expect(throws: ServiceError.self) { try OutputFormat("{x:<5q}") }
+        #expect(throws: ServiceError(EINVAL, "format \"{x\": missing \"}\"")) { try JobFormat("{x") }
         #expect(throws: ServiceError(EINVAL, "format: unknown field \"bogus\"")) { try JobFormat("{id} {bogus}") }
         #expect(throws: ServiceError(EINVAL, "--format: No such format nope")) { try JobFormat("nope") }
-    }
-
-    @Test func optionalColumnsDisappearWhenBlank() throws {
-        let format = try OutputFormat("{a:>3} ?:{b:<5} {c}")
-        let rows: [[String: FieldValue]] = [["a": .int(1), "b": .text(""), "c": .text("x")]]
-        let lines = format.render(rows, heading: { $0.uppercased() }, value: { $0[$1] ?? .none })
-        #expect(lines == ["  A C", "  1 x"])
-        let full = format.render(rows + [["a": .int(2), "b": .text("q"), "c": .text("y")]],
-                                 heading: { $0.uppercased() }, value: { $0[$1] ?? .none })
-        #expect(full == ["  A B     C", "  1       x", "  2 q     y"])
     }
 
     /// Three jobs: one running on node[0], one held, one completed.

@@ -1,5 +1,6 @@
-// A small engine for flux-jobs(1) output formats: Python format strings restricted to
-// what Flux uses. Text between fields is copied ("{{" and "}}" are braces); a field is
+// The one engine for `-o FORMAT` output (`fluxs jobs`, `fluxs resource`): Python format
+// strings restricted to what Flux uses. Text between fields is copied ("{{" and "}}" are
+// braces); a field is
 //
 //   {[?:]NAME[!CONV][:SPEC]}      SPEC = [[FILL]ALIGN][0][WIDTH][.PRECISION][TYPE][h][+]
 //
@@ -15,14 +16,11 @@
 //          ISO 8601 local time, !d time through strftime: {t_submit!d:%b%d %R::>12}
 //          (the strftime pattern, then "::", then SPEC)
 //
-// Headers come from `heading(of:)` formatted with the field's fill, alignment, width
-// and precision. Lines lose trailing spaces. Values come from a caller-supplied
-// function, so the engine knows nothing about jobs (JobFormat+Fields.swift does).
-#if canImport(Glibc)
-import Glibc
-#endif
-import FluxsFormats
-import FluxsMessage
+// A command may give the set of its field names: a format using any other is refused.
+// Headers come from a caller-supplied heading function (by default the name upper-cased),
+// formatted with the field's fill, alignment, width and precision. Lines lose trailing
+// spaces. Values come from a caller-supplied function, so the engine knows nothing about
+// jobs or resources (FluxsJobs/JobFormat+Fields.swift, fluxs/Resource*.swift do).
 
 /// A field's value before formatting.
 public enum FieldValue: Sendable, Hashable {
@@ -36,7 +34,7 @@ public enum FieldValue: Sendable, Hashable {
     case none
 
     /// True for values `?:` treats as empty: none, "", 0.
-    var isBlank: Bool {
+    public var isBlank: Bool {
         switch self {
         case .none: true
         case .text(let s): s.isEmpty
@@ -84,15 +82,18 @@ public struct OutputFormat: Sendable, Hashable {
         pieces.compactMap { if case .field(let name, _, _, _, _) = $0 { name } else { nil } }
     }
 
-    /// Parses `text`; EINVAL for an unbalanced brace or a bad spec.
-    public init(_ text: String) throws(ServiceError) {
+    /// Parses `text`; when `fields` is given, every field must be one of them. Throws a
+    /// ParseError naming the format and the fault: an unbalanced brace, a bad spec or
+    /// conversion, an unknown field.
+    public init(_ text: String, fields: Set<String>? = nil) throws(ParseError) {
+        let fault = { (what: String) in ParseError("format \"\(text)\": \(what)") }
         var pieces: [Piece] = []
         var literal = ""
         var chars = Array(text)[...]
         while let c = chars.popFirst() {
             if c == "{", chars.first == "{" { chars.removeFirst(); literal.append("{"); continue }
             if c == "}", chars.first == "}" { chars.removeFirst(); literal.append("}"); continue }
-            if c == "}" { throw ServiceError(EINVAL, "format: single '}' encountered") }
+            if c == "}" { throw fault("single \"}\" (write \"}}\" for a brace)") }
             if c != "{" { literal.append(c); continue }
             var dropIfBlank = false
             if literal.hasSuffix("?:") {
@@ -106,15 +107,20 @@ public struct OutputFormat: Sendable, Hashable {
                 if d == "}" { closed = true; break }
                 body.append(d)
             }
-            if !closed { throw ServiceError(EINVAL, "format: expected '}' before end of string") }
-            pieces.append(try Self.field(body, dropIfBlank: dropIfBlank))
+            if !closed { throw fault("missing \"}\"") }
+            let piece: Piece
+            do { piece = try Self.field(body, dropIfBlank: dropIfBlank) } catch { throw fault(error.message) }
+            if case .field(let name, _, _, _, _) = piece, let fields, !fields.contains(name) {
+                throw fault("unknown field \"\(name)\" (fields: \(fields.sorted().joined(separator: ", ")))")
+            }
+            pieces.append(piece)
         }
         if !literal.isEmpty { pieces.append(.text(literal)) }
         self.pieces = pieces
     }
 
     /// Parses "NAME[!CONV][:SPEC]".
-    private static func field(_ body: String, dropIfBlank: Bool) throws(ServiceError) -> Piece {
+    private static func field(_ body: String, dropIfBlank: Bool) throws(ParseError) -> Piece {
         var head = Substring(body)
         var specText = Substring("")
         if let colon = body.firstIndex(of: ":") {
@@ -125,12 +131,12 @@ public struct OutputFormat: Sendable, Hashable {
         if let bang = head.firstIndex(of: "!") {
             let rest = head[head.index(after: bang)...]
             guard rest.count == 1, let c = rest.first, "FHDd".contains(c) else {
-                throw ServiceError(EINVAL, "format: unknown conversion \"!\(rest)\"")
+                throw ParseError("unknown conversion \"!\(rest)\" (known: !F !H !D !d)")
             }
             conversion = c
             head = head[..<bang]
         }
-        if head.isEmpty { throw ServiceError(EINVAL, "format: empty field name") }
+        if head.isEmpty { throw ParseError("empty field name") }
         var strftime: String?
         if conversion == "d" {
             let full = Array(specText)
@@ -147,7 +153,7 @@ public struct OutputFormat: Sendable, Hashable {
     }
 
     /// Parses SPEC (see the grammar above).
-    static func parseSpec(_ text: Substring) throws(ServiceError) -> Spec {
+    static func parseSpec(_ text: Substring) throws(ParseError) -> Spec {
         var spec = Spec()
         var rest = Array(text)[...]
         if rest.last == "+" { spec.plusMarker = true; rest.removeLast() }
@@ -166,11 +172,11 @@ public struct OutputFormat: Sendable, Hashable {
         if rest.first == "." {
             rest.removeFirst()
             let digits = rest.prefix(while: \.isASCIIDigit)
-            guard !digits.isEmpty else { throw ServiceError(EINVAL, "format: missing precision in \"\(text)\"") }
+            guard !digits.isEmpty else { throw ParseError("\"\(text)\": a number must follow \".\"") }
             rest.removeFirst(digits.count)
             spec.precision = Int(String(digits))
         }
-        if !rest.isEmpty { throw ServiceError(EINVAL, "format: invalid format specifier \"\(text)\"") }
+        if !rest.isEmpty { throw ParseError("\"\(text)\" is not [[fill]align][0][width][.precision][type][h][+]") }
         return spec
     }
 }

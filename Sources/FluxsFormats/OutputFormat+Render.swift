@@ -4,12 +4,11 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import FluxsFormats
 
 extension OutputFormat {
     /// The header line and one line per row. `value(row, name)` gives a field's value;
-    /// `heading(name)` its column title.
-    public func render<Row>(_ rows: [Row], header: Bool = true, heading: (String) -> String,
+    /// `heading(name)` its column title (by default the name upper-cased).
+    public func render<Row>(_ rows: [Row], header: Bool = true, heading: (String) -> String = { $0.uppercased() },
                             value: (Row, String) -> FieldValue) -> [String] {
         let keep = keptPieces(rows, value: value)
         var lines: [String] = []
@@ -26,6 +25,13 @@ extension OutputFormat {
             })
         }
         return lines
+    }
+
+    /// The header line and one line per row of named values (a missing field is `.none`);
+    /// a field's heading is `headings[name]`, else its name upper-cased.
+    public func render(_ rows: [[String: FieldValue]], header: Bool = true,
+                       headings: [String: String] = [:]) -> [String] {
+        render(rows, header: header, heading: { headings[$0] ?? $0.uppercased() }) { $0[$1] ?? .none }
     }
 
     /// One line from the kept pieces.
