@@ -31,7 +31,12 @@ extension JobManagerModule {
             }
             if !records.isEmpty { self.context.log(.info, "job-manager: \(records.count) job(s) restored from the KVS") }
             self.context.rpc("sched.hello", ["running": .array(running)]) { [unowned self] answer in
-                if answer.errnum != 0 { self.context.log(.err, "job-manager: sched.hello: \(answer.errorText)") }
+                // Without a scheduler jobs are denied when they ask for resources; say so once.
+                if answer.errnum == ENOSYS {
+                    self.context.log(.notice, "job-manager: no scheduler is loaded; jobs cannot be allocated")
+                } else if answer.errnum != 0 {
+                    self.context.log(.err, "job-manager: sched.hello: \(answer.errorText)")
+                }
                 self.ready = true
                 self.perform(actions)
                 let queued = self.parked
