@@ -159,8 +159,9 @@ extension Broker {
 
     func addService(_ name: String, providerID: String) throws(ServiceError) {
         guard !name.isEmpty, !name.contains(".") else { throw ServiceError(EINVAL, "service name \"\(name)\" must be non-empty, without dots") }
-        guard !builtinServices.contains(name), modules.owner(ofService: name) == nil else {
-            throw ServiceError(EEXIST, "service \(name) is built in")
+        guard !builtinServices.contains(name) else { throw ServiceError(EEXIST, "service \(name) is built in") }
+        if let module = modules.owner(ofService: name), modules.running[module] != nil {
+            throw ServiceError(EEXIST, "service \(name) is provided by the \(module) module (fluxs module remove \(module) first)")
         }
         if let current = serviceProviders[name], endpoints[current] != nil {
             throw ServiceError(EEXIST, "service \(name) is already registered")

@@ -89,7 +89,9 @@ extension JobManagerModule {
 
     private func cancelAll(_ request: Message, _ body: JSONValue, now: Double) throws(ServiceError) {
         var query = try JobListQuery(filter: body["states"]?.stringValue ?? "pending,running")
-        if let uid = body["userid"]?.intValue, uid >= 0 { query.userid = UInt32(uid) }
+        // The caller's own jobs unless another user (or -1: everyone) is named; guests only their own.
+        let uid = body["userid"]?.intValue ?? Int64(request.userid)
+        query.userid = uid < 0 ? nil : UInt32(uid)
         if !request.rolemask.contains(.owner) { query.userid = request.userid }
         let targets = core.records.filter { $0.state != .inactive && query.matches($0) }
         if body["dry_run"]?.boolValue != true {
@@ -124,6 +126,9 @@ extension JobManagerModule {
 
     private func wait(_ request: Message, _ body: JSONValue) throws(ServiceError) {
         if body["id"] == nil {
+            guard core.records.contains(where: { $0.userid == request.userid && $0.state != .inactive }) else {
+                throw ServiceError(ECHILD, "there are no active jobs to wait for")
+            }
             waiters.append((request, nil))
             return
         }

@@ -149,9 +149,11 @@ final class ResourcePool {
 
     func hello(rank: UInt32, inventory: NodeInventory) {
         let rejoined = inventories[rank] != nil && !up.contains(rank)
+        let wasUp = up.contains(rank)
         inventories[rank] = inventory
         up.insert(rank)
         if rejoined { context.log(.notice, "resource: rank \(rank) is up again") }
+        if !wasUp { context.publish("resource.up", ["ranks": .string(String(rank))]) }
         if R == nil, inventories.count == Int(size) { finishR() }
         if configured != nil, !noverify { verify(rank) }
     }
