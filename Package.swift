@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "fluxs", targets: ["fluxs"]),
         .executable(name: "fluxs-broker", targets: ["fluxs-broker"]),
         .executable(name: "fluxs-bench", targets: ["fluxs-bench"]),
+        .executable(name: "fluxs-sched-sim", targets: ["fluxs-sched-sim"]),
         .library(name: "FluxsFormats", targets: ["FluxsFormats"]),
         .library(name: "FluxsClient", targets: ["FluxsClient"]),
     ],
@@ -82,10 +83,18 @@ let package = Package(
         .target(name: "JobManagerModule", dependencies: [
             "FluxsBroker", "FluxsJobs", "FluxsFormats", "FluxsMessage", "FluxsReactor",
         ]),
+        // The sched service (rank 0): the job manager's counterpart, running FluxsSched.
+        .target(name: "SchedModule", dependencies: [
+            "FluxsBroker", "FluxsSched", "FluxsFormats", "FluxsMessage", "FluxsReactor",
+        ]),
+        // The scheduler simulator: workloads and SWF traces through the real scheduler in virtual time.
+        .executableTarget(name: "fluxs-sched-sim", dependencies: [
+            "FluxsSched", "FluxsFormats", "FluxsMessage", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         // The broker program.
         .executableTarget(name: "fluxs-broker", dependencies: [
             "FluxsBroker", "FluxsFormats", "FluxsMessage", "FluxsReactor", "FluxsPMI", "HeartbeatModule", "ExecModule",
-            "KVSModule", "ResourceModule", "JobManagerModule",
+            "KVSModule", "ResourceModule", "SchedModule", "JobManagerModule",
         ]),
 
         // The thin command-line front end.
@@ -108,7 +117,8 @@ let package = Package(
         .testTarget(name: "FluxsPMITests", dependencies: ["FluxsPMI"]),
         .testTarget(name: "FluxsHwlocTests", dependencies: ["FluxsHwloc", "FluxsFormats", "FluxsMessage"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "FluxsSchedTests", dependencies: ["FluxsSched", "FluxsFormats", "FluxsMessage"]),
+        .testTarget(name: "FluxsSchedTests", dependencies: ["FluxsSched", "FluxsFormats", "FluxsMessage"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "FluxsJobsTests", dependencies: ["FluxsJobs", "FluxsFormats", "FluxsMessage"]),
         .testTarget(name: "FluxsKVSTests", dependencies: ["FluxsKVS", "FluxsFormats", "FluxsMessage"]),
         .testTarget(name: "KVSStoreTests", dependencies: [
