@@ -12,6 +12,7 @@ import HeartbeatModule
 import JobManagerModule
 import KVSModule
 import ResourceModule
+import SchedModule
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -78,6 +79,7 @@ do {
     broker.register(module: ExecModule.self)
     broker.register(module: KVSModule.self)
     broker.register(module: ResourceModule.self)
+    broker.register(module: SchedModule.self)
     broker.register(module: JobManagerModule.self)
     var exitCode: Int32 = 0
     broker.onExit = { exitCode = $0 }

@@ -1,0 +1,134 @@
+// The sched service (man/man7/fluxs-sched-protocol.7), on rank 0: the job manager's
+// counterpart in a protocol in the spirit of Flux RFC 27. It learns the instance's R
+// from the resource service (and which ranks are down or drained, from its events),
+// takes alloc requests (a stream: annotations, then success with R, deny, or cancel),
+// frees, cancels and reprioritizes, and runs the FluxsSched Scheduler: one pass per
+// loop turn in which anything changed. Another scheduler may replace this one by
+// providing the same topics over the local socket.
+import FluxsBroker
+import FluxsFormats
+import FluxsMessage
+import FluxsReactor
+import FluxsSched
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The scheduler service.
+public final class SchedModule: BrokerModule {
+    public static let name = "sched"
+    public static let services = ["sched"]
+    public static func loadsByDefault(rank: UInt32) -> Bool { rank == 0 }
+
+    let context: ModuleContext
+    var scheduler: Scheduler?
+    var allocs: [UInt64: Message] = [:]
+    var unlimited: Set<UInt64> = []
+    var lastAnnotation: [UInt64: String] = [:]
+    var waiting: [Message] = []
+    var passArmed = false
+    var passes = 0
+    var passSeconds = 0.0
+    let settings: Settings
+
+    /// Policies and defaults from broker attributes.
+    struct Settings {
+        var queuePolicy: QueuePolicy = .easy
+        var matchPolicy: MatchPolicy = .firstFit
+        var queueDepth = 1000
+        var defaultDuration = 3600.0
+    }
+
+    public init(context: ModuleContext) {
+        self.context = context
+        var s = Settings()
+        if let text = context.attribute("sched.queue-policy") { s.queuePolicy = Self.queuePolicy(text) ?? .easy }
+        if let text = context.attribute("sched.match-policy") { s.matchPolicy = MatchPolicy(rawValue: text) ?? .firstFit }
+        if let text = context.attribute("sched.queue-depth"), let n = Int(text), n > 0 { s.queueDepth = n }
+        if let text = context.attribute("sched.default-duration"), let d = try? FluxDuration.parse(text), d > 0 {
+            s.defaultDuration = d
+        }
+        settings = s
+    }
+
+    public func start() throws(ServiceError) {
+        if let text = context.attribute("sched.queue-policy"), Self.queuePolicy(text) == nil {
+            throw ServiceError(EINVAL, "sched.queue-policy \"\(text)\": expected fcfs, easy, hybrid:N or conservative")
+        }
+        if let text = context.attribute("sched.match-policy"), MatchPolicy(rawValue: text) == nil {
+            throw ServiceError(EINVAL, "sched.match-policy \"\(text)\": expected one of \(MatchPolicy.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        for topic in ["resource.drain", "resource.undrain", "resource.up", "overlay.lost"] {
+            context.subscribe(topic) { [unowned self] _ in self.refreshAvailability() }
+        }
+        context.rpc("resource.R", [:]) { [unowned self] response in
+            guard response.errnum == 0, let json = try? JSONValue(parsing: response.payload),
+                let R = try? ResourceSet(json: json)
+            else {
+                return self.context.log(.err, "sched: cannot get the instance's R: \(response.errorText)")
+            }
+            self.scheduler = Scheduler(resources: R, queuePolicy: self.settings.queuePolicy,
+                                       matchPolicy: self.settings.matchPolicy, queueDepth: self.settings.queueDepth,
+                                       defaultDuration: self.settings.defaultDuration)
+            self.context.log(.info, "sched: ready: \(R.nnodes) nodes, \(R.ncores) cores, \(R.ngpus) gpus")
+            self.refreshAvailability()
+            let queued = self.waiting
+            self.waiting.removeAll()
+            for request in queued { self.handle(request) }
+        }
+    }
+
+    public func stop() {
+        for request in allocs.values { context.respond(to: request, error: ServiceError(ECANCELED, "the scheduler is stopping")) }
+        for request in waiting { context.respond(to: request, error: ServiceError(ECANCELED, "the scheduler is stopping")) }
+        allocs.removeAll()
+        waiting.removeAll()
+    }
+
+    public func stats() -> [String: JSONValue] {
+        [
+            "pending": .int(Int64(scheduler?.pendingCount ?? 0)), "running": .int(Int64(scheduler?.runningCount ?? 0)),
+            "passes": .int(Int64(passes)), "pass-seconds": .double(passSeconds),
+        ]
+    }
+
+    static func queuePolicy(_ text: String) -> QueuePolicy? {
+        switch text {
+        case "fcfs": return .fcfs
+        case "easy": return .easy
+        case "conservative": return .conservative
+        default:
+            guard text.hasPrefix("hybrid:"), let depth = Int(text.dropFirst(7)), depth > 0 else { return nil }
+            return .hybrid(reservationDepth: depth)
+        }
+    }
+
+    /// Asks the resource service which ranks are down or drained.
+    func refreshAvailability() {
+        context.rpc("resource.status", [:]) { [unowned self] response in
+            guard response.errnum == 0, let status = try? JSONValue(parsing: response.payload) else { return }
+            var unavailable = (try? IDSet(parsing: status["down"]?.stringValue ?? "")) ?? IDSet()
+            for key in status["drained"]?.objectValue?.keys ?? [:].keys { if let r = UInt32(key) { unavailable.insert(r) } }
+            self.scheduler?.setUnavailable(unavailable)
+            self.armPass()
+        }
+    }
+
+    /// Runs one scheduling pass at the end of this loop turn.
+    func armPass() {
+        guard !passArmed else { return }
+        passArmed = true
+        context.reactor.after(0) { [weak self] in self?.pass() }
+    }
+
+    private func pass() {
+        passArmed = false
+        guard var s = scheduler else { return }
+        let start = Reactor.now()
+        let decisions = s.schedule(now: Broker.wallClock())
+        passSeconds += Reactor.now() - start
+        passes += 1
+        scheduler = s
+        apply(decisions)
+    }
+}
