@@ -58,8 +58,36 @@ test_expect_success 'a missing command is a usage error (exit 2)' '
     test_expect_code 2 fluxs submit --dry-run 2>err &&
     test_grep "^fluxs-submit: error: missing the command to run" err
 '
-test_expect_success 'without --dry-run, submit says it cannot submit yet' '
-    test_expect_code 1 fluxs submit app 2>err &&
-    test_grep "^fluxs-submit: error: .*--dry-run" err
+test_expect_success 'without --dry-run and outside an instance, submit says where to run it' '
+    (unset FLUXS_URI; test_expect_code 1 fluxs submit app 2>err) &&
+    test_grep "^fluxs-submit: error: FLUXS_URI is not set" err
+'
+test_expect_success '--dependency and --begin-time go into attributes.system.dependencies, in order' '
+    fluxs submit --dry-run --dependency=afterok:f1 --dependency=afterany:42 --begin-time=@1700000000 app >js.json &&
+    test "$(field "[(d[\"scheme\"], d[\"value\"]) for d in j[\"attributes\"][\"system\"][\"dependencies\"]]" js.json)" = \
+        "[[\"afterok\", \"f1\"], [\"afterany\", \"42\"], [\"begin-time\", \"1700000000.000\"]]" &&
+    test_must_fail fluxs submit --dry-run --dependency=afterok app 2>err &&
+    test_grep "^fluxs-submit: error: --dependency \"afterok\": not SCHEME:VALUE" err &&
+    test_must_fail fluxs submit --dry-run --begin-time=soon app 2>err &&
+    test_grep "^fluxs-submit: error: --begin-time: time \"soon\"" err &&
+    test_expect_code 2 fluxs submit --dry-run --urgency=32 app 2>err &&
+    test_grep "^fluxs-submit: error: --urgency \"32\"" err
+'
+test_expect_success '--cc: one jobspec per index, {cc} replaced in the command and the name' '
+    fluxs submit --dry-run --cc=1-2 --job-name=n{cc} app --part={cc} >two.json &&
+    python3 -c "
+import json,sys
+text = open(\"two.json\").read()
+dec = json.JSONDecoder(); docs = []; i = 0
+while i < len(text):
+    while i < len(text) and text[i].isspace(): i += 1
+    if i == len(text): break
+    doc, i = dec.raw_decode(text, i); docs.append(doc)
+print(\" \".join(d[\"tasks\"][0][\"command\"][1] + \"/\" + d[\"attributes\"][\"system\"][\"job\"][\"name\"] + \"/\" + d[\"attributes\"][\"system\"][\"environment\"][\"FLUXS_JOB_CC\"] for d in docs))
+" >got &&
+    echo "--part=1/n1/1 --part=2/n2/2" >expected &&
+    test_cmp expected got &&
+    test_expect_code 2 fluxs submit --dry-run --cc=3-1 app 2>err &&
+    test_grep "^fluxs-submit: error: --cc: " err
 '
 test_done

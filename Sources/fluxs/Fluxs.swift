@@ -34,6 +34,8 @@ struct Fluxs: AsyncParsableCommand {
             OverlayCommand.self,
             ResourceCommand.self,
             SubmitCommand.self,
+            JobsCommand.self,
+            CancelCommand.self,
             JobCommand.self,
             JobspecCommand.self,
             HostlistCommand.self,

@@ -1,5 +1,8 @@
-// `fluxs job`: per-job tools. For now `fluxs job id`, which converts job ids between
-// the RFC 19 text forms.
+// `fluxs job`: per-job tools: `fluxs job id` converts job ids between the RFC 19 text
+// forms (no instance needed); the others talk to the job manager (man fluxs-job(1)):
+// eventlog and wait-event (JobEventlogCommand.swift), urgency, hold, release, expedite,
+// raise and kill (JobControlCommands.swift), info, status, wait, last and purge
+// (JobQueryCommands.swift).
 import ArgumentParser
 import FluxsFormats
 
@@ -8,7 +11,12 @@ struct JobCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "job",
         abstract: "Per-job tools.",
-        subcommands: [JobIDCommand.self])
+        subcommands: [
+            JobIDCommand.self, JobEventlogCommand.self, JobWaitEventCommand.self, JobInfoCommand.self,
+            JobUrgencyCommand.self, JobHoldCommand.self, JobReleaseCommand.self, JobExpediteCommand.self,
+            JobRaiseCommand.self, JobKillCommand.self, JobStatusCommand.self, JobWaitCommand.self,
+            JobLastCommand.self, JobPurgeCommand.self,
+        ])
 }
 
 /// Converts job ids between text forms.

@@ -1,6 +1,7 @@
 // The submission options, one definition shared by every command that submits
 // (submit now; run, alloc, batch and bulksubmit later), documented once in
-// man/man1/fluxs-submit.1 under SUBMISSION OPTIONS.
+// man/man1/fluxs-submit.1 under SUBMISSION OPTIONS. Most go into the jobspec;
+// --urgency goes into the job-manager.submit request beside it.
 import ArgumentParser
 import FluxsFormats
 import FluxsProcess
@@ -27,22 +28,48 @@ struct SubmissionOptions: ParsableArguments {
     var cwd: String?
     @Option(name: [.customShort("S", allowingJoined: true), .customLong("setattr")], help: "Set jobspec attribute KEY (system. assumed unless user. or a leading dot) to VAL (JSON if it parses, else a string; default 1).")
     var setattr: [String] = []
+    @Option(help: ArgumentHelp("Urgency 0-31, or hold (0), default (16), expedite (31).", valueName: "N"))
+    var urgency: String?
+    @Option(name: .customLong("dependency"),
+            help: ArgumentHelp("Run only when the dependency is met, e.g. afterok:JOBID (repeatable).", valueName: "SCHEME:VALUE"))
+    var dependencies: [String] = []
+    @Option(help: ArgumentHelp("Do not run before TIME: +DURATION, @SECONDS, HH:MM[:SS] or YYYY-MM-DD[THH:MM[:SS]].", valueName: "TIME"))
+    var beginTime: String?
 
-    /// The jobspec these options describe for `command`.
-    func jobspec(command: [String]) throws(CommandFailure) -> Jobspec {
-        var request = JobspecRequest(command: command)
+    func validate() throws {
+        if let urgency, Jobs.urgency(urgency) == nil {
+            throw ValidationError("--urgency \"\(urgency)\": must be 0-31, hold, default or expedite")
+        }
+    }
+
+    /// The urgency to submit with, nil for the service's default.
+    var urgencyValue: Int? { urgency.flatMap(Jobs.urgency) }
+
+    /// The jobspec these options describe for `command`. With `cc` (one job of a
+    /// `--cc` set), "{cc}" in the command and the job name becomes the index, and the
+    /// job's environment gets FLUXS_JOB_CC.
+    func jobspec(command: [String], cc: UInt32? = nil) throws(CommandFailure) -> Jobspec {
+        let substitute = { (text: String) in cc.map { text.replacing("{cc}", with: String($0)) } ?? text }
+        var request = JobspecRequest(command: command.map(substitute))
         request.nnodes = nodes
         request.ntasks = ntasks
         request.coresPerTask = coresPerTask
         request.gpusPerTask = gpusPerTask
         request.exclusive = exclusive
-        request.jobName = jobName
+        request.jobName = jobName.map(substitute)
         request.cwd = cwd ?? Terminal.currentDirectory
         do throws(ParseError) {
             if let timeLimit { request.duration = try Self.parseTimeLimit(timeLimit) }
             let submitter = ProcessEnvironment.current
             request.environment = try EnvironmentRules.apply(env, to: submitter, source: submitter)
+            if let cc { request.environment["FLUXS_JOB_CC"] = String(cc) }
             var jobspec = try request.build()
+            let dependencies = try self.dependencyList()
+            if !dependencies.isEmpty {
+                let existing = jobspec.attribute("system.dependencies")?.arrayValue ?? []
+                let added: [JSONValue] = dependencies.map { ["scheme": .string($0.scheme), "value": .string($0.value)] }
+                do { try jobspec.setAttribute("system.dependencies", .array(existing + added)) } catch { throw error.parseError }
+            }
             for assignment in setattr {
                 let (path, value) = try Self.parseSetattr(assignment)
                 do { try jobspec.setAttribute(path, value) } catch { throw error.parseError }
@@ -51,6 +78,28 @@ struct SubmissionOptions: ParsableArguments {
         } catch {
             throw CommandFailure(error.message)
         }
+    }
+
+    /// --dependency and --begin-time, in that order, as RFC 26 entries.
+    func dependencyList() throws(ParseError) -> [JobspecDependency] {
+        var list: [JobspecDependency] = []
+        for text in dependencies {
+            guard let colon = text.firstIndex(of: ":") else {
+                throw ParseError("--dependency \"\(text)\": not SCHEME:VALUE (e.g. afterok:JOBID)")
+            }
+            let scheme = String(text[..<colon])
+            let value = String(text[text.index(after: colon)...])
+            guard !scheme.isEmpty, !value.isEmpty else {
+                throw ParseError("--dependency \"\(text)\": not SCHEME:VALUE (e.g. afterok:JOBID)")
+            }
+            list.append(JobspecDependency(scheme: scheme, value: value))
+        }
+        if let beginTime {
+            let time: Double
+            do { time = try TimeText.parse(beginTime) } catch { throw ParseError("--begin-time: \(error.message)") }
+            list.append(JobspecDependency(scheme: "begin-time", value: TimeText.fixed(time, 3)))
+        }
+        return list
     }
 
     /// `-t`: a bare number is minutes (as in Flux); otherwise a Flux Standard Duration.

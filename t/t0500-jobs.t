@@ -1,0 +1,356 @@
+#!/usr/bin/env bash
+test_description='jobs: submit, list, events, urgency, cancel, dependencies, errors, restart'
+. "$(dirname "$0")/lib/test-lib.sh"
+
+# Jobs run in the exec test mode: no process, finish after run_duration with status 0.
+T=--setattr=system.exec.test.run_duration=0.1s
+export T
+
+# jobs_run SCRIPT [START OPTIONS]: runs the bash script SCRIPT as the initial program
+# of an instance of two brokers.
+jobs_run() {
+    local script=$1
+    shift
+    fluxs start --test-size=2 "$@" bash "$script"
+}
+
+# field JOB FORMAT: one job's fields, formatted by the job manager, without a header.
+field() { fluxs jobs -n -o "$2" "$1"; }
+export -f field
+
+# Each test's script is written here, before the test, so that it may quote freely.
+
+cat >lifecycle.sh <<'EOF'
+set -e
+id=$(fluxs submit $T true)
+echo "$id" >id
+fluxs job wait-event -q -t 30s "$id" clean
+field "$id" "{state} {result} {returncode}"
+fluxs job eventlog "$id" | awk '{print $2}' | tr '\n' ' '; echo
+fluxs jobs -a >listing
+fluxs job status "$id" && echo status=$?
+fluxs job wait "$id" && echo wait=$?
+test "$(fluxs job last)" = "$id"
+# Any id form is accepted.
+dec=$(fluxs job id "$id")
+test "$(fluxs job info "$dec" | python3 -c "import json,sys; print(json.load(sys.stdin)[\"state\"])")" = INACTIVE
+fluxs job info "$(fluxs job id --to=dothex "$id")" jobspec | python3 -c "import json,sys; print(json.load(sys.stdin)[\"tasks\"][0][\"command\"])"
+fluxs job wait-event -t 5s "$id" finish | awk '{print $2, $3}'
+fluxs job eventlog -H "$id" | sed -n "1s/^\[[A-Z][a-z][a-z][0-9][0-9] [0-9][0-9]:[0-9][0-9]\] submit .*/human-first-ok/p; 2s/^\[ *+[0-9]*\.[0-9]\{6\}\] validate/human-next-ok/p"
+EOF
+test_expect_success 'submit: a test-mode job goes through every event to INACTIVE COMPLETED' '
+    jobs_run lifecycle.sh >out 2>err &&
+    cat >expected <<-\EOF &&
+	INACTIVE COMPLETED 0
+	submit validate depend priority alloc start finish release free clean 
+	status=0
+	wait=0
+	['"'"'true'"'"']
+	finish status=0
+	human-first-ok
+	human-next-ok
+	EOF
+    test_cmp expected out &&
+    id=$(cat id) &&
+    case $id in ƒ*) ;; *) echo "not an f58 id: $id"; false ;; esac &&
+    grep -E "^ *JOBID +USER +NAME +ST +NTASKS +NNODES +TIME +INFO$" listing &&
+    grep -E "^ *$id +[^ ]+ +true +CD +1 +[0-9]+ " listing
+'
+
+cat >options.sh <<'EOF'
+set -e
+fluxs submit -q $T true >quiet
+test ! -s quiet
+fluxs submit --cc=0-2 --job-name="j{cc}" $T echo "{cc}" >ids
+test "$(wc -l <ids)" -eq 3
+for id in $(cat ids); do fluxs job wait-event -q -t 30s "$id" clean; done
+fluxs jobs -a -n -o "{name}" $(cat ids) | sort | tr '\n' ' '; echo
+for id in $(cat ids); do fluxs job info "$id" jobspec; done |
+    python3 -c "import json,sys; [print(json.loads(l)[\"tasks\"][0][\"command\"][1], json.loads(l)[\"attributes\"][\"system\"][\"environment\"][\"FLUXS_JOB_CC\"]) for l in sys.stdin]"
+id=$(fluxs submit --urgency=expedite --begin-time=+1h $T true)
+field "$id" "{state} {urgency}"
+fluxs job info "$id" jobspec | python3 -c "import json,sys; print(json.load(sys.stdin)[\"attributes\"][\"system\"][\"dependencies\"][0][\"scheme\"])"
+fluxs jobs -n -o "{id.f58}" --json "$id" | python3 -c "import json,sys; print(json.load(sys.stdin)[\"state\"])"
+fluxs cancel "$id"
+EOF
+test_expect_success 'submit -q, --cc (one job per index, {cc} replaced), --urgency, --begin-time' '
+    jobs_run options.sh >out 2>err &&
+    cat >expected <<-\EOF &&
+	j0 j1 j2 
+	0 0
+	1 1
+	2 2
+	DEPEND 31
+	begin-time
+	DEPEND
+	EOF
+    test_cmp expected out
+'
+
+cat >hold.sh <<'EOF'
+set -e
+id=$(fluxs submit --urgency=hold $T true)
+sleep 0.5
+field "$id" "{state} {priority} {urgency} {contextual_info}"
+fluxs job eventlog "$id" | grep -c " alloc" || true
+fluxs job release "$id"
+fluxs job wait-event -q -t 30s "$id" clean
+field "$id" "{result} {urgency}"
+# A pending job (waiting for its begin time) held, then canceled.
+id2=$(fluxs submit --begin-time=+1h $T true)
+fluxs job hold "$id2"
+field "$id2" "{state} {urgency}"
+fluxs job urgency -v "$id2" expedite | sed "s/^[^:]*:/ID:/"
+fluxs job hold "$id2"
+fluxs cancel -m "not today" "$id2"
+fluxs job wait-event -q -t 30s "$id2" clean
+field "$id2" "{result} {exception.type} {exception.note}"
+# A held job in SCHED, canceled.
+id3=$(fluxs submit --urgency=hold $T true)
+fluxs cancel "$id3"
+fluxs job status "$id3" || echo status=$?
+fluxs job status -e 7 "$id3" || echo status=$?
+field "$id3" "{result}"
+EOF
+test_expect_success 'hold keeps a job pending with priority 0, release runs it; cancel of pending and held jobs' '
+    jobs_run hold.sh >out 2>err &&
+    cat >expected <<-\EOF &&
+	SCHED 0 0 held
+	0
+	COMPLETED 16
+	DEPEND 0
+	ID: urgency changed from 0 to 31
+	CANCELED cancel not today
+	status=1
+	status=7
+	CANCELED
+	EOF
+    test_cmp expected out
+'
+
+cat >cancelall.sh <<'EOF'
+set -e
+for i in 1 2 3; do fluxs submit --begin-time=+1h $T true >/dev/null; done
+fluxs submit --urgency=hold $T true >/dev/null
+fluxs cancel --all --dry-run 2>&1
+fluxs cancel --states=depend 2>&1
+fluxs cancel --all 2>&1
+fluxs cancel --all 2>&1
+fluxs cancel --all -q 2>&1
+fluxs jobs -n | wc -l
+fluxs jobs -a -n -o "{result}" | sort | uniq -c | awk '{print $1, $2}'
+EOF
+test_expect_success 'cancel --all and --states count what they cancel' '
+    jobs_run cancelall.sh >out 2>err &&
+    cat >expected <<-\EOF &&
+	fluxs-cancel: Would cancel 4 jobs
+	fluxs-cancel: Canceled 3 jobs
+	fluxs-cancel: Canceled 1 job
+	fluxs-cancel: Canceled 0 jobs
+	0
+	4 CANCELED
+	EOF
+    test_cmp expected out
+'
+
+cat >deps.sh <<'EOF'
+set -e
+first=$(fluxs submit --setattr=system.exec.test.run_duration=1s true)
+second=$(fluxs submit --dependency=afterok:"$first" $T true)
+field "$second" "{state} {dependencies}" | sed "s/=.*/=ID/"
+fluxs job wait-event -q -t 30s "$second" clean
+field "$second" "{result}"
+# The second started only after the first had finished.
+fin=$(fluxs job wait-event -t 5s "$first" finish | cut -d" " -f1)
+start=$(fluxs job wait-event -t 5s "$second" start | cut -d" " -f1)
+awk -v a="$fin" -v b="$start" "BEGIN { exit !(b >= a) }" && echo ordered
+# afterok on a job that fails: the dependent job ends with a dependency exception.
+bad=$(fluxs submit false)
+fluxs job wait-event -q -t 30s "$bad" clean
+field "$bad" "{result}"
+fluxs job status "$bad" || echo status=$?
+fluxs job wait "$bad" 2>&1 || echo wait=$?
+dep=$(fluxs submit --dependency=afterok:"$bad" $T true)
+fluxs job wait-event -q -t 30s "$dep" clean
+field "$dep" "{result} {exception.type}"
+fluxs job wait-event -t 5s -m type=dependency "$dep" exception | grep -c "can never be satisfied"
+# afterany runs whatever the result.
+any=$(fluxs submit --dependency=afterany:"$bad" $T true)
+fluxs job wait-event -q -t 30s "$any" clean
+field "$any" "{result}"
+# An unknown scheme is refused at submission.
+fluxs submit --dependency=before:"$bad" true 2>&1 || echo submit=$?
+EOF
+test_expect_success 'dependencies: afterok waits for the first job; afterok on a failed job is an exception' '
+    jobs_run deps.sh >out 2>err &&
+    sed "s/ƒ[1-9A-HJ-NP-Za-km-z]*/ID/g" out >out.ids &&
+    cat >expected <<-\EOF &&
+	DEPEND afterok=ID
+	COMPLETED
+	ordered
+	FAILED
+	status=1
+	fluxs-job: error: ID: exec: job execution arrives with M8; use --setattr=system.exec.test.run_duration=DURATION
+	wait=1
+	FAILED dependency
+	1
+	COMPLETED
+	fluxs-submit: error: dependency scheme "before" is not supported
+	submit=1
+	EOF
+    test_cmp expected out.ids
+'
+
+cat >errors.sh <<'EOF'
+exec 2>&1
+fluxs job eventlog 12x; echo rc=$?
+fluxs job hold 12x; echo rc=$?
+fluxs cancel 12x; echo rc=$?
+fluxs jobs 12x; echo rc=$?
+fluxs job eventlog 1234; echo rc=$?
+fluxs job info 1234 jobspec; echo rc=$?
+fluxs job wait-event -t 1s 1234 start; echo rc=$?
+fluxs cancel 1234; echo rc=$?
+fluxs job urgency 1234 hold; echo rc=$?
+fluxs job wait 1234; echo rc=$?
+fluxs job urgency 1234 32; echo rc=$?
+fluxs jobs -n 1234; echo rc=$?
+# Several ids: each refused job is reported, the others are done.
+id=$(fluxs submit --begin-time=+1h $T true)
+fluxs job hold 1234 "$id" 1235; echo rc=$?
+fluxs jobs -n -o "{urgency}" "$id"
+# A job that never reaches the event: wait-event times out, or sees the log end.
+fluxs job wait-event -t 0.3s "$id" start; echo rc=$?
+fluxs job kill "$id"; echo rc=$?
+fluxs cancel "$id"; echo rc=$?
+fluxs cancel "$id"; echo rc=$?
+fluxs job wait-event -t 10s "$id" start; echo rc=$?
+fluxs job wait 2>&1; echo rc=$?
+EOF
+test_expect_success 'malformed and unknown ids, timeouts and refused requests give clear errors' '
+    jobs_run errors.sh >out 2>err &&
+    sed -e "s/ƒ[1-9A-HJ-NP-Za-km-z]*/ID/g" -e "s/^Usage: .*//; /^  See /d; /^$/d" out >out.ids &&
+    cat >expected <<-\EOF &&
+	fluxs-job: error: job id "12x": not a valid job id
+	rc=1
+	fluxs-job: error: job id "12x": not a valid job id
+	rc=1
+	fluxs-cancel: error: job id "12x": not a valid job id
+	rc=1
+	fluxs-jobs: error: job id "12x": not a valid job id
+	rc=1
+	fluxs-job: error: unknown job id ID
+	rc=1
+	fluxs-job: error: unknown job id ID
+	rc=1
+	fluxs-job: error: unknown job id ID
+	rc=1
+	fluxs-cancel: error: ID: unknown job id
+	rc=1
+	fluxs-job: error: ID: unknown job id
+	rc=1
+	fluxs-job: error: unknown job id ID
+	rc=2
+	fluxs-job: error: urgency "32": must be 0-31, hold, default or expedite
+	rc=2
+	rc=0
+	fluxs-job: error: ID: unknown job id
+	fluxs-job: error: ID: unknown job id
+	rc=1
+	0
+	fluxs-job: error: timed out after 0.3s waiting for event "start" of job ID
+	rc=1
+	fluxs-job: error: job ID is not running
+	rc=1
+	rc=0
+	fluxs-cancel: error: ID: job is inactive
+	rc=1
+	fluxs-job: error: job ID ended (clean) without event "start"
+	rc=1
+	fluxs-job: error: there are no active jobs to wait for
+	rc=2
+	EOF
+    test_cmp expected out.ids
+'
+
+cat >badspec.sh <<'EOF'
+exec 2>&1
+fluxs submit -n0 true; echo rc=$?
+fluxs submit -S duration=soon true; echo rc=$?
+# A jobspec only the job manager sees: its validator names every problem.
+fluxs_raw rpc job-manager.submit '{"jobspec": {"version": 1, "resources": [], "tasks": []}}'; echo rc=$?
+fluxs jobs -a -n | wc -l
+fluxs jobs -o "{nosuchfield}"; echo rc=$?
+fluxs jobs -f nosuchstate; echo rc=$?
+EOF
+test_expect_success 'bad jobspecs are refused with the validator'"'"'s message, and no job is made' '
+    jobs_run badspec.sh >out 2>err &&
+    test_grep "^fluxs-submit: error: .*task count (-n) must be >= 1 (got 0)" out &&
+    test_grep "^fluxs-submit: error: .*attributes.system.duration" out &&
+    test_grep "^errnum [0-9]*: .*resources" out &&
+    test "$(grep -c "^rc=1$" out)" -eq 5 &&
+    test_grep "^0$" out &&
+    test_grep "^fluxs-jobs: error: .*nosuchfield" out &&
+    test_grep "^fluxs-jobs: error: .*nosuchstate" out
+'
+
+cat >follow.sh <<'EOF'
+exec 2>&1
+set -e
+id=$(fluxs submit --setattr=system.exec.test.run_duration=0.5s true)
+fluxs job eventlog -f "$id" | awk '{print $2}' | tr '\n' ' '; echo
+fluxs job eventlog -F json "$id" | head -1 | python3 -c "import json,sys; print(json.load(sys.stdin)[\"name\"])"
+fluxs job wait-event -v -t 5s "$id" start | awk '{print $2}' | tr '\n' ' '; echo
+fluxs job last 1 | wc -l
+# A running job killed by a signal: its status is 128 + the signal number.
+k=$(fluxs submit --setattr=system.exec.test.run_duration=30s true)
+fluxs job wait-event -q -t 10s "$k" start
+fluxs job kill -s INT "$k"
+fluxs job status "$k" || echo status=$?
+field "$k" "{result}"
+fluxs job purge --num-limit=0
+fluxs jobs -a -n | wc -l
+fluxs job eventlog "$id" 2>&1 || true
+EOF
+test_expect_success 'eventlog -f follows to clean; json lines; kill; purge forgets inactive jobs' '
+    jobs_run follow.sh >out 2>err &&
+    sed "s/ƒ[1-9A-HJ-NP-Za-km-z]*/ID/g" out >out.ids &&
+    cat >expected <<-\EOF &&
+	submit validate depend priority alloc start finish release free clean 
+	submit
+	submit validate depend priority alloc start 
+	1
+	status=130
+	FAILED
+	purged 2 inactive jobs
+	0
+	fluxs-job: error: unknown job id ID
+	EOF
+    test_cmp expected out.ids
+'
+
+cat >persist1.sh <<'EOF'
+set -e
+ok=$(fluxs submit $T true)
+fluxs job wait-event -q -t 30s "$ok" clean
+gone=$(fluxs submit --begin-time=+1h $T true)
+fluxs cancel "$gone"
+fluxs job wait-event -q -t 30s "$gone" clean
+fluxs jobs -a -n -o "{id.f58} {result}" | sort
+EOF
+cat >persist2.sh <<'EOF'
+set -e
+fluxs jobs -a -n -o "{id.f58} {result}" | sort
+fluxs jobs -a | head -1
+EOF
+test_expect_success 'a restart on the same statedir keeps the inactive jobs listed' '
+    mkdir state &&
+    jobs_run persist1.sh -Sstatedir="$PWD/state" >first &&
+    test "$(wc -l <first)" -eq 2 &&
+    jobs_run persist2.sh -Sstatedir="$PWD/state" >second &&
+    head -2 second >second.jobs &&
+    test_cmp first second.jobs &&
+    grep -E "^ *JOBID +USER +NAME +ST" second
+'
+
+test_done
