@@ -166,7 +166,7 @@ extension JobManagerCore {
     /// Issues allocation requests in queue order, up to `allocLimit` outstanding.
     mutating func fillAllocRequests(into actions: inout [Action]) {
         var budget = allocLimit.map { $0 - runtime.values.filter(\.allocPending).count } ?? .max
-        for id in schedQueue where budget > 0 {
+        for id in queued(where: { !$0.allocPending }) where budget > 0 {
             guard var state = runtime[id], !state.allocPending else { continue }
             state.allocPending = true
             state.cancelSent = false

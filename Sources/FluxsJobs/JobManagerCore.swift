@@ -143,10 +143,19 @@ public struct JobManagerCore: Sendable {
     public var records: [JobRecord] { jobs.values.sorted { $0.id < $1.id } }
 
     /// The jobs waiting for resources that may be scheduled (SCHED, priority > 0), in order.
-    public var schedQueue: [JobID] {
-        jobs.values.filter { $0.state == .sched && ($0.priority ?? 0) > 0 }
-            .sorted { JobPriority.precedes($0.priority ?? 0, $0.id, $1.priority ?? 0, $1.id) }
-            .map(\.id)
+    /// Only active jobs are looked at (those with runtime state), and records are not
+    /// copied: this runs on every event, with tens of thousands of jobs in the instance.
+    public var schedQueue: [JobID] { queued(where: { _ in true }) }
+
+    /// The queue order of the SCHED jobs (priority > 0) whose runtime state passes `include`.
+    func queued(where include: (Runtime) -> Bool) -> [JobID] {
+        var keys: [(priority: UInt32, id: JobID)] = []
+        for (id, state) in runtime where include(state) {
+            guard let record = jobs[id], record.state == .sched, let priority = record.priority, priority > 0 else { continue }
+            keys.append((UInt32(priority), id))
+        }
+        keys.sort { JobPriority.precedes($0.priority, $0.id, $1.priority, $1.id) }
+        return keys.map(\.id)
     }
 
     /// Jobs holding resources (allocated, not freed): what the scheduler must be told

@@ -84,6 +84,8 @@ func runProbe(_ args: [String]) throws -> Double {
         return total / Double(size)
     case let name? where name.hasPrefix("kvs-"):
         return try runKVSProbe(name, Array(args.dropFirst()), handle: handle)
+    case let name? where name.hasPrefix("jobs-"):
+        return try runJobProbe(name, Array(args.dropFirst()), handle: handle)
     case let name? where name == "r-ready" || name == "list":
         return try runResourceProbe(name, handle: handle)
     default:

@@ -1,0 +1,115 @@
+// Benchmarks of the job pipeline in the exec test mode (no processes): submit to
+// INACTIVE throughput with 1 and 8 concurrent submitters, `fluxs jobs -a` latency with
+// many inactive jobs, and the job manager's memory per inactive job.
+import FluxsClient
+import FluxsFormats
+import FluxsMessage
+import FluxsProcess
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func jobBenchmarks() -> [Benchmark] {
+    func probe(_ name: String, _ label: String, unit: String, args: [String]) -> Benchmark {
+        Benchmark(group: "jobs", name: "\(name) \(args.joined(separator: " "))") {
+            let out = try runCapture([ProcessEnvironment.besideMe("fluxs"), "start",
+                                      ProcessEnvironment.besideMe("fluxs-bench"), "--probe", name] + args)
+            return BenchFigure(name: label, value: try lastNumber(out), unit: unit)
+        }
+    }
+    return [
+        probe("jobs-throughput", "10,000 jobs submit to INACTIVE, 1 submitter (test mode)", unit: "jobs/s", args: ["10000", "1"]),
+        probe("jobs-throughput", "10,000 jobs submit to INACTIVE, 8 submitters (test mode)", unit: "jobs/s", args: ["10000", "8"]),
+        probe("jobs-list", "fluxs jobs -a with 100,000 inactive jobs (median of 5)", unit: "ms", args: ["100000"]),
+        probe("jobs-memory", "broker memory per inactive job (20,000 jobs)", unit: "KB", args: ["20000"]),
+    ]
+}
+
+/// The job probes (run inside an instance by `fluxs-bench --probe`).
+func runJobProbe(_ name: String, _ args: [String], handle: FluxsHandle) throws -> Double {
+    let count = Int(args.first ?? "1000") ?? 1000
+    switch name {
+    case "jobs-throughput":
+        let submitters = Int(args.dropFirst().first ?? "1") ?? 1
+        let start = monotonicSeconds()
+        let last = try submitAll(count: count, submitters: submitters, uri: handle.uri)
+        try handle.rpc("job-manager.wait", ["id": .int(last)], timeout: 600)
+        try waitAllInactive(handle, count: count)
+        return Double(count) / (monotonicSeconds() - start)
+    case "jobs-list":
+        _ = try submitAll(count: count, submitters: 4, uri: handle.uri)
+        try waitAllInactive(handle, count: count)
+        var times: [Double] = []
+        for _ in 0..<5 {
+            let start = monotonicSeconds()
+            _ = try runCapture([ProcessEnvironment.besideMe("fluxs"), "jobs", "-a", "-c", "0"])
+            times.append(monotonicSeconds() - start)
+        }
+        times.sort()
+        return times[2] * 1000
+    case "jobs-memory":
+        let pid = try handle.rpc("attr.get", ["name": "broker.pid"])["value"]?.stringValue ?? "0"
+        let before = residentKB(pid)
+        _ = try submitAll(count: count, submitters: 4, uri: handle.uri)
+        try waitAllInactive(handle, count: count)
+        return (residentKB(pid) - before) / Double(count)
+    default:
+        throw ServiceError(EINVAL, "unknown probe \(name)")
+    }
+}
+
+private func testJobspec() -> JSONValue {
+    [
+        "version": 1,
+        "resources": [["type": "slot", "count": 1, "label": "task", "with": [["type": "core", "count": 1]]]],
+        "tasks": [["command": ["true"], "slot": "task", "count": ["per_slot": 1]]],
+        "attributes": ["system": ["duration": 0, "exec": ["test": ["run_duration": 0]]]],
+    ]
+}
+
+/// Submits `count` jobs from `submitters` threads; returns the id of one of the last ones.
+private func submitAll(count: Int, submitters: Int, uri: FluxsURI) throws -> Int64 {
+    let body: JSONValue = ["jobspec": testJobspec()]
+    let lastID = Atomic<Int64>(0)
+    let failures = Atomic<Int>(0)
+    onThreads(submitters) { index in
+        guard let h = try? FluxsHandle(uri: uri) else {
+            failures.add(1, ordering: .relaxed)
+            return
+        }
+        let mine = count / submitters + (index < count % submitters ? 1 : 0)
+        for _ in 0..<mine {
+            guard let id = try? h.rpc("job-manager.submit", body)["id"]?.intValue else {
+                failures.add(1, ordering: .relaxed)
+                return
+            }
+            lastID.store(id, ordering: .relaxed)
+        }
+    }
+    if failures.load(ordering: .relaxed) > 0 { throw ServiceError(EIO, "some submissions failed") }
+    return lastID.load(ordering: .relaxed)
+}
+
+private func waitAllInactive(_ handle: FluxsHandle, count: Int) throws {
+    let deadline = monotonicSeconds() + 600
+    while monotonicSeconds() < deadline {
+        let stats = try handle.rpc("module.stats", ["name": "job-manager"])
+        if stats["active"]?.intValue == 0 { return }
+        usleep(20_000)
+    }
+    throw ServiceError(ETIMEDOUT, "jobs did not finish")
+}
+
+private func residentKB(_ pid: String) -> Double {
+    let fd = open("/proc/\(pid)/status", O_RDONLY)
+    guard fd >= 0 else { return 0 }
+    defer { close(fd) }
+    var buf = [UInt8](repeating: 0, count: 8192)
+    let n = read(fd, &buf, buf.count)
+    let text = String(decoding: buf[0..<max(n, 0)], as: UTF8.self)
+    for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+        return Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+    }
+    return 0
+}
