@@ -353,4 +353,12 @@ test_expect_success 'a restart on the same statedir keeps the inactive jobs list
     grep -E "^ *JOBID +USER +NAME +ST" second
 '
 
+test_expect_success 'inactive jobs are purged by the count limit' '
+    fluxs start -Sjob-manager.inactive-num-limit=2 bash -c "
+        for i in 1 2 3 4; do id=\$(fluxs submit --setattr=system.exec.test.run_duration=0 true) && fluxs job wait \$id || exit 1; done
+        fluxs jobs -a -n | wc -l
+    " >out &&
+    test "$(tail -1 out | tr -d " ")" = 2
+'
+
 test_done

@@ -151,10 +151,16 @@ extension JobManagerModule {
 
     private func ranks(_ id: JobID) -> String { allocations[id]?.ranks.description ?? "" }
 
-    /// A job reached INACTIVE: its waiters hear it.
+    /// A job reached INACTIVE: its waiters hear it, and the inactive limits
+    /// (job-manager.inactive-age-limit, job-manager.inactive-num-limit) are applied.
     private func jobEnded(_ id: JobID) {
         jobspecs[id] = nil
         allocations[id] = nil
-        afterCommit { [unowned self] in self.answerWaiters(id) }
+        afterCommit { [unowned self] in
+            self.answerWaiters(id)
+            let age = self.context.attribute("job-manager.inactive-age-limit").flatMap { try? FluxDuration.parse($0) }
+            let num = self.context.attribute("job-manager.inactive-num-limit").flatMap { Int($0) }
+            if age != nil || num != nil { self.perform(self.core.purge(ageLimit: age, countLimit: num, at: Self.now())) }
+        }
     }
 }
