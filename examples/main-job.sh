@@ -57,3 +57,19 @@ fluxs start --test-size=4 sh -c '
     fluxs resource list
     fluxs resource status
 ' 2>&1
+
+# Jobs: the job manager and the scheduler, in the exec test mode (no processes yet: M8).
+printf '\n\033[1m$ fluxs start --test-size=2 sh -c "..."   # jobs through the scheduler (exec test mode)\033[0m\n'
+fluxs start --test-size=2 sh -c '
+    set -x
+    T=--setattr=system.exec.test.run_duration=0.2s
+    first=$(fluxs submit $T -n2 --job-name=first true)
+    fluxs submit $T --dependency=afterok:$first --job-name=second true
+    fluxs submit $T --urgency=hold --job-name=held true
+    fluxs submit $T -N3 --job-name=too-big true
+    fluxs jobs -a
+    fluxs job wait $first && fluxs job eventlog $first
+    fluxs cancel --all
+    sleep 0.5
+    fluxs jobs -a
+' 2>&1
