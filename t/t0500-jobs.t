@@ -353,6 +353,22 @@ test_expect_success 'a restart on the same statedir keeps the inactive jobs list
     grep -E "^ *JOBID +USER +NAME +ST" second
 '
 
+test_expect_success 'a running job that loses a rank ends with a node-failure exception' '
+    cat >lost.sh <<-\EOF &&
+	id=$(fluxs submit -N3 --setattr=system.exec.test.run_duration=60s true)
+	fluxs job wait-event -t 10 $id start || exit 1
+	pid=$($FLUXS_RAW rpc --rank 2 attr.get "{\"name\":\"broker.pid\"}" | python3 -c "import json,sys; print(json.load(sys.stdin)[\"value\"])")
+	kill -9 $pid
+	fluxs job wait-event -t 20 $id clean || exit 1
+	fluxs job eventlog $id
+	fluxs jobs -a -n -o "{status}"
+	EOF
+    fluxs start --test-size=3 -Stbon.timeout=2s bash lost.sh >out 2>&1 &&
+    test_grep "node-failure" out &&
+    test_grep "lost rank 2" out &&
+    test_grep "^FAILED$" out
+'
+
 test_expect_success 'inactive jobs are purged by the count limit' '
     fluxs start -Sjob-manager.inactive-num-limit=2 bash -c "
         for i in 1 2 3 4; do id=\$(fluxs submit --setattr=system.exec.test.run_duration=0 true) && fluxs job wait \$id || exit 1; done

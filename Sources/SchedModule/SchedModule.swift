@@ -61,6 +61,7 @@ public final class SchedModule: BrokerModule {
         for topic in ["resource.drain", "resource.undrain", "resource.up", "overlay.lost"] {
             context.subscribe(topic) { [unowned self] _ in self.refreshAvailability() }
         }
+        context.subscribe("overlay.lost") { [unowned self] event in self.ranksLost(event) }
         context.rpc("resource.R", [:]) { [unowned self] response in
             guard response.errnum == 0, let json = try? JSONValue(parsing: response.payload),
                 let R = try? ResourceSet(json: json)
@@ -111,6 +112,25 @@ public final class SchedModule: BrokerModule {
             for key in status["drained"]?.objectValue?.keys ?? [:].keys { if let r = UInt32(key) { unavailable.insert(r) } }
             self.scheduler?.setUnavailable(unavailable)
             self.armPass()
+        }
+    }
+
+    /// Running jobs on lost ranks get a fatal exception through the job manager (their
+    /// resources come back with the job's free, minus the ranks that are down).
+    func ranksLost(_ event: Message) {
+        guard let s = scheduler, let body = try? JSONValue(parsing: event.payload),
+            let lost = (try? IDSet(parsing: body["ranks"]?.stringValue ?? "")), !lost.isEmpty
+        else { return }
+        for job in s.resources.runningJobs {
+            guard let R = s.resources.allocation(of: job) else { continue }
+            let hit = R.ranks.intersection(lost)
+            guard !hit.isEmpty else { continue }
+            let note = "the job lost \(hit.count == 1 ? "rank" : "ranks") \(hit): the broker there is gone"
+            context.rpc("job-manager.raise", [
+                "id": .int(Int64(bitPattern: job)), "type": "node-failure", "severity": 0, "note": .string(note),
+            ]) { [unowned self] response in
+                if response.errnum != 0 { self.context.log(.err, "sched: cannot raise node-failure on job \(job): \(response.errorText)") }
+            }
         }
     }
 
