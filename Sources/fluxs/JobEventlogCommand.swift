@@ -98,22 +98,8 @@ struct JobEventlogCommand: ParsableCommand {
         }
         try Jobs.on(job) { handle in
             try Jobs.info(handle, job)
-            guard follow else {
-                let value = try handle.rpc("kvs.get", ["key": .string(key)])["value"]
-                _ = show(try Jobs.events(value, job))
-                return
-            }
-            var failure: CommandFailure?
-            try handle.stream("kvs.watch", ["key": .string(key)]) { response in
-                do throws(CommandFailure) {
-                    guard let value = try KVS.watchedValue(response, key: key) else { return true }
-                    return show(try Jobs.events(value, job))
-                } catch {
-                    failure = error
-                    return false
-                }
-            }
-            if let failure { throw failure }
+            try KVS.readEventlog(handle, payload: ["key": .string(key)], key: key, follow: follow,
+                                 events: { (value) throws(CommandFailure) in try Jobs.events(value, job) }, show: show)
         }
     }
 }
@@ -177,21 +163,12 @@ struct JobWaitEventCommand: ParsableCommand {
         var seen = 0
         let found: EventlogEntry = try Jobs.on(job) { handle in
             try Jobs.info(handle, job)
-            let payload: JSONValue = ["key": .string(key)]
-            let tag = try handle.sendRequest("kvs.watch", payload: payload.compactBytes, flags: .streaming)
-            while true {
-                let remaining = deadline - KVS.monotonic()
-                if remaining <= 0 { throw timedOut }
-                let message: Message
-                do {
-                    message = try handle.response(matchtag: tag, timeout: remaining.isInfinite ? nil : remaining)
-                } catch let error as ServiceError where error.errnum == ETIMEDOUT {
-                    throw timedOut
-                }
-                if message.errnum == ENODATA { throw CommandFailure("the watch of \(key) ended before \(event) appeared") }
-                if message.errnum != 0 { throw ServiceError(response: message) }
-                guard let value = try KVS.watchedValue(FluxsHandle.decode(message), key: key) else { continue }
-                for entry in try Jobs.events(value, job).dropFirst(seen) {
+            return try KVS.waitInEventlog(
+                handle, payload: ["key": .string(key)], key: key, deadline: deadline, timedOut: timedOut, awaited: event,
+                events: { (value) throws(CommandFailure) in try Jobs.events(value, job) }
+            ) { entries in
+                defer { fflush(nil) }
+                for entry in entries.dropFirst(seen) {
                     seen += 1
                     if matches(entry) { return entry }
                     if verbose && !quiet { print(printer.line(entry)) }
@@ -199,7 +176,7 @@ struct JobWaitEventCommand: ParsableCommand {
                         throw CommandFailure("job \(shown) ended (clean) without event \"\(event)\"")
                     }
                 }
-                fflush(nil)
+                return nil
             }
         }
         if !quiet { print(printer.line(found)) }

@@ -40,6 +40,52 @@ extension KVS {
         if response["dir"] != nil { throw CommandFailure("\(key) is a directory") }
         return response["value"]
     }
+
+    /// Watches an eventlog until `found` picks an entry from it (it gets the whole list at
+    /// each change), or until `deadline` (CLOCK_MONOTONIC seconds) passes: `timedOut`.
+    static func waitInEventlog(
+        _ handle: FluxsHandle, payload: JSONValue, key: String, deadline: Double, timedOut: CommandFailure,
+        awaited: String, events: (JSONValue) throws(CommandFailure) -> [EventlogEntry],
+        found: ([EventlogEntry]) throws -> EventlogEntry?
+    ) throws -> EventlogEntry {
+        let tag = try handle.sendRequest("kvs.watch", payload: payload.compactBytes, flags: .streaming)
+        while true {
+            let remaining = deadline - KVS.monotonic()
+            if remaining <= 0 { throw timedOut }
+            let next = Result { () throws(ServiceError) in
+                try handle.response(matchtag: tag, timeout: remaining.isInfinite ? nil : remaining)
+            }
+            if case .failure(let error) = next, error.errnum == ETIMEDOUT { throw timedOut }
+            let message = try next.get()
+            if message.errnum == ENODATA { throw CommandFailure("the watch of \(key) ended before \(awaited) appeared") }
+            if message.errnum != 0 { throw ServiceError(response: message) }
+            guard let value = try KVS.watchedValue(FluxsHandle.decode(message), key: key) else { continue }
+            if let entry = try found(try events(value)) { return entry }
+        }
+    }
+
+    /// Reads an eventlog once, or (`follow`) watches it, handing `show` the whole list of
+    /// entries each time it changes until `show` returns false. `events` parses a value.
+    static func readEventlog(
+        _ handle: FluxsHandle, payload: JSONValue, key: String, follow: Bool,
+        events: (JSONValue?) throws(CommandFailure) -> [EventlogEntry], show: ([EventlogEntry]) -> Bool
+    ) throws {
+        guard follow else {
+            _ = show(try events(try handle.rpc("kvs.get", payload)["value"]))
+            return
+        }
+        var failure: CommandFailure?
+        try handle.stream("kvs.watch", payload) { response in
+            do throws(CommandFailure) {
+                guard let value = try KVS.watchedValue(response, key: key) else { return true }
+                return show(try events(value))
+            } catch {
+                failure = error
+                return false
+            }
+        }
+        if let failure { throw failure }
+    }
 }
 
 /// Prints the events of a log.
@@ -76,22 +122,9 @@ struct KVSEventlogGetCommand: ParsableCommand {
             return count.map { printed < $0 } ?? true
         }
         try Instance.with { handle in
-            guard watch else {
-                let value = try handle.rpc("kvs.get", ns.payload(["key": .string(key)]))["value"]
-                _ = show(try KVS.events(value ?? .null, key: key))
-                return
-            }
-            var failure: CommandFailure?
-            try handle.stream("kvs.watch", ns.payload(["key": .string(key)])) { response in
-                do throws(CommandFailure) {
-                    guard let value = try KVS.watchedValue(response, key: key) else { return true }
-                    return show(try KVS.events(value, key: key))
-                } catch {
-                    failure = error
-                    return false
-                }
-            }
-            if let failure { throw failure }
+            try KVS.readEventlog(handle, payload: ns.payload(["key": .string(key)]), key: key, follow: watch,
+                                 events: { (value) throws(CommandFailure) in try KVS.events(value ?? .null, key: key) },
+                                 show: show)
         }
     }
 }
@@ -175,22 +208,10 @@ struct KVSEventlogWaitEventCommand: ParsableCommand {
         let deadline = KVS.monotonic() + (try seconds())
         let timedOut = CommandFailure("timed out waiting for \(name) in \(key)")
         let found: EventlogEntry = try Instance.with { handle in
-            let tag = try handle.sendRequest(
-                "kvs.watch", payload: ns.payload(["key": .string(key)]).compactBytes, flags: .streaming)
-            while true {
-                let remaining = deadline - KVS.monotonic()
-                if remaining <= 0 { throw timedOut }
-                let message: Message
-                do {
-                    message = try handle.response(matchtag: tag, timeout: remaining.isInfinite ? nil : remaining)
-                } catch let error as ServiceError where error.errnum == ETIMEDOUT {
-                    throw timedOut
-                }
-                if message.errnum == ENODATA { throw CommandFailure("the watch of \(key) ended before \(name) appeared") }
-                if message.errnum != 0 { throw ServiceError(response: message) }
-                guard let value = try KVS.watchedValue(FluxsHandle.decode(message), key: key) else { continue }
-                if let entry = try KVS.events(value, key: key).first(where: { $0.name == name }) { return entry }
-            }
+            try KVS.waitInEventlog(handle, payload: ns.payload(["key": .string(key)]), key: key, deadline: deadline,
+                                   timedOut: timedOut, awaited: name,
+                                   events: { (value) throws(CommandFailure) in try KVS.events(value, key: key) },
+                                   found: { $0.first { $0.name == name } })
         }
         if !quiet { print(KVS.eventLine(found)) }
     }
