@@ -59,7 +59,7 @@ test_expect_success 'submit: a test-mode job goes through every event to INACTIV
 
 cat >options.sh <<'EOF'
 set -e
-fluxs submit -q $T true >quiet
+fluxs submit --quiet $T true >quiet
 test ! -s quiet
 fluxs submit --cc=0-2 --job-name="j{cc}" $T echo "{cc}" >ids
 test "$(wc -l <ids)" -eq 3
@@ -73,7 +73,7 @@ fluxs job info "$id" jobspec | python3 -c "import json,sys; print(json.load(sys.
 fluxs jobs -n -o "{id.f58}" --json "$id" | python3 -c "import json,sys; print(json.load(sys.stdin)[\"state\"])"
 fluxs cancel "$id"
 EOF
-test_expect_success 'submit -q, --cc (one job per index, {cc} replaced), --urgency, --begin-time' '
+test_expect_success 'submit --quiet, --cc (one job per index, {cc} replaced), --urgency, --begin-time' '
     jobs_run options.sh >out 2>err &&
     cat >expected <<-\EOF &&
 	j0 j1 j2 

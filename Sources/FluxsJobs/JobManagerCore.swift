@@ -127,6 +127,8 @@ public struct JobManagerCore: Sendable {
     public internal(set) var jobs: [JobID: JobRecord] = [:]
     /// Outstanding allocation requests allowed at once; nil for no limit.
     public var allocLimit: Int?
+    /// Named queues whose jobs get no allocation requests (`fluxs queue stop`).
+    public internal(set) var stoppedQueues: Set<String> = []
     var runtime: [JobID: Runtime] = [:]
     var waiters: [JobID: [Waiter]] = [:]
     var beginWaiters: [Waiter] = []
@@ -139,6 +141,15 @@ public struct JobManagerCore: Sendable {
     /// The record of job `id`.
     public func record(_ id: JobID) -> JobRecord? { jobs[id] }
 
+    /// Starts or stops scheduling a named queue; starting issues the allocation requests
+    /// its jobs were waiting for. (Requests already out are left to the scheduler.)
+    public mutating func setQueue(_ name: String, started: Bool) -> [Action] {
+        if started { stoppedQueues.remove(name) } else { stoppedQueues.insert(name) }
+        var actions: [Action] = []
+        if started { fillAllocRequests(into: &actions) }
+        return actions
+    }
+
     /// Every record, by id.
     public var records: [JobRecord] { jobs.values.sorted { $0.id < $1.id } }
 
@@ -147,11 +158,13 @@ public struct JobManagerCore: Sendable {
     /// copied: this runs on every event, with tens of thousands of jobs in the instance.
     public var schedQueue: [JobID] { queued(where: { _ in true }) }
 
-    /// The queue order of the SCHED jobs (priority > 0) whose runtime state passes `include`.
+    /// The queue order of the SCHED jobs (priority > 0, queue not stopped) whose runtime
+    /// state passes `include`.
     func queued(where include: (Runtime) -> Bool) -> [JobID] {
         var keys: [(priority: UInt32, id: JobID)] = []
         for (id, state) in runtime where include(state) {
             guard let record = jobs[id], record.state == .sched, let priority = record.priority, priority > 0 else { continue }
+            if let queue = record.summary.queue, stoppedQueues.contains(queue) { continue }
             keys.append((UInt32(priority), id))
         }
         keys.sort { JobPriority.precedes($0.priority, $0.id, $1.priority, $1.id) }

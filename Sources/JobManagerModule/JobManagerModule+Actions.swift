@@ -158,6 +158,7 @@ extension JobManagerModule {
         allocations[id] = nil
         afterCommit { [unowned self] in
             self.answerWaiters(id)
+            self.answerQueueWaiters()
             let age = self.context.attribute("job-manager.inactive-age-limit").flatMap { try? FluxDuration.parse($0) }
             let num = self.context.attribute("job-manager.inactive-num-limit").flatMap { Int($0) }
             if age != nil || num != nil { self.perform(self.core.purge(ageLimit: age, countLimit: num, at: Self.now())) }

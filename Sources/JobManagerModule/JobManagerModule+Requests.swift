@@ -47,6 +47,8 @@ extension JobManagerModule {
                 let count = Int(body["count"]?.intValue ?? 1)
                 let mine = core.records.filter { $0.userid == request.userid }.suffix(max(count, 1)).reversed()
                 context.respond(to: request, ["ids": .array(mine.map { .int(Int64(bitPattern: $0.id.value)) })])
+            case "job-manager.queue-list", "job-manager.queue-enable", "job-manager.queue-start", "job-manager.queue-wait":
+                try handleQueue(request, body)
             case "job-manager.purge":
                 let before = core.jobs.count
                 perform(core.purge(ageLimit: body["age"]?.doubleValue, countLimit: body["num"]?.intValue.map { Int($0) }, at: now))
@@ -66,14 +68,15 @@ extension JobManagerModule {
 
     private func submit(_ request: Message, _ body: JSONValue, now: Double) throws(ServiceError) {
         guard let spec = body["jobspec"] else { throw ServiceError(EPROTO, "missing \"jobspec\"") }
-        let jobspec: Jobspec
+        var jobspec: Jobspec
         do { jobspec = try Jobspec(validating: spec) } catch {
             throw ServiceError(EINVAL, error.problems.map(\.description).joined(separator: "; "))
         }
+        try enqueue(&jobspec)
         guard let id = generator.next(nowMilliseconds: UInt64(max(now - Self.epoch, 0) * 1000)) else {
             throw ServiceError(EOVERFLOW, "job ids are exhausted")
         }
-        jobspecs[id] = spec
+        jobspecs[id] = jobspec.json
         if let duration = Self.testDuration(spec) { testDurations[id] = duration }
         submitted += 1
         perform(core.submit(track(request), id: id, summary: JobSummary(jobspec: jobspec),

@@ -34,6 +34,8 @@ public final class JobManagerModule: BrokerModule {
     var waiters: [(request: Message, id: JobID?)] = []
     var batch = CommitBatch()
     var submitted = 0
+    var queues: [NamedQueue] = []
+    var queueWaiters: [(request: Message, queues: [String], idle: Bool)] = []
 
     /// The FLUID epoch: 2025-01-01T00:00:00Z (40 bits of milliseconds last 34 years).
     static let epoch = 1_735_689_600.0
@@ -45,13 +47,17 @@ public final class JobManagerModule: BrokerModule {
     }
 
     public func start() throws(ServiceError) {
+        queues = try Self.configuredQueues(context.attribute("queues"))
         restore()
     }
 
     public func stop() {
         for timer in testTimers.values { timer.cancel() }
         let stopping = ServiceError(ECANCELED, "the job manager is stopping")
-        for request in parked + requests.values + waiters.map(\.request) { context.respond(to: request, error: stopping) }
+        for request in parked + requests.values + waiters.map(\.request) + queueWaiters.map(\.request) {
+            context.respond(to: request, error: stopping)
+        }
+        queueWaiters.removeAll()
         parked.removeAll()
         requests.removeAll()
         waiters.removeAll()

@@ -33,6 +33,7 @@ struct Fluxs: AsyncParsableCommand {
             ExecCommand.self,
             OverlayCommand.self,
             ResourceCommand.self,
+            QueueCommand.self,
             SubmitCommand.self,
             JobsCommand.self,
             CancelCommand.self,

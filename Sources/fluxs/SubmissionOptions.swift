@@ -22,6 +22,8 @@ struct SubmissionOptions: ParsableArguments {
     var timeLimit: String?
     @Option(help: "A name for the job (default: the command's name).")
     var jobName: String?
+    @Option(name: [.customShort("q", allowingJoined: true), .long], help: "Submit to the named QUEUE (see fluxs queue list).")
+    var queue: String?
     @Option(help: "Environment rule, in order: -PATTERN removes, NAME=VALUE sets, PATTERN copies (default: the whole environment).")
     var env: [String] = []
     @Option(help: "Working directory of the tasks (default: the current directory).")
@@ -69,6 +71,9 @@ struct SubmissionOptions: ParsableArguments {
                 let existing = jobspec.attribute("system.dependencies")?.arrayValue ?? []
                 let added: [JSONValue] = dependencies.map { ["scheme": .string($0.scheme), "value": .string($0.value)] }
                 do { try jobspec.setAttribute("system.dependencies", .array(existing + added)) } catch { throw error.parseError }
+            }
+            if let queue {
+                do { try jobspec.setAttribute("system.queue", .string(queue)) } catch { throw error.parseError }
             }
             for assignment in setattr {
                 let (path, value) = try Self.parseSetattr(assignment)

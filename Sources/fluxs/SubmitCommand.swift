@@ -18,7 +18,7 @@ struct SubmitCommand: ParsableCommand {
     var submission: SubmissionOptions
     @Option(help: ArgumentHelp("Submit one copy of the job per index in IDSET; {cc} in the command and --job-name becomes the index.", valueName: "IDSET"))
     var cc: String?
-    @Flag(name: [.customShort("q"), .long], help: "Do not print the job ids.")
+    @Flag(help: "Do not print the job ids.")
     var quiet = false
     @Flag(help: "Print the jobspec as JSON instead of submitting it.")
     var dryRun = false
