@@ -369,6 +369,33 @@ test_expect_success 'a running job that loses a rank ends with a node-failure ex
     test_grep "^FAILED$" out
 '
 
+test_expect_success 'a request the instance can never satisfy is refused at submit' '
+    fluxs start --test-size=2 bash -c "
+        fluxs submit -N3 true; echo rc=\$?
+        fluxs submit -n1 -c64 true; echo rc=\$?
+        fluxs jobs -a -n | wc -l
+    " >out 2>&1 &&
+    test_grep "^fluxs-submit: error: unsatisfiable request: requests 3 nodes; the instance has 2$" out &&
+    test_grep "^fluxs-submit: error: unsatisfiable request: a slot needs 64 cores; the largest node has" out &&
+    test $(grep -c "^rc=1$" out) -eq 2 &&
+    test "$(tail -1 out | tr -d " ")" = 0
+'
+
+test_expect_success 'a pending job says when it should start; urgency changes reach the scheduler' '
+    fluxs start bash -c "
+        T=--setattr=system.exec.test.run_duration=30s
+        a=\$(fluxs submit \$T -n\$(nproc) -t 10m true)
+        b=\$(fluxs submit \$T -n1 true); c=\$(fluxs submit \$T -n1 true)
+        sleep 0.3
+        fluxs jobs -n -o \"{id.f58} {contextual_info}\" \$b
+        fluxs job urgency \$c 31
+        fluxs jobs -n -o \"{id.f58} {priority}\" \$c
+        fluxs dmesg | grep -c prioritize || true
+    " >out 2>&1 &&
+    test_grep "eta:" out &&
+    test_grep "4294967295" out
+'
+
 test_expect_success 'inactive jobs are purged by the count limit' '
     fluxs start -Sjob-manager.inactive-num-limit=2 bash -c "
         for i in 1 2 3 4; do id=\$(fluxs submit --setattr=system.exec.test.run_duration=0 true) && fluxs job wait \$id || exit 1; done

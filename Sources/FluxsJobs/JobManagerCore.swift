@@ -141,6 +141,12 @@ public struct JobManagerCore: Sendable {
     /// The record of job `id`.
     public func record(_ id: JobID) -> JobRecord? { jobs[id] }
 
+    /// Records the scheduler's latest annotations of a pending job (why it waits, when it
+    /// should start); they are not eventlog entries, as in Flux.
+    public mutating func annotate(_ id: JobID, _ annotations: [String: JSONValue]) {
+        jobs[id]?.annotations = annotations
+    }
+
     /// Starts or stops scheduling a named queue; starting issues the allocation requests
     /// its jobs were waiting for. (Requests already out are left to the scheduler.)
     public mutating func setQueue(_ name: String, started: Bool) -> [Action] {

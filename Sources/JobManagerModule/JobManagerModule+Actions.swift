@@ -116,6 +116,8 @@ extension JobManagerModule {
                 self.perform(self.core.on(.allocated(id, R, annotations: answer["annotations"]?.objectValue ?? [:]), at: now))
             case "cancel":
                 self.perform(self.core.on(.allocCanceled(id), at: now))
+            case "annotate":
+                self.core.annotate(id, answer["annotations"]?.objectValue ?? [:])
             default:
                 break
             }

@@ -21,7 +21,12 @@ extension JobManagerModule {
             case "job-manager.submit": try submit(request, body, now: now)
             case "job-manager.urgency":
                 guard let urgency = body["urgency"]?.intValue else { throw ServiceError(EPROTO, "missing \"urgency\"") }
-                perform(core.setUrgency(track(request), id: try jobID(body), urgency: Int(urgency), by: requester(request), at: now))
+                let id = try jobID(body)
+                perform(core.setUrgency(track(request), id: id, urgency: Int(urgency), by: requester(request), at: now))
+                // A job the scheduler already holds keeps its place only if told its new priority.
+                if let record = core.record(id), record.state == .sched, let priority = record.priority, priority > 0 {
+                    context.rpc("sched.prioritize", ["jobs": [[.int(Int64(bitPattern: id.value)), .int(Int64(priority))]]]) { _ in }
+                }
             case "job-manager.cancel":
                 perform(core.cancel(track(request), id: try jobID(body), note: body["note"]?.stringValue ?? "",
                                     by: requester(request), at: now))
@@ -73,8 +78,21 @@ extension JobManagerModule {
             throw ServiceError(EINVAL, error.problems.map(\.description).joined(separator: "; "))
         }
         try enqueue(&jobspec)
+        // A request the instance could never satisfy is refused now, with what is missing.
+        // Submissions are answered in order: the scheduler answers these in order too.
+        let accepted = jobspec
+        context.rpc("sched.feasibility", ["jobspec": accepted.json]) { [unowned self] answer in
+            if answer.errnum != 0 && answer.errnum != ENOSYS {
+                return self.context.respond(to: request, error: ServiceError(response: answer))
+            }
+            self.accept(request, accepted, body, spec: spec)
+        }
+    }
+
+    private func accept(_ request: Message, _ jobspec: Jobspec, _ body: JSONValue, spec: JSONValue) {
+        let now = Self.now()
         guard let id = generator.next(nowMilliseconds: UInt64(max(now - Self.epoch, 0) * 1000)) else {
-            throw ServiceError(EOVERFLOW, "job ids are exhausted")
+            return context.respond(to: request, error: ServiceError(EOVERFLOW, "job ids are exhausted"))
         }
         jobspecs[id] = jobspec.json
         if let duration = Self.testDuration(spec) { testDurations[id] = duration }

@@ -40,6 +40,14 @@ extension SchedModule {
                 }
                 context.respond(to: request, [:])
                 armPass()
+            case "sched.feasibility":
+                guard let spec = body["jobspec"] else { throw ServiceError(EPROTO, "sched.feasibility: missing \"jobspec\"") }
+                let jobspec: Jobspec
+                do { jobspec = try Jobspec(validating: spec) } catch { throw ServiceError(EINVAL, error.description) }
+                if let reason = scheduler?.resources.infeasibility(try ResourceRequest(jobspec: jobspec)) {
+                    throw ServiceError(ENOSPC, "unsatisfiable request: \(reason)")
+                }
+                context.respond(to: request, [:])
             case "sched.status":
                 context.respond(to: request, [
                     "pending": .int(Int64(scheduler?.pendingCount ?? 0)), "running": .int(Int64(scheduler?.runningCount ?? 0)),
