@@ -396,6 +396,18 @@ test_expect_success 'a pending job says when it should start; urgency changes re
     test_grep "4294967295" out
 '
 
+test_expect_success 'a job only drained nodes could run waits and says so' '
+    fluxs start --test-size=2 bash -c "
+        fluxs resource drain 1 maintenance
+        id=\$(fluxs submit --setattr=system.exec.test.run_duration=0.1s -N2 true); sleep 0.3
+        fluxs jobs -n -o \"{state} {contextual_info}\" \$id
+        fluxs resource undrain 1
+        fluxs job wait \$id && echo ran
+    " >out 2>&1 &&
+    test_grep "^SCHED only down or drained nodes could run it$" out &&
+    test_grep "^ran$" out
+'
+
 test_expect_success 'inactive jobs are purged by the count limit' '
     fluxs start -Sjob-manager.inactive-num-limit=2 bash -c "
         for i in 1 2 3 4; do id=\$(fluxs submit --setattr=system.exec.test.run_duration=0 true) && fluxs job wait \$id || exit 1; done

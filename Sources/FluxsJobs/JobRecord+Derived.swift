@@ -96,7 +96,7 @@ extension JobRecord {
             }
             if isHeld { return "held" }
             if priority == 0 { return "priority-hold" }
-            return ""
+            return annotations["sched"]?["reason_pending"]?.stringValue ?? ""
         default:
             return resources?.nodelist ?? ""
         }
