@@ -123,6 +123,8 @@ extension JobManagerModule {
         context.respond(to: request, ["count": .int(Int64(targets.count))])
     }
 
+    /// Lists jobs. The selecting, sorting and formatting run on the listing thread over a
+    /// copy-on-write snapshot of the records, so a long listing never holds up submissions.
     private func list(_ request: Message, _ body: JSONValue, now: Double) throws(ServiceError) {
         var query = JobListQuery()
         if let filter = body["filter"]?.stringValue, !filter.isEmpty { query = try JobListQuery(filter: filter) }
@@ -134,15 +136,28 @@ extension JobManagerModule {
         if let ids = body["ids"]?.arrayValue {
             query.ids = ids.compactMap { $0.intValue.map { JobID(UInt64(bitPattern: $0)) } }
         }
-        let records = query.select(core.records)
-        if body["json"]?.boolValue == true { return context.respond(to: request, JobListQuery.json(records, now: now)) }
+        let json = body["json"]?.boolValue == true
         let text = body["format"]?.stringValue ?? "default"
-        let format = try JobFormat(JobFormat.named[text] ?? text)
-        let lines = format.lines(records, header: body["header"]?.boolValue ?? true, now: now) { uid in
-            guard let pw = getpwuid(uid) else { return nil }
-            return String(cString: pw.pointee.pw_name)
+        let format = json ? nil : try JobFormat(JobFormat.named[text] ?? text)
+        let header = body["header"]?.boolValue ?? true
+        let snapshot = core.jobs
+        let selection = query
+        let finish = Reply { [weak self] reply in self?.context.respond(to: request, reply) }
+        let waker = context.reactor.waker
+        lister.post {
+            let records = selection.select(Array(snapshot.values))
+            let reply: JSONValue
+            if let format {
+                let lines = format.lines(records, header: header, now: now) { uid in
+                    guard let pw = getpwuid(uid) else { return nil }
+                    return String(cString: pw.pointee.pw_name)
+                }
+                reply = ["lines": .array(lines.map { .string($0) })]
+            } else {
+                reply = JobListQuery.json(records, now: now)
+            }
+            waker.post { finish.run(reply) }
         }
-        context.respond(to: request, ["lines": .array(lines.map { .string($0) })])
     }
 
     private func wait(_ request: Message, _ body: JSONValue) throws(ServiceError) {

@@ -36,6 +36,8 @@ public final class JobManagerModule: BrokerModule {
     var submitted = 0
     var queues: [NamedQueue] = []
     var queueWaiters: [(request: Message, queues: [String], idle: Bool)] = []
+    /// The thread listings are made on (see list in JobManagerModule+Requests.swift).
+    let lister = Worker()
 
     /// The FLUID epoch: 2025-01-01T00:00:00Z (40 bits of milliseconds last 34 years).
     static let epoch = 1_735_689_600.0
@@ -52,6 +54,7 @@ public final class JobManagerModule: BrokerModule {
     }
 
     public func stop() {
+        lister.stop()
         for timer in testTimers.values { timer.cancel() }
         let stopping = ServiceError(ECANCELED, "the job manager is stopping")
         for request in parked + requests.values + waiters.map(\.request) + queueWaiters.map(\.request) {
@@ -83,6 +86,12 @@ public final class JobManagerModule: BrokerModule {
         requests[nextRequest] = request
         return nextRequest
     }
+}
+
+/// Carries a reply back to the loop's thread (it only ever runs there).
+final class Reply: @unchecked Sendable {
+    let run: (JSONValue) -> Void
+    init(_ run: @escaping (JSONValue) -> Void) { self.run = run }
 }
 
 /// Eventlog entries and other KVS operations gathered in one loop turn, committed
