@@ -408,6 +408,16 @@ test_expect_success 'a job only drained nodes could run waits and says so' '
     test_grep "^ran$" out
 '
 
+test_expect_success 'a jobspec over the size limit is refused, and nothing is made' '
+    fluxs start -Sjob-manager.max-jobspec-size=2000 bash -c "
+        fluxs submit --env=BIG=\$(printf %3000s x) true; echo rc=\$?
+        fluxs jobs -a -n | wc -l
+    " >out 2>&1 &&
+    test_grep "^fluxs-submit: error: the jobspec is [0-9]* bytes; the limit is 2000 (job-manager.max-jobspec-size)$" out &&
+    test_grep "^rc=1$" out &&
+    test "$(tail -1 out | tr -d " ")" = 0
+'
+
 test_expect_success 'inactive jobs are purged by the count limit' '
     fluxs start -Sjob-manager.inactive-num-limit=2 bash -c "
         for i in 1 2 3 4; do id=\$(fluxs submit --setattr=system.exec.test.run_duration=0 true) && fluxs job wait \$id || exit 1; done

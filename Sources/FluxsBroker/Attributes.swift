@@ -35,7 +35,7 @@ public struct Attributes: Sendable {
         "resource.path": .immutable, "resource.R": .immutable, "resource.exclude": .immutable,
         "resource.noverify": .immutable, "sched.queue-policy": .immutable, "sched.match-policy": .immutable,
         "sched.queue-depth": .immutable, "sched.default-duration": .immutable,
-        "queues": .immutable, "job-manager.inactive-age-limit": .runtime, "job-manager.inactive-num-limit": .runtime,
+        "queues": .immutable, "job-manager.inactive-age-limit": .runtime, "job-manager.max-jobspec-size": .runtime, "job-manager.inactive-num-limit": .runtime,
         "log-ring-size": .runtime, "log-stderr-level": .runtime, "heartbeat.period": .runtime,
     ]
 

@@ -72,6 +72,10 @@ extension JobManagerModule {
     }
 
     private func submit(_ request: Message, _ body: JSONValue, now: Double) throws(ServiceError) {
+        let limit = Int(context.attribute("job-manager.max-jobspec-size") ?? "") ?? 1 << 20
+        guard request.payload.count <= limit else {
+            throw ServiceError(EFBIG, "the jobspec is \(request.payload.count) bytes; the limit is \(limit) (job-manager.max-jobspec-size)")
+        }
         guard let spec = body["jobspec"] else { throw ServiceError(EPROTO, "missing \"jobspec\"") }
         var jobspec: Jobspec
         do { jobspec = try Jobspec(validating: spec) } catch {
