@@ -77,6 +77,15 @@ extension Overlay {
 
     func childLost(_ child: UInt32, reason: String) {
         guard children[child]?.state == .online else { return }
+        // While this subtree shuts down, a child that is gone has simply gone first
+        // (its goodbye may still be on the way): not a loss.
+        if shutdownWait != nil || broker.lifecycle.state == .shutdown {
+            children[child]?.state = .offline
+            broker.log(.debug, "overlay: rank \(child) left during shutdown")
+            shutdownWait?.remaining.remove(child)
+            finishShutdownWaitIfDone()
+            return
+        }
         children[child]?.state = .lost
         let subtree = [child] + topology.descendants(of: child)
         let unreachable = subtree.count == 1 ? "it is unreachable" : "ranks \(IDSet(subtree)) are unreachable"
