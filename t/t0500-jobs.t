@@ -418,6 +418,19 @@ test_expect_success 'a jobspec over the size limit is refused, and nothing is ma
     test "$(tail -1 out | tr -d " ")" = 0
 '
 
+test_expect_success 'resource list shows what running jobs hold as allocated' '
+    fluxs start --test-size=2 bash -c "
+        id=\$(fluxs submit --setattr=system.exec.test.run_duration=30s -n3 true)
+        fluxs job wait-event -t 10 \$id start >/dev/null
+        fluxs resource list -n -o \"{state} {nnodes} {ncores}\"
+        fluxs cancel \$id; fluxs job wait \$id; sleep 0.2
+        fluxs resource list -n -s allocated -o \"{state} {nnodes} {ncores}\"
+    " >out 2>&1 &&
+    test_grep "^free 1 1$" out &&
+    test_grep "^allocated 2 3$" out &&
+    test_grep "^allocated 0 0$" out
+'
+
 test_expect_success 'inactive jobs are purged by the count limit' '
     fluxs start -Sjob-manager.inactive-num-limit=2 bash -c "
         for i in 1 2 3 4; do id=\$(fluxs submit --setattr=system.exec.test.run_duration=0 true) && fluxs job wait \$id || exit 1; done

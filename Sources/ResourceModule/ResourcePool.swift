@@ -85,7 +85,17 @@ final class ResourcePool {
         case "resource.R":
             context.respond(to: request, R.json)
         case "resource.status":
-            context.respond(to: request, status(R))
+            // What is allocated comes from the scheduler (none when no scheduler is loaded).
+            context.rpc("sched.status", [:]) { [unowned self] answer in
+                var status = self.status(R).objectValue ?? [:]
+                if answer.errnum == 0, let allocated = (try? JSONValue(parsing: answer.payload))?["allocated"],
+                    let allocatedR = try? ResourceSet(json: allocated)
+                {
+                    status["allocated_R"] = allocatedR.json
+                    status["allocated"] = .string(allocatedR.ranks.description)
+                }
+                self.context.respond(to: request, .object(status))
+            }
         case "resource.drain":
             let ranks = try targets(body, in: R)
             let reason = body["reason"]?.stringValue ?? ""

@@ -51,6 +51,7 @@ extension SchedModule {
             case "sched.status":
                 context.respond(to: request, [
                     "pending": .int(Int64(scheduler?.pendingCount ?? 0)), "running": .int(Int64(scheduler?.runningCount ?? 0)),
+                    "allocated": scheduler?.resources.allocated.json ?? .null,
                 ])
             default:
                 throw ServiceError(ENOSYS, "sched has no method \"\(request.topic.dropFirst(6))\"")

@@ -26,6 +26,8 @@ struct ResourceSnapshot {
     var drained: [UInt32: Drain]
     /// The ranks with some resource allocated to a job.
     var allocated: IDSet
+    /// Exactly what is allocated (cores and gpus), when the scheduler said.
+    var allocatedR: ResourceSet?
     /// Hostnames by rank, from the service, for ranks R names no host for.
     var hostnames: [String]
 
@@ -41,6 +43,7 @@ struct ResourceSnapshot {
             R = try ResourceSet(json: rJSON)
             up = try IDSet(parsing: json["up"]?.stringValue ?? "")
             allocated = try IDSet(parsing: json["allocated"]?.stringValue ?? "").intersection(R.ranks)
+            allocatedR = try json["allocated_R"].map { (value) throws(ParseError) in try ResourceSet(json: value) }
             drained = [:]
             for (key, record) in json["drained"]?.objectValue ?? [:] {
                 guard let rank = UInt32(key), R.ranks.contains(rank) else { continue }
@@ -96,7 +99,7 @@ extension ResourceSnapshot {
     /// usable ranks with an allocation; "free" the rest of the usable ranks.
     func resources(_ state: ListState) -> ResourceSet {
         let usable = R.restricted(to: usableRanks)
-        let busy = usable.restricted(to: allocated)
+        let busy = allocatedR.map { usable.intersection($0) } ?? usable.restricted(to: allocated)
         switch state {
         case .free: return usable.subtracting(busy)
         case .allocated: return busy
