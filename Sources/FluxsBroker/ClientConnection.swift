@@ -106,6 +106,10 @@ final class ClientConnection: Endpoint {
             output.removeAll(keepingCapacity: false)
             outputStart = 0
             watcher?.whenWritable(nil)
+        } else if outputStart >= 65536 && outputStart * 2 >= output.count {
+            // A reader that keeps up but never quite drains must not grow the buffer for ever.
+            output.removeSubrange(0..<outputStart)
+            outputStart = 0
         }
     }
 

@@ -54,6 +54,13 @@ extension JobManagerModule {
                 context.respond(to: request, ["ids": .array(mine.map { .int(Int64(bitPattern: $0.id.value)) })])
             case "job-manager.queue-list", "job-manager.queue-enable", "job-manager.queue-start", "job-manager.queue-wait":
                 try handleQueue(request, body)
+            case "job-manager.disconnect":
+                // A client went away: end its waits (the answers clear the broker's records).
+                let gone = ServiceError(ECONNRESET, "the client disconnected")
+                for w in waiters where w.request.route == request.route { context.respond(to: w.request, error: gone) }
+                for w in queueWaiters where w.request.route == request.route { context.respond(to: w.request, error: gone) }
+                waiters.removeAll { $0.request.route == request.route }
+                queueWaiters.removeAll { $0.request.route == request.route }
             case "job-manager.purge":
                 let before = core.jobs.count
                 perform(core.purge(ageLimit: body["age"]?.doubleValue, countLimit: body["num"]?.intValue.map { Int($0) }, at: now))

@@ -90,7 +90,8 @@ extension KVSModule {
         commits += 1
         let reply: JSONValue = ["version": .int(Int64(result.version))]
         if let persistence {
-            persistence.write(.commit(namespace: name, owner: ns.owner, result)) { [unowned self] error in
+            persistence.write(.commit(namespace: name, owner: ns.owner, result)) { [weak self] error in
+                guard let self else { return }
                 for r in requests {
                     if let error { self.context.respond(to: r, error: error) } else { self.context.respond(to: r, reply) }
                 }
@@ -143,8 +144,12 @@ extension KVSModule {
         context.respond(to: w.request, .object(reply))
     }
 
-    /// A client went away: forget what it was waiting for.
+    /// A client went away: end what it was waiting for (the error answer also clears the
+    /// broker's record of the pending request; nobody receives it).
     func disconnect(_ notice: Message) {
+        let gone = ServiceError(ECONNRESET, "the client disconnected")
+        for w in watches where w.request.route == notice.route { context.respond(to: w.request, error: gone) }
+        for p in parked where p.request.route == notice.route { context.respond(to: p.request, error: gone) }
         watches.removeAll { $0.request.route == notice.route }
         parked.removeAll { $0.request.route == notice.route }
     }
@@ -182,7 +187,8 @@ extension KVSModule {
     /// Answers {} once `write` is on disk (at once without a statedir).
     private func answerWhenDurable(_ request: Message, _ write: Persistence.Write) {
         guard let persistence else { return context.respond(to: request, [:]) }
-        persistence.write(write) { [unowned self] error in
+        persistence.write(write) { [weak self] error in
+            guard let self else { return }
             if let error { self.context.respond(to: request, error: error) } else { self.context.respond(to: request, [:]) }
         }
     }

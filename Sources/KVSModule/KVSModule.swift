@@ -183,10 +183,10 @@ final class Persistence {
         let box = self.box
         let waker = self.waker
         let path = self.path
-        let finish = Completion { [unowned self] errors in
+        let finish = Completion { [weak self] errors in
             for (entry, error) in zip(batch, errors) { entry.done(error) }
-            self.inFlight = false
-            self.flush()
+            self?.inFlight = false
+            self?.flush()
         }
         worker.post {
             let errors = Persistence.perform(writes, on: box.db).map { error in
@@ -227,5 +227,13 @@ final class Persistence {
         return results
     }
 
-    func close() { worker.stop() }
+    /// Waits for the write in flight; what is still queued is written now, on this
+    /// thread (the module is stopping), and answered.
+    func close() {
+        worker.stop()
+        let rest = queued
+        queued.removeAll()
+        let errors = Persistence.perform(rest.map(\.write), on: box.db)
+        for (entry, error) in zip(rest, errors) { entry.done(error) }
+    }
 }

@@ -27,6 +27,8 @@ extension SchedModule {
             case "sched.cancel":
                 let id = try jobID(body)
                 scheduler?.cancel(id)
+                unlimited.remove(id)
+                lastAnnotation[id] = nil
                 if let pending = allocs.removeValue(forKey: id) {
                     context.respond(to: pending, ["id": .int(Int64(bitPattern: id)), "type": "cancel"])
                     context.respond(to: pending, error: ServiceError(ENODATA, ""))
@@ -91,9 +93,8 @@ extension SchedModule {
                              request: try ResourceRequest(jobspec: jobspec))
         allocs[id] = request
         if jobspec.duration <= 0 { unlimited.insert(id) }
-        guard var s = scheduler else { return }
-        let decisions = s.submit(job)
-        scheduler = s
+        // Mutated in place: a copy of the scheduler would copy its graph and queue.
+        guard let decisions = scheduler?.submit(job) else { return }
         apply(decisions)
         armPass()
     }

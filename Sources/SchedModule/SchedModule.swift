@@ -143,12 +143,11 @@ public final class SchedModule: BrokerModule {
 
     private func pass() {
         passArmed = false
-        guard var s = scheduler else { return }
         let start = Reactor.now()
-        let decisions = s.schedule(now: Broker.wallClock())
+        // Mutated in place: a copy of the scheduler would copy its graph and queue.
+        guard let decisions = scheduler?.schedule(now: Broker.wallClock()) else { return }
         passSeconds += Reactor.now() - start
         passes += 1
-        scheduler = s
         apply(decisions)
     }
 }
