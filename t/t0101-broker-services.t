@@ -89,6 +89,12 @@ test_expect_success 'the heartbeat module publishes heartbeat.pulse in sequence'
     test $(wc -l <out) -eq 3 &&
     awk "NR>1 && \$1 <= prev { exit 1 } { prev = \$1 }" out
 '
+test_expect_success 'a count below 1 is a usage error, not an instant exit' '
+    test_expect_code 2 fluxs event sub --count=0 heartbeat 2>err &&
+    test_grep "^fluxs-event: error: --count must be 1 or more" err &&
+    test_expect_code 2 fluxs ping -c0 2>err &&
+    test_grep "^fluxs-ping: error: --count must be 1 or more" err
+'
 test_expect_success 'a bad event payload is refused' '
     test_expect_code 1 fluxs event pub x.y "{nope" 2>err &&
     test_grep "^fluxs-event: error: payload: invalid JSON" err

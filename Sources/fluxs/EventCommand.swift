@@ -45,6 +45,8 @@ struct EventSubCommand: ParsableCommand {
     @Argument(help: "Topic prefixes (default: every event).")
     var topics: [String] = []
 
+    func validate() throws { try validateCountLimit(count) }
+
     func run() throws {
         try Instance.with { handle in
             for topic in topics.isEmpty ? [""] : topics { try handle.subscribe(topic) }

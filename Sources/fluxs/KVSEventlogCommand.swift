@@ -106,7 +106,7 @@ struct KVSEventlogGetCommand: ParsableCommand {
 
     func validate() throws {
         try KVS.validate([key])
-        if let count, count < 1 { throw ValidationError("--count must be 1 or more") }
+        try validateCountLimit(count)
     }
 
     func run() throws {

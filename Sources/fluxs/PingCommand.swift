@@ -30,7 +30,7 @@ struct PingCommand: ParsableCommand {
     var target: String = "broker"
 
     func validate() throws {
-        if let count, count < 1 { throw ValidationError("--count must be at least 1") }
+        try validateCountLimit(count)
         if pad < 0 { throw ValidationError("--pad must not be negative") }
     }
 
