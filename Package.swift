@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .executable(name: "fluxs", targets: ["fluxs"]),
         .executable(name: "fluxs-broker", targets: ["fluxs-broker"]),
+        .executable(name: "fluxs-shell", targets: ["fluxs-shell"]),
         .executable(name: "fluxs-bench", targets: ["fluxs-bench"]),
         .executable(name: "fluxs-sched-sim", targets: ["fluxs-sched-sim"]),
         .library(name: "FluxsFormats", targets: ["FluxsFormats"]),
@@ -83,6 +84,14 @@ let package = Package(
         .target(name: "JobManagerModule", dependencies: [
             "FluxsBroker", "FluxsJobs", "FluxsFormats", "FluxsMessage", "FluxsReactor",
         ]),
+        // The job-exec service: starts a fluxs-shell per job and node, reports the job's end.
+        .target(name: "JobExecModule", dependencies: [
+            "FluxsBroker", "FluxsFormats", "FluxsMessage", "FluxsReactor", "FluxsProcess", "CFluxsSupport",
+        ]),
+        // The job shell: a job's tasks on one node, their stdio, binding, signals and PMI.
+        .executableTarget(name: "fluxs-shell", dependencies: [
+            "FluxsFormats", "FluxsMessage", "FluxsClient", "FluxsReactor", "FluxsPMI", "FluxsProcess", "CFluxsSupport",
+        ]),
         // The sched service (rank 0): the job manager's counterpart, running FluxsSched.
         .target(name: "SchedModule", dependencies: [
             "FluxsBroker", "FluxsSched", "FluxsFormats", "FluxsMessage", "FluxsReactor",
@@ -94,7 +103,7 @@ let package = Package(
         // The broker program.
         .executableTarget(name: "fluxs-broker", dependencies: [
             "FluxsBroker", "FluxsFormats", "FluxsMessage", "FluxsReactor", "FluxsPMI", "HeartbeatModule", "ExecModule",
-            "KVSModule", "ResourceModule", "SchedModule", "JobManagerModule",
+            "KVSModule", "ResourceModule", "SchedModule", "JobManagerModule", "JobExecModule",
         ]),
 
         // The thin command-line front end.

@@ -51,3 +51,18 @@ int fluxs_wifexited(int status) { return WIFEXITED(status); }
 int fluxs_wexitstatus(int status) { return WEXITSTATUS(status); }
 int fluxs_wifsignaled(int status) { return WIFSIGNALED(status); }
 int fluxs_wtermsig(int status) { return WTERMSIG(status); }
+
+int fluxs_set_affinity(const unsigned char *mask, size_t len)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (size_t cpu = 0; cpu < len * 8 && cpu < CPU_SETSIZE; cpu++)
+        if (mask[cpu / 8] & (1u << (cpu % 8)))
+            CPU_SET(cpu, &set);
+    return sched_setaffinity(0, sizeof(set), &set);
+}
+
+int fluxs_memfd(const char *name)
+{
+    return (int)syscall(SYS_memfd_create, name, 1u /* MFD_CLOEXEC */);
+}

@@ -68,11 +68,7 @@ public final class Broker {
     }
 
     /// Seconds since the epoch.
-    public static func wallClock() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
+    public static func wallClock() -> Double { Reactor.wallClock() }
 
     // MARK: - Endpoints
 

@@ -26,6 +26,10 @@ public final class FluxsHandle {
 
     deinit { close(fd) }
 
+    /// The connected socket, for callers that wait on it in their own loop and then
+    /// read with `receiveIfReady()`.
+    public var fileDescriptor: Int32 { fd }
+
     // MARK: - Messages
 
     /// Sends one message as is.
@@ -39,6 +43,21 @@ public final class FluxsHandle {
     public func receive(timeout: Double? = nil) throws(ServiceError) -> Message {
         if !backlog.isEmpty { return backlog.removeFirst() }
         return try receiveFromSocket(until: timeout.map { Self.now() + $0 })
+    }
+
+    /// The next message if one has arrived, without waiting: for callers that wait on
+    /// `fileDescriptor` in their own loop. Nil when nothing (whole) is there yet.
+    public func receiveIfReady() throws(ServiceError) -> Message? {
+        if !backlog.isEmpty { return backlog.removeFirst() }
+        for attempt in 0..<2 {
+            do {
+                if let message = try decoder.next() { return message }
+            } catch {
+                throw ServiceError(EPROTO, "bad frame from the broker: \(error.message)")
+            }
+            if attempt == 0, try !SocketIO.fill(fd, &decoder, timeout: 0) { return nil }
+        }
+        return nil
     }
 
     private func receiveFromSocket(until deadline: Double?) throws(ServiceError) -> Message {

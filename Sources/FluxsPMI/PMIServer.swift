@@ -6,9 +6,13 @@
 // rank i (bound on first use). With PMI_PORT, connections arrive in any order and each
 // names its rank with `cmd=initack pmiid=RANK` before anything else.
 //
-// The KVS is one global dictionary for the job, written by `put` at once. RFC 13 only
-// promises that a put is visible to other ranks after the next barrier, which this
-// satisfies; a multi-node server would exchange puts in the barrier instead.
+// A server may serve only some of the job's ranks (`localRanks`, one connection each,
+// connection i being rank localRanks[i]): a job shell serves the tasks of its node.
+// The KVS is a dictionary written by `put` at once. RFC 13 only promises that a put is
+// visible to other ranks after the next barrier: with `exchangesPuts`, once every local
+// rank entered a barrier, the server reports the puts made here since the last one
+// (`exchange`), and the caller, having swapped them with the other nodes, finishes the
+// barrier with `completeExchange` and everything the other nodes put.
 // `PMI_process_mapping` is pre-put from the node layout. An unknown key is answered
 // `rc=-1`. `barrier_out` goes to every rank only once all `size` ranks sent
 // `barrier_in`. Nothing here traps on input: a bad line becomes a `protocolError` event.
@@ -34,6 +38,11 @@ public struct PMIServer: Sendable {
     public private(set) var barriersCompleted = 0
     /// Ranks that have finalized.
     public private(set) var finalizedRanks: Set<Int> = []
+    /// The ranks served here, by connection index.
+    public let localRanks: [Int]
+    /// Whether barriers exchange puts with other servers (see `completeExchange`).
+    public let exchangesPuts: Bool
+    private var pendingPuts: [String: String] = [:]
 
     private var rankOfConnection: [Int: Int] = [:]
     private var connectionOfRank: [Int: Int] = [:]
@@ -43,7 +52,7 @@ public struct PMIServer: Sendable {
     /// all on one node); it must cover 0..<size exactly once.
     public init(
         size: Int, nodeLayout: [[Int]]? = nil, kvsname: String = "kvs_0", appnum: Int = 0,
-        universeSize: Int? = nil, limits: PMILimits = PMILimits()
+        universeSize: Int? = nil, limits: PMILimits = PMILimits(), localRanks: [Int]? = nil, exchangesPuts: Bool = false
     ) throws(PMIError) {
         guard size > 0 else { throw PMIError("PMI job size must be positive, not \(size)") }
         guard PMIMessage.isWireWord(kvsname), !kvsname.isEmpty, kvsname.utf8.count < limits.kvsnameMax else {
@@ -61,6 +70,11 @@ public struct PMIServer: Sendable {
         self.universeSize = universeSize ?? size
         self.limits = limits
         self.processMapping = mapping.utf8.count < limits.vallenMax ? mapping : ""
+        self.localRanks = localRanks ?? Array(0..<size)
+        guard self.localRanks.allSatisfy({ (0..<size).contains($0) }), Set(self.localRanks).count == self.localRanks.count else {
+            throw PMIError("local ranks \(self.localRanks) do not fit a job of \(size)")
+        }
+        self.exchangesPuts = exchangesPuts
         kvs["PMI_process_mapping"] = processMapping
     }
 
@@ -108,6 +122,7 @@ public struct PMIServer: Sendable {
         case "put":
             if let problem = putProblem(message) { return reply("put_result", ["rc": "-1", "msg": problem]) }
             kvs[message["key"]!] = message["value"]!
+            if exchangesPuts { pendingPuts[message["key"]!] = message["value"]! }
             return reply("put_result", ["rc": "0"])
         case "get":
             if let name = message["kvsname"], name != kvsname {
@@ -138,7 +153,7 @@ public struct PMIServer: Sendable {
 
     /// Notes that a connection closed; reports it when its rank had not finalized.
     public mutating func connectionClosed(_ connection: Int) -> PMIServerOutput {
-        let rank = rankOfConnection[connection] ?? (connection >= 0 && connection < size ? connection : nil)
+        let rank = rankOfConnection[connection] ?? (localRanks.indices.contains(connection) ? localRanks[connection] : nil)
         if let rank, finalizedRanks.contains(rank) { return PMIServerOutput() }
         if let rank, barrierWaiting[rank] == connection { barrierWaiting[rank] = nil }
         return PMIServerOutput(events: [.connectionLost(connection: connection, rank: rank)])
@@ -168,7 +183,24 @@ public struct PMIServer: Sendable {
             return Self.failure(connection, "rank \(rank) entered the barrier twice")
         }
         barrierWaiting[rank] = connection
-        guard barrierWaiting.count == size else { return PMIServerOutput() }
+        guard barrierWaiting.count == localRanks.count else { return PMIServerOutput() }
+        if exchangesPuts {
+            let puts = pendingPuts
+            pendingPuts.removeAll()
+            return PMIServerOutput(events: [.exchange(puts: puts)])
+        }
+        return releaseBarrier()
+    }
+
+    /// Finishes a barrier reported by `exchange`: `puts` (what every node put, this
+    /// one's included) become visible and every local rank gets `barrier_out`.
+    public mutating func completeExchange(_ puts: [String: String]) -> PMIServerOutput {
+        kvs.merge(puts) { _, new in new }
+        return releaseBarrier()
+    }
+
+    private mutating func releaseBarrier() -> PMIServerOutput {
+        guard barrierWaiting.count == localRanks.count else { return PMIServerOutput() }
         let replies = barrierWaiting.sorted { $0.key < $1.key }.map {
             PMIReply(connection: $0.value, message: PMIMessage("barrier_out", ["rc": "0"]))
         }
@@ -189,13 +221,15 @@ public struct PMIServer: Sendable {
 
     // MARK: - Helpers
 
-    /// The rank of a connection, binding connection i to rank i on first use.
+    /// The rank of a connection, binding connection i to rank localRanks[i] on first use.
     private mutating func bind(_ connection: Int) -> Int? {
         if let rank = rankOfConnection[connection] { return rank }
-        guard connection >= 0, connection < size, connectionOfRank[connection] == nil else { return nil }
-        rankOfConnection[connection] = connection
-        connectionOfRank[connection] = connection
-        return connection
+        guard localRanks.indices.contains(connection) else { return nil }
+        let rank = localRanks[connection]
+        guard connectionOfRank[rank] == nil else { return nil }
+        rankOfConnection[connection] = rank
+        connectionOfRank[rank] = connection
+        return rank
     }
 
     private func rankText(_ connection: Int) -> String {

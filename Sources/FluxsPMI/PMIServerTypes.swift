@@ -45,6 +45,9 @@ public enum PMIServerEvent: Hashable, Sendable {
     case abort(rank: Int, exitCode: Int, message: String?)
     /// Every rank has finalized.
     case allFinalized
+    /// Every local rank entered a barrier (servers with `exchangesPuts`): send these
+    /// puts to the other nodes, then call `completeExchange` with all of theirs.
+    case exchange(puts: [String: String])
     /// A connection sent something that is not PMI-1 (or broke the rules): close it and
     /// end the job, logging the message (RFC 13, "Error Handling").
     case protocolError(connection: Int, message: String)

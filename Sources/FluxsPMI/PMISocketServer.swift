@@ -43,7 +43,7 @@ public final class PMISocketServer: @unchecked Sendable {
         var serverEnds: [Int32] = []
         var childEnds: [Int32] = []
         func closeAll() { (serverEnds + childEnds).forEach { close($0) } }
-        for _ in 0..<server.size {
+        for _ in server.localRanks {
             var pair: [Int32] = [-1, -1]
             guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
                 let saved = errno
@@ -66,7 +66,7 @@ public final class PMISocketServer: @unchecked Sendable {
         self.server = server
         self.serverFDs = serverEnds
         self.childFDs = childEnds
-        self.buffers = Array(repeating: PMILineBuffer(), count: server.size)
+        self.buffers = Array(repeating: PMILineBuffer(), count: server.localRanks.count)
         self.wakeRead = wake[0]
         self.wakeWrite = wake[1]
     }
@@ -86,9 +86,15 @@ public final class PMISocketServer: @unchecked Sendable {
         (serverFDs + childFDs + [wakeRead, wakeWrite]).filter { $0 >= 0 }.forEach { close($0) }
     }
 
-    /// The PMI environment of a rank's process: PMI_FD, PMI_RANK, PMI_SIZE.
+    /// The PMI environment of the process on connection `rank` (its index among the
+    /// local ranks): PMI_FD, PMI_RANK, PMI_SIZE.
     public func environment(rank: Int) -> [String: String] {
-        ["PMI_FD": "\(childFDs[rank])", "PMI_RANK": "\(rank)", "PMI_SIZE": "\(size)"]
+        ["PMI_FD": "\(childFDs[rank])", "PMI_RANK": "\(server.localRanks[rank])", "PMI_SIZE": "\(size)"]
+    }
+
+    /// Finishes an exchanged barrier (see PMIServer.completeExchange) and returns its events.
+    public func completeExchange(_ puts: [String: String]) -> [PMIServerEvent] {
+        apply(server.completeExchange(puts))
     }
 
     /// Adds to posix_spawn file actions what rank `rank`'s child needs: its socket end

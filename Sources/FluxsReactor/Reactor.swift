@@ -47,6 +47,13 @@ public final class Reactor {
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 
+    /// The time of day, in seconds since the epoch (CLOCK_REALTIME), for timestamps.
+    public static func wallClock() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
     // MARK: - Running
 
     /// Runs until `stop()`; returns then (at once if `stop()` came before `run()`).

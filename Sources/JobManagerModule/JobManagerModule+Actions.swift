@@ -1,5 +1,5 @@
 // Performing the core's actions: KVS writes (batched per loop turn), sched requests,
-// the exec test mode, timers and replies.
+// job-exec requests, timers and replies.
 import FluxsBroker
 import FluxsFormats
 import FluxsJobs
@@ -29,7 +29,7 @@ extension JobManagerModule {
             case .cancelAlloc(let id):
                 context.rpc("sched.cancel", ["id": .int(Int64(bitPattern: id.value))]) { _ in }
             case .startExec(let id): startExec(id)
-            case .killExec(let id, let signal): killExec(id, signal: signal)
+            case .killExec(let id, let signal): killExec(id, signal: signal, terminate: true)
             case .requestFree(let id):
                 context.rpc("sched.free", ["id": .int(Int64(bitPattern: id.value))]) { [unowned self] _ in
                     self.perform(self.core.on(.freed(id), at: Self.now()))
@@ -42,7 +42,6 @@ extension JobManagerModule {
             case .removeJob(let id):
                 batch.ops.append(["op": "unlink", "key": .string(id.formatted(.kvs)), "recursive": true])
                 jobspecs[id] = nil
-                testDurations[id] = nil
                 armCommit()
             case .respond(let requestID, let reply):
                 guard let request = requests.removeValue(forKey: requestID) else { continue }
@@ -124,31 +123,41 @@ extension JobManagerModule {
         }
     }
 
-    // MARK: - Execution (test mode)
+    // MARK: - Execution (the job-exec service)
 
     private func startExec(_ id: JobID) {
-        let now = Self.now()
-        guard let duration = testDurations[id] else {
-            let exception = JobException(type: "exec", severity: 0,
-                                         note: "job execution arrives with M8; use --setattr=system.exec.test.run_duration=DURATION")
-            perform(core.on(.exception(id, exception), at: now))
-            perform(core.on(.released(id, ranks: ranks(id), final: true), at: Self.now()))
-            return
-        }
-        perform(core.on(.started(id), at: now))
-        testTimers[id] = context.reactor.after(duration) { [weak self] in
-            guard let self else { return }
-            self.testTimers[id] = nil
-            self.perform(self.core.on(.finished(id, status: 0), at: Self.now()))
-            self.perform(self.core.on(.released(id, ranks: self.ranks(id), final: true), at: Self.now()))
+        guard let spec = jobspecs[id], let R = allocations[id] else { return }
+        let body: JSONValue = ["id": .int(Int64(bitPattern: id.value)), "jobspec": spec, "R": R.json]
+        context.rpc("job-exec.start", body, flags: .streaming) { [unowned self] response in
+            let now = Self.now()
+            if response.errnum == ENODATA { return }
+            if response.errnum != 0 {
+                let exception = JobException(type: "exec", severity: 0, note: response.errorText)
+                self.perform(self.core.on(.exception(id, exception), at: now))
+                self.perform(self.core.on(.released(id, ranks: self.ranks(id), final: true), at: Self.now()))
+                return
+            }
+            guard let report = try? JSONValue(parsing: response.payload) else { return }
+            switch report["type"]?.stringValue {
+            case "start":
+                self.perform(self.core.on(.started(id), at: now))
+            case "exception":
+                let exception = JobException(type: "exec", severity: 0, note: report["note"]?.stringValue ?? "")
+                self.perform(self.core.on(.exception(id, exception), at: now))
+            case "finish":
+                let status = Int32(clamping: report["status"]?.intValue ?? 0)
+                self.perform(self.core.on(.finished(id, status: status), at: now))
+                self.perform(self.core.on(.released(id, ranks: self.ranks(id), final: true), at: Self.now()))
+            default:
+                break
+            }
         }
     }
 
-    private func killExec(_ id: JobID, signal: Int32) {
-        guard let timer = testTimers.removeValue(forKey: id) else { return }
-        timer.cancel()
-        perform(core.on(.finished(id, status: signal), at: Self.now()))
-        perform(core.on(.released(id, ranks: ranks(id), final: true), at: Self.now()))
+    /// Signals a running job; `terminate` (a fatal exception) has SIGKILL follow.
+    func killExec(_ id: JobID, signal: Int32, terminate: Bool) {
+        let body: JSONValue = ["id": .int(Int64(bitPattern: id.value)), "signal": .int(Int64(signal)), "terminate": .bool(terminate)]
+        context.rpc("job-exec.kill", body) { _ in }
     }
 
     private func ranks(_ id: JobID) -> String { allocations[id]?.ranks.description ?? "" }

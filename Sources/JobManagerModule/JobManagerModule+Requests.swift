@@ -106,17 +106,9 @@ extension JobManagerModule {
             return context.respond(to: request, error: ServiceError(EOVERFLOW, "job ids are exhausted"))
         }
         jobspecs[id] = jobspec.json
-        if let duration = Self.testDuration(spec) { testDurations[id] = duration }
         submitted += 1
         perform(core.submit(track(request), id: id, summary: JobSummary(jobspec: jobspec),
                             urgency: Int(body["urgency"]?.intValue ?? 16), by: requester(request), at: now))
-    }
-
-    /// attributes.system.exec.test.run_duration, as seconds.
-    static func testDuration(_ spec: JSONValue) -> Double? {
-        guard let value = spec["attributes"]?["system"]?["exec"]?["test"]?["run_duration"] else { return nil }
-        if let seconds = value.doubleValue { return max(seconds, 0) }
-        return value.stringValue.flatMap { try? FluxDuration.parse($0) }
     }
 
     private func cancelAll(_ request: Message, _ body: JSONValue, now: Double) throws(ServiceError) {
@@ -211,8 +203,8 @@ extension JobManagerModule {
         waiters = still
     }
 
-    /// `fluxs job kill`: a signal to a running job (the exec test mode ends the job).
+    /// `fluxs job kill`: a signal to a running job's tasks (test mode: the job ends).
     private func killSignal(_ id: JobID, _ signal: Int32) {
-        perform([.killExec(id, signal: signal)])
+        killExec(id, signal: signal, terminate: false)
     }
 }

@@ -62,7 +62,6 @@ extension JobManagerModule {
             }
             if record.state != .inactive {
                 jobspecs[id] = spec
-                if let duration = Self.testDuration(spec) { testDurations[id] = duration }
             }
             if let R, record.allocated { allocations[id] = R }
             records.append(record)

@@ -3,8 +3,8 @@
 // rules live in FluxsJobs.JobManagerCore; this service performs its actions: eventlog
 // entries go to the KVS (job.<dothex>.eventlog, with the jobspec and R beside it), all
 // the entries of one loop turn in one commit, and replies wait for the commit holding
-// the entries before them; allocations come from the sched service; execution is the
-// exec test mode until M8 (attributes.system.exec.test.run_duration).
+// the entries before them; allocations come from the sched service; jobs run through
+// the job-exec service (job-exec.start, job-exec.kill).
 import FluxsBroker
 import FluxsFormats
 import FluxsJobs
@@ -28,9 +28,7 @@ public final class JobManagerModule: BrokerModule {
     var requests: [JobManagerCore.RequestID: Message] = [:]
     var nextRequest: JobManagerCore.RequestID = 0
     var jobspecs: [JobID: JSONValue] = [:]
-    var testDurations: [JobID: Double] = [:]
     var allocations: [JobID: ResourceSet] = [:]
-    var testTimers: [JobID: TimerWatcher] = [:]
     var waiters: [(request: Message, id: JobID?)] = []
     var batch = CommitBatch()
     var submitted = 0
@@ -55,7 +53,6 @@ public final class JobManagerModule: BrokerModule {
 
     public func stop() {
         lister.stop()
-        for timer in testTimers.values { timer.cancel() }
         let stopping = ServiceError(ECANCELED, "the job manager is stopping")
         for request in parked + requests.values + waiters.map(\.request) + queueWaiters.map(\.request) {
             context.respond(to: request, error: stopping)

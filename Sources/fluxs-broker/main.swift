@@ -8,6 +8,7 @@ import FluxsMessage
 import FluxsPMI
 import FluxsReactor
 import ExecModule
+import JobExecModule
 import HeartbeatModule
 import JobManagerModule
 import KVSModule
@@ -81,6 +82,7 @@ do {
     broker.register(module: ResourceModule.self)
     broker.register(module: SchedModule.self)
     broker.register(module: JobManagerModule.self)
+    broker.register(module: JobExecModule.self)
     var exitCode: Int32 = 0
     broker.onExit = { exitCode = $0 }
     try broker.start(BrokerOptions(initialProgram: command, interactive: interactive), bootstrap: bootstrap)

@@ -20,6 +20,13 @@ int fluxs_peer_credentials(int fd, uid_t *uid, gid_t *gid, pid_t *pid);
 /* This thread's CPU affinity as a bit mask (bit n = CPU n) of `len` bytes; 0 or -1. */
 int fluxs_affinity_mask(unsigned char *mask, size_t len);
 
+/* Sets this thread's CPU affinity from a bit mask (bit n = CPU n) of `len` bytes;
+ * children started afterwards inherit it. 0 or -1 with errno. */
+int fluxs_set_affinity(const unsigned char *mask, size_t len);
+
+/* An anonymous close-on-exec memory file (memfd_create), or -1 with errno. */
+int fluxs_memfd(const char *name);
+
 /* A signal set holding just signo (sigaddset is a macro on some libcs). */
 void fluxs_sigset_add(sigset_t *set, int signo);
 

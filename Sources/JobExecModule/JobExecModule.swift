@@ -1,0 +1,90 @@
+// The job-exec service (man/man7/fluxs-job-exec.7): runs jobs for the job manager. On
+// rank 0 it takes a job, asks the job-exec of every rank of the job's R to start a
+// fluxs-shell for it, and reports back; on every rank it starts and signals shells.
+//
+//   job-exec.start (streaming, rank 0) {"id", "jobspec", "R"}
+//       -> {"type": "start"}                      every shell runs
+//          {"type": "exception", "note": TEXT}    a shell could not start, or failed
+//          {"type": "finish", "status": WAIT}     every shell ended; then ENODATA
+//   job-exec.kill (rank 0) {"id", "signal", "terminate": BOOL} -> {}
+//       signal the job's tasks; with terminate, SIGKILL follows after
+//       job-exec.kill-timeout (default 5s) if the shells are still there.
+//   job-exec.launch (streaming, any rank) {"id", "jobspec", "R"}
+//       -> {"type": "started"} then {"type": "exited", "code": N, "error": TEXT?}
+//   job-exec.signal (any rank) {"id", "signal"} -> {}
+//
+// A job whose jobspec has attributes.system.exec.test.run_duration runs in test mode:
+// no shell, "start" at once and "finish" (status 0) after that duration.
+// The job's status is a wait status made from the largest shell exit code: 128 + N
+// counts as signal N, anything else as an exit code.
+import FluxsBroker
+import FluxsFormats
+import FluxsMessage
+import FluxsReactor
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Job execution: the rank 0 coordinator and the per-rank shell launcher.
+public final class JobExecModule: BrokerModule {
+    public static let name = "job-exec"
+    public static let services = ["job-exec"]
+    public static func loadsByDefault(rank: UInt32) -> Bool { true }
+
+    let context: ModuleContext
+    var runs: [JobID: JobRun] = [:]
+    var shells: [JobID: ShellProcess] = [:]
+    var launched = 0
+
+    public init(context: ModuleContext) { self.context = context }
+
+    public func start() throws(ServiceError) {}
+
+    public func stop() {
+        for run in runs.values { run.cancelTimers() }
+        for shell in shells.values { shell.killGroup(SIGKILL) }
+        let stopping = ServiceError(ECANCELED, "rank \(context.rank): job-exec stopped")
+        for run in runs.values { context.respond(to: run.request, error: stopping) }
+        for shell in shells.values { context.respond(to: shell.request, error: stopping) }
+        runs.removeAll()
+        shells.removeAll()
+    }
+
+    public func stats() -> [String: JSONValue] {
+        ["jobs": .int(Int64(runs.count)), "shells": .int(Int64(shells.count)), "launched": .int(Int64(launched))]
+    }
+
+    public func handle(_ request: Message) {
+        do throws(ServiceError) {
+            guard request.rolemask.contains(.owner) else {
+                throw ServiceError(EPERM, "\(request.topic) is for the instance owner")
+            }
+            let body = try Self.payload(request)
+            switch request.topic {
+            case "job-exec.start": try startJob(request, body)
+            case "job-exec.kill": try killJob(request, body)
+            case "job-exec.launch": try launchShell(request, body)
+            case "job-exec.signal": try signalShell(request, body)
+            default: throw ServiceError(ENOSYS, "job-exec has no method \"\(request.topic.dropFirst(9))\"")
+            }
+        } catch {
+            context.respond(to: request, error: error)
+        }
+    }
+
+    static func payload(_ request: Message) throws(ServiceError) -> JSONValue {
+        do { return try JSONValue(parsing: request.payload) } catch {
+            throw ServiceError(EPROTO, "\(request.topic): the payload is not JSON")
+        }
+    }
+
+    static func jobID(_ body: JSONValue) throws(ServiceError) -> JobID {
+        guard let raw = body["id"]?.intValue else { throw ServiceError(EPROTO, "missing \"id\"") }
+        return JobID(UInt64(bitPattern: raw))
+    }
+
+    /// The wait status for a shell's exit code.
+    static func waitStatus(_ code: Int32) -> Int32 {
+        code > 128 && code < 128 + 65 ? code - 128 : code << 8
+    }
+}

@@ -1,0 +1,101 @@
+// One fluxs-shell on this rank: started in a process group of its own (its tasks join
+// it), handed its job on descriptor 3 through a memory file, its stderr kept for the
+// broker log and for the exception of a shell that fails.
+import CFluxsSupport
+import FluxsFormats
+import FluxsMessage
+import FluxsProcess
+import FluxsReactor
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A started shell.
+final class ShellProcess {
+    let pid: pid_t
+    /// The launch request, answered when the shell ends.
+    let request: Message
+    private var stderrFD: Int32
+    private var watcher: FDWatcher?
+    private(set) var errors: [UInt8] = []
+
+    /// Starts `fluxs-shell --input-fd=3` with `input` on descriptor 3.
+    init(input: JSONValue, request: Message, reactor: Reactor) throws(ServiceError) {
+        self.request = request
+        let memfd = fluxs_memfd("fluxs-shell-input")
+        guard memfd >= 0 else { throw ServiceError(errno, "memfd_create: \(ServiceError.text(of: errno))") }
+        defer { close(memfd) }
+        let bytes = input.compactBytes
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { write(memfd, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw ServiceError(errno, "writing the shell's input: \(ServiceError.text(of: errno))") }
+            offset += n
+        }
+        lseek(memfd, 0, SEEK_SET)
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { throw ServiceError(errno, "pipe: \(ServiceError.text(of: errno))") }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        var spawn = SpawnRequest(argv: [ProcessEnvironment.besideMe("fluxs-shell"), "--input-fd=3"],
+                                 environment: ProcessEnvironment.current)
+        spawn.executable = spawn.argv[0]
+        spawn.newProcessGroup = true
+        spawn.fileActions = [
+            .open(0, path: "/dev/null", flags: O_RDONLY), .open(1, path: "/dev/null", flags: O_WRONLY),
+            .duplicate(fds[1], to: 2), .duplicate(memfd, to: 3),
+        ]
+        do {
+            pid = try ProcessSpawner.spawn(spawn)
+        } catch {
+            close(fds[0])
+            close(fds[1])
+            throw error
+        }
+        close(fds[1])
+        stderrFD = fds[0]
+        _ = fcntl(stderrFD, F_SETFL, fcntl(stderrFD, F_GETFL) | O_NONBLOCK)
+        watcher = try? reactor.watch(fd: stderrFD) { [unowned self] in self.drain() }
+    }
+
+    /// Sends a signal to the shell and its tasks.
+    func killGroup(_ signo: Int32) {
+        _ = killpg(pid, signo)
+    }
+
+    /// Reads what the shell wrote to stderr (the first 4 KiB are kept).
+    func drain() {
+        guard stderrFD >= 0 else { return }
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(stderrFD, $0.baseAddress, $0.count) }
+            if n > 0 {
+                if errors.count < 4096 { errors += chunk[0..<min(n, 4096 - errors.count)] }
+                continue
+            }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 && errno == EAGAIN { return }
+            watcher?.cancel()
+            watcher = nil
+            Glibc.close(stderrFD)
+            stderrFD = -1
+            return
+        }
+    }
+
+    /// The shell's stderr as text, trimmed.
+    var errorText: String {
+        var text = String(decoding: errors, as: UTF8.self)
+        while text.last?.isWhitespace == true { text.removeLast() }
+        return text
+    }
+
+    /// Reads the rest of the shell's stderr and closes the pipe.
+    func closeStderr() {
+        drain()
+        watcher?.cancel()
+        watcher = nil
+        if stderrFD >= 0 { Glibc.close(stderrFD) }
+        stderrFD = -1
+    }
+}

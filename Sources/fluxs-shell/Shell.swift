@@ -1,0 +1,227 @@
+// The job shell: one per job and node, started by job-exec (man fluxs-shell(1)). It
+// works out its tasks from the jobspec and R, starts them with their environment,
+// working directory, CPU and GPU binding, PMI and stdio, passes input to them, and
+// exits once they all have, with the largest of their exit codes (128 + N for a task
+// killed by signal N). Signals sent to the shell's process group reach the tasks; the
+// shell itself only notes them.
+import CFluxsSupport
+import FluxsClient
+import FluxsFormats
+import FluxsMessage
+import FluxsProcess
+import FluxsReactor
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A running shell.
+final class Shell {
+    let input: ShellInput
+    let reactor: Reactor
+    let link: BrokerLink
+    let layout: TaskLayout
+    let shellIndex: Int
+    let local: [TaskLayout.Task]
+    private var sink: OutputSink!
+    private var pmi: PMIBridge?
+    private var tasks: [Int: TaskProcess] = [:]
+    private var running = 0
+    private var exitCode: Int32 = 0
+    private var inputEntries = 0
+    private var ended = false
+
+    /// `fluxs-shell[N]`: how the shell names itself in messages.
+    var me: String { "fluxs-shell[\(shellIndex)]" }
+
+    init(input: ShellInput, reactor: Reactor) throws {
+        self.input = input
+        self.reactor = reactor
+        layout = try TaskLayout(jobspec: input.jobspec, R: input.R)
+        guard let index = layout.shellIndex(ofRank: input.rank) else {
+            throw ParseError("rank \(input.rank) holds no part of the job")
+        }
+        shellIndex = index
+        local = layout.nodes[index].tasks
+        link = try BrokerLink(uri: try FluxsURI(parsing: input.uri), reactor: reactor)
+    }
+
+    /// Starts everything; the reactor does the rest.
+    func start() {
+        link.onLost = { [unowned self] error in
+            writeStderr("\(self.me): error: lost the broker: \(error.message)\n")
+            self.killTasks(SIGKILL)
+            exit(1)
+        }
+        for signo in [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGCONT, SIGWINCH] {
+            try? reactor.onSignal(signo) {}
+        }
+        do {
+            sink = try OutputSink(link: link, reactor: reactor, id: input.id,
+                                  paths: OutputTemplate.files(id: input.id, jobspec: input.jobspec), label: input.options.label)
+        } catch {
+            fatal("\(error)")
+        }
+        if shellIndex == 0 { sink.add(.header(tasks: layout.size)) }
+        if input.options.pmi, !local.isEmpty {
+            do {
+                pmi = try PMIBridge(layout: layout, shellIndex: shellIndex, id: input.id, link: link)
+            } catch {
+                fatal(error.message)
+            }
+            pmi?.onFatal = { [unowned self] rank, code, message in
+                self.jobError(message)
+                self.exitCode = max(self.exitCode, Int32(clamping: code == 0 ? 1 : code))
+                self.killTasks(SIGKILL)
+            }
+        }
+        launchAll()
+        pmi?.sockets.closeChildEnds()
+        pmi?.serve(on: reactor)
+        if input.options.input == .service { watchInput() }
+        if running == 0 { finish() }
+    }
+
+    // MARK: - Tasks
+
+    private func launchAll() {
+        let options = input.options
+        let base = taskEnvironment()
+        var original = [UInt8](repeating: 0, count: 128)
+        let haveMask = fluxs_affinity_mask(&original, original.count) == 0
+        let nodeCores = local.reduce(into: Set<UInt32>()) { $0.formUnion($1.cores) }.sorted()
+        let nodeGPUs = local.reduce(into: Set<UInt32>()) { $0.formUnion($1.gpus) }.sorted()
+        for (index, task) in local.enumerated() {
+            var request = SpawnRequest(argv: input.jobspec.task.command, environment: base)
+            request.directory = input.jobspec.cwd
+            request.environment["FLUXS_TASK_RANK"] = String(task.rank)
+            request.environment["FLUXS_TASK_LOCAL_ID"] = String(task.localID)
+            let gpus = options.gpuAffinity == .perTask ? task.gpus : nodeGPUs
+            if options.gpuAffinity != .off, !gpus.isEmpty {
+                let list = gpus.map(String.init).joined(separator: ",")
+                request.environment["CUDA_VISIBLE_DEVICES"] = list
+                request.environment["ROCR_VISIBLE_DEVICES"] = list
+            }
+            switch options.input {
+            case .none: request.fileActions.append(.open(0, path: "/dev/null", flags: O_RDONLY))
+            case .file(let path):
+                request.fileActions.append(.open(0, path: OutputTemplate.path(path, id: input.id, jobspec: input.jobspec), flags: O_RDONLY))
+            case .service: break
+            }
+            pmi?.prepare(&request, index: index, localCount: local.count)
+            if haveMask, options.cpuAffinity != .off {
+                let cores = options.cpuAffinity == .perTask ? task.cores : nodeCores
+                if !cores.isEmpty { setAffinity(cores) }
+            }
+            do {
+                let process = try TaskProcess(
+                    rank: task.rank, request: request, stdinPipe: options.input == .service, reactor: reactor,
+                    unbuffered: options.unbuffered) { [unowned self] record in self.sink.add(record) }
+                tasks[task.rank] = process
+                running += 1
+                try reactor.onChildExit(process.pid) { [unowned self] status in self.exited(task.rank, status) }
+            } catch let error as ServiceError {
+                startFailed(task.rank, error)
+            } catch {
+                startFailed(task.rank, ServiceError(EINVAL, "\(error)"))
+            }
+        }
+        if haveMask { _ = fluxs_set_affinity(original, original.count) }
+    }
+
+    /// A task that could not start: its stderr says why; it counts as exit code 127
+    /// (126 for a file that may not be run).
+    private func startFailed(_ rank: Int, _ error: ServiceError) {
+        let code: Int32 = error.errnum == EACCES || error.errnum == ENOEXEC ? 126 : 127
+        var reason = error.message
+        if error.errnum == ENOENT, let name = input.jobspec.task.command.first {
+            reason = "\(name): command not found"
+            if let cwd = input.jobspec.cwd, access(cwd, X_OK) != 0 {
+                reason = "cannot change to directory \(cwd): \(ServiceError.text(of: errno))"
+            }
+        }
+        sink.add(.data(stream: "stderr", ranks: String(rank), text: "\(me): error: task \(rank): \(reason)\n"))
+        sink.add(.eof(stream: "stdout", ranks: String(rank)))
+        sink.add(.eof(stream: "stderr", ranks: String(rank)))
+        exitCode = max(exitCode, code)
+    }
+
+    private func exited(_ rank: Int, _ status: ExitStatus) {
+        exitCode = max(exitCode, status.shellCode)
+        tasks[rank]?.finishOutput()
+        tasks[rank]?.closeAll()
+        tasks[rank] = nil
+        running -= 1
+        if running == 0 { finish() }
+    }
+
+    private func finish() {
+        guard !ended else { return }
+        ended = true
+        pmi?.stop()
+        sink.flush { [exitCode] in exit(exitCode) }
+    }
+
+    private func killTasks(_ signo: Int32) {
+        for task in tasks.values { kill(task.pid, signo) }
+    }
+
+    // MARK: - Set-up
+
+    /// The environment common to the tasks: the submitter's, plus the job's variables.
+    private func taskEnvironment() -> [String: String] {
+        var env = input.jobspec.environment
+        env["FLUXS_JOB_ID"] = input.id.formatted(.f58)
+        env["FLUXS_JOB_SIZE"] = String(layout.size)
+        env["FLUXS_JOB_NNODES"] = String(layout.nodes.count)
+        env["FLUXS_URI"] = input.uri
+        if env["PATH"] == nil { env["PATH"] = "/usr/local/bin:/usr/bin:/bin" }
+        return env
+    }
+
+    private func setAffinity(_ cores: [UInt32]) {
+        var mask = [UInt8](repeating: 0, count: 128)
+        for core in cores where core < 1024 { mask[Int(core / 8)] |= UInt8(1 << (core % 8)) }
+        _ = fluxs_set_affinity(mask, mask.count)
+    }
+
+    // MARK: - Input
+
+    /// Follows guest.input: data for some ranks goes to their stdin, eof closes it.
+    private func watchInput() {
+        let key = input.id.formatted(.kvs) + ".guest.input"
+        link.rpc("kvs.watch", ["key": .string(key)], streaming: true) { [weak self] response in
+            guard let self, response.errnum == 0, let body = try? JSONValue(parsing: response.payload),
+                  let text = body["value"]?.stringValue, let entries = try? Eventlog.parse(text) else { return }
+            for entry in entries.dropFirst(self.inputEntries) { self.deliver(entry) }
+            self.inputEntries = entries.count
+        }
+    }
+
+    private func deliver(_ entry: EventlogEntry) {
+        guard let record = OutputRecord(entry) else { return }
+        func targets(_ ranks: String) -> [TaskProcess] {
+            if ranks == "all" { return Array(tasks.values) }
+            guard let set = try? IDSet(parsing: ranks) else { return [] }
+            return tasks.values.filter { set.contains(UInt32($0.rank)) }
+        }
+        switch record {
+        case .data(_, let ranks, let text): targets(ranks).forEach { $0.writeInput(text) }
+        case .eof(_, let ranks): targets(ranks).forEach { $0.closeInput() }
+        case .header: break
+        }
+    }
+
+    // MARK: - Errors
+
+    /// A message on the job's stderr, as from this shell.
+    func jobError(_ message: String) {
+        sink?.add(.data(stream: "stderr", ranks: String(local.first?.rank ?? 0), text: "\(me): error: \(message)\n"))
+    }
+
+    /// The shell cannot run the job: it says why on its stderr, which job-exec turns into
+    /// an exec exception, and exits 1.
+    func fatal(_ message: String) -> Never {
+        writeStderr("\(me): \(message)\n")
+        exit(1)
+    }
+}

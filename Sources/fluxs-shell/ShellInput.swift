@@ -1,0 +1,92 @@
+// What job-exec hands the shell on the descriptor named by --input-fd (a memory file):
+//   {"id": ID, "rank": BROKER_RANK, "uri": LOCAL_URI, "jobspec": {...}, "R": {...}}
+// and the options of attributes.system.shell.options that the shell obeys.
+import FluxsFormats
+import FluxsMessage
+
+/// The job a shell runs and where it runs it.
+struct ShellInput {
+    var id: JobID
+    var rank: UInt32
+    var uri: String
+    var jobspec: Jobspec
+    var R: ResourceSet
+    var options: ShellOptions
+
+    init(_ json: JSONValue) throws(ParseError) {
+        guard let raw = json["id"]?.intValue, let rank = json["rank"]?.intValue,
+              let uri = json["uri"]?.stringValue, let spec = json["jobspec"], let r = json["R"] else {
+            throw ParseError("the shell input lacks id, rank, uri, jobspec or R")
+        }
+        id = JobID(UInt64(bitPattern: raw))
+        self.rank = UInt32(truncatingIfNeeded: rank)
+        self.uri = uri
+        do { jobspec = try Jobspec(validating: spec) } catch { throw ParseError("jobspec: \(error)") }
+        R = try ResourceSet(json: r)
+        options = try ShellOptions(jobspec.shellOptions)
+    }
+}
+
+/// attributes.system.shell.options, as the shell reads them (man fluxs-shell(1)).
+struct ShellOptions {
+    /// How tasks are bound to CPUs or GPUs.
+    enum Binding: String {
+        /// Each task to its slot's cores (GPUs).
+        case perTask = "per-task"
+        /// Every task to all the job's cores (GPUs) on the node.
+        case on
+        /// No binding.
+        case off
+    }
+
+    /// Where the tasks' stdin comes from.
+    enum Input: Equatable {
+        /// /dev/null.
+        case none
+        /// A file (a template).
+        case file(String)
+        /// The job's guest.input eventlog, written by `fluxs run` and `fluxs job attach`.
+        case service
+    }
+
+    var cpuAffinity = Binding.perTask
+    var gpuAffinity = Binding.perTask
+    /// Prefix each line written to a file with the task rank.
+    var label = false
+    var input = Input.none
+    /// Send partial lines as they are read, instead of whole lines.
+    var unbuffered = false
+    /// Serve PMI-1 to the tasks.
+    var pmi = true
+
+    init(_ options: [String: JSONValue]) throws(ParseError) {
+        func binding(_ key: String) throws(ParseError) -> Binding {
+            guard let value = options[key] else { return .perTask }
+            if let b = value.boolValue { return b ? .on : .off }
+            guard let text = value.stringValue, let b = Binding(rawValue: text) else {
+                throw ParseError("shell option \(key): must be per-task, on or off, not \(value.compactText)")
+            }
+            return b
+        }
+        cpuAffinity = try binding("cpu-affinity")
+        gpuAffinity = try binding("gpu-affinity")
+        let output = options["output"]
+        label = output?["stdout"]?["label"]?.boolValue ?? output?["stderr"]?["label"]?.boolValue ?? false
+        if let stdin = options["input"]?["stdin"] {
+            switch stdin["type"]?.stringValue {
+            case "file":
+                guard let path = stdin["path"]?.stringValue else { throw ParseError("shell option input.stdin: a file needs a path") }
+                input = .file(path)
+            case "service": input = .service
+            default: throw ParseError("shell option input.stdin.type: must be file or service")
+            }
+        }
+        unbuffered = options["unbuffered"]?.boolValue ?? (options["output"]?["stdout"]?["buffer"]?["type"]?.stringValue == "none")
+        if let value = options["pmi"] {
+            guard let text = value.stringValue, ["simple", "pmi1", "off", "none"].contains(text) else {
+                throw ParseError("shell option pmi: must be simple or off, not \(value.compactText)")
+            }
+            pmi = text == "simple" || text == "pmi1"
+        }
+    }
+}

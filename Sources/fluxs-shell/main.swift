@@ -1,0 +1,44 @@
+// fluxs-shell: the job shell (man fluxs-shell(1)). job-exec starts it as
+//   fluxs-shell --input-fd=N
+// with the job on descriptor N (see ShellInput.swift); it is not meant to be run by hand.
+import FluxsFormats
+import FluxsReactor
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func readAll(_ fd: Int32) -> [UInt8] {
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 { break }
+        bytes += chunk[0..<n]
+    }
+    return bytes
+}
+
+let arguments = CommandLine.arguments.dropFirst()
+guard let option = arguments.first(where: { $0.hasPrefix("--input-fd=") }),
+      let fd = Int32(option.dropFirst("--input-fd=".count)) else {
+    writeStderr("fluxs-shell: error: usage: fluxs-shell --input-fd=N (the shell is started by job-exec)\n")
+    exit(2)
+}
+let json: JSONValue
+do {
+    json = try JSONValue(parsing: readAll(fd))
+} catch {
+    writeStderr("fluxs-shell: error: unreadable input on descriptor \(fd): \(error)\n")
+    exit(2)
+}
+close(fd)
+do {
+    let reactor = try Reactor()
+    let shell = try Shell(input: try ShellInput(json), reactor: reactor)
+    shell.start()
+    reactor.run()
+} catch {
+    writeStderr("fluxs-shell: \(error)\n")
+    exit(1)
+}
