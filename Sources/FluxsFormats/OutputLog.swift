@@ -39,6 +39,18 @@ public enum OutputRecord: Sendable, Hashable {
         }
     }
 
+    /// Each line of `text` prefixed with "RANKS: " (--label-io).
+    public static func labeled(_ text: String, _ ranks: String) -> String {
+        var out = ""
+        var atStart = true
+        for char in text {
+            if atStart { out += ranks + ": " }
+            out.append(char)
+            atStart = char == "\n"
+        }
+        return out
+    }
+
     /// The record an entry holds; nil for entries of other kinds.
     public init?(_ entry: EventlogEntry) {
         let context = entry.context ?? [:]

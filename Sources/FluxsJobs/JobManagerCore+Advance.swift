@@ -148,7 +148,7 @@ extension JobManagerCore {
             if execActive {
                 if !state.killSent, !record.finished, let fatal = record.fatalException {
                     state.killSent = true
-                    actions.append(.killExec(id, signal: fatal.type == "timeout" ? SIGALRM : SIGTERM))
+                    actions.append(.killExec(id, signal: SIGTERM))
                 }
                 return
             }

@@ -44,7 +44,7 @@ final class OutputSink {
     /// Adds a record: text goes to its file or to the eventlog.
     func add(_ record: OutputRecord) {
         if case .data(let stream, let ranks, let text) = record, let fd = files[stream] {
-            writeFile(fd, label ? Self.labeled(text, ranks) : text)
+            writeFile(fd, label ? OutputRecord.labeled(text, ranks) : text)
             return
         }
         if case .eof(let stream, _) = record, files[stream] != nil { return }
@@ -99,18 +99,6 @@ final class OutputSink {
             offset += n
         }
         bytes.removeAll()
-    }
-
-    /// Each line of `text` prefixed with "RANK: ".
-    static func labeled(_ text: String, _ ranks: String) -> String {
-        var out = ""
-        var atStart = true
-        for char in text {
-            if atStart { out += ranks + ": " }
-            out.append(char)
-            atStart = char == "\n"
-        }
-        return out
     }
 
     static func now() -> Double { Reactor.wallClock() }

@@ -35,6 +35,8 @@ struct Fluxs: AsyncParsableCommand {
             ResourceCommand.self,
             QueueCommand.self,
             SubmitCommand.self,
+            RunCommand.self,
+            BulksubmitCommand.self,
             JobsCommand.self,
             CancelCommand.self,
             JobCommand.self,

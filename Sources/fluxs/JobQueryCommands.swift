@@ -70,6 +70,15 @@ struct JobOutcome {
         return result
     }
 
+    /// The job's exit code as a shell would give it: its own, 128 + N when signal N
+    /// killed it, `exceptionExitCode` when it ended by an exception without running.
+    func exitCode(exceptionExitCode: Int32 = 1) -> Int32 {
+        if success { return 0 }
+        if let returncode, returncode > 0 { return Int32(clamping: returncode) }
+        if let returncode, returncode < 0, returncode > -128 { return 128 + Int32(-returncode) }
+        return exceptionExitCode
+    }
+
     /// Waits for `id` (nil: the caller's next job to end).
     static func wait(_ handle: FluxsHandle, _ id: JobID?) throws(ServiceError) -> JobOutcome {
         let payload: JSONValue = id.map { ["id": Jobs.wire($0)] } ?? [:]
@@ -108,18 +117,7 @@ struct JobStatusCommand: ParsableCommand {
                 code = max(code, 1)
                 continue
             }
-            let exit: Int32
-            if outcome.success {
-                exit = 0
-            } else if let returncode = outcome.returncode, returncode > 0 {
-                exit = Int32(clamping: returncode)
-            } else if let returncode = outcome.returncode, returncode < 0, returncode > -128 {
-                // Killed by signal -returncode, as a shell reports it.
-                exit = 128 + Int32(-returncode)
-            } else {
-                // No exit code of its own (-128: ended before it ran).
-                exit = exceptionExitCode
-            }
+            let exit = outcome.exitCode(exceptionExitCode: exceptionExitCode)
             if verbose { writeStderr("\(Jobs.show(job)): \(outcome.summary)\n") }
             code = max(code, exit)
         }

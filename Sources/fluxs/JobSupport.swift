@@ -27,6 +27,15 @@ enum Jobs {
     }
 
     /// The id as a request payload holds it.
+    /// Submits a jobspec (job-manager.submit) and returns the new job's id.
+    static func submit(_ handle: FluxsHandle, _ jobspec: Jobspec, urgency: Int?) throws(ServiceError) -> JobID {
+        var payload: [String: JSONValue] = ["jobspec": jobspec.json]
+        if let urgency { payload["urgency"] = .int(Int64(urgency)) }
+        let response = try handle.rpc("job-manager.submit", .object(payload))
+        guard let id = id(response["id"]) else { throw ServiceError(EPROTO, "job-manager.submit: the response holds no job id") }
+        return id
+    }
+
     static func wire(_ id: JobID) -> JSONValue { .int(Int64(bitPattern: id.value)) }
 
     /// The id in a response, nil when there is none.

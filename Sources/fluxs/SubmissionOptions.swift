@@ -1,7 +1,8 @@
 // The submission options, one definition shared by every command that submits
-// (submit now; run, alloc, batch and bulksubmit later), documented once in
-// man/man1/fluxs-submit.1 under SUBMISSION OPTIONS. Most go into the jobspec;
-// --urgency goes into the job-manager.submit request beside it.
+// (submit, run, bulksubmit; alloc and batch later), documented once in
+// man/man1/fluxs-submit.1 under SUBMISSION OPTIONS. Most go into the jobspec (the I/O
+// and --setopt ones as attributes.system.shell.options); --urgency goes into the
+// job-manager.submit request beside it.
 import ArgumentParser
 import FluxsFormats
 import FluxsProcess
@@ -26,6 +27,25 @@ struct SubmissionOptions: ParsableArguments {
     var queue: String?
     @Option(help: "Environment rule, in order: -PATTERN removes, NAME=VALUE sets, PATTERN copies (default: the whole environment).")
     var env: [String] = []
+    @Option(help: ArgumentHelp("Remove variables matching PATTERN from the job's environment (as --env=-PATTERN).", valueName: "PATTERN"))
+    var envRemove: [String] = []
+    @Option(help: ArgumentHelp("Apply the environment rules in FILE, one a line (# comments).", valueName: "FILE"))
+    var envFile: [String] = []
+    @Option(help: ArgumentHelp("Write the tasks' stdout to FILE ({{id}}, {{name}} and other templates); default: the KVS.", valueName: "FILE"))
+    var output: String?
+    @Option(help: ArgumentHelp("Write the tasks' stderr to FILE (default: with stdout).", valueName: "FILE"))
+    var error: String?
+    @Option(help: ArgumentHelp("Read the tasks' stdin from FILE (fluxs submit: default /dev/null).", valueName: "FILE"))
+    var input: String?
+    @Flag(name: [.customShort("l"), .long], help: "Prefix each output line with the task rank.")
+    var labelIO = false
+    @Flag(name: [.customShort("u"), .long], help: "Pass output on as it is read, not in whole lines.")
+    var unbuffered = false
+    @Option(name: [.customShort("o", allowingJoined: true), .customLong("setopt")],
+            help: ArgumentHelp("Set shell option KEY to VAL (JSON if it parses, else a string; default 1).", valueName: "KEY[=VAL]"))
+    var setopt: [String] = []
+    @Option(help: ArgumentHelp("Run only on nodes with PROPERTY (^PROPERTY: without it).", valueName: "PROPERTY"))
+    var requires: [String] = []
     @Option(help: "Working directory of the tasks (default: the current directory).")
     var cwd: String?
     @Option(name: [.customShort("S", allowingJoined: true), .customLong("setattr")], help: "Set jobspec attribute KEY (system. assumed unless user. or a leading dot) to VAL (JSON if it parses, else a string; default 1).")
@@ -44,13 +64,26 @@ struct SubmissionOptions: ParsableArguments {
         }
     }
 
+    /// Short options that the passthrough capture of a command line can swallow when
+    /// their joined value holds "=" (see CommandArguments), by long name.
+    static let joinedLetters: [Character: String] = ["S": "setattr", "o": "setopt"]
+
+    /// The program's words of a command line, with the options found among them
+    /// (`-Skey=value`, `-okey=value`) added to these.
+    mutating func takeProgram(_ captured: [String], command: any ParsableCommand.Type) throws -> [String] {
+        let words = try CommandArguments(captured, joinedLetters: Self.joinedLetters, command: command)
+        setattr += words.options["setattr"] ?? []
+        setopt += words.options["setopt"] ?? []
+        return words.program
+    }
+
     /// The urgency to submit with, nil for the service's default.
     var urgencyValue: Int? { urgency.flatMap(Jobs.urgency) }
 
     /// The jobspec these options describe for `command`. With `cc` (one job of a
-    /// `--cc` set), "{cc}" in the command and the job name becomes the index, and the
-    /// job's environment gets FLUXS_JOB_CC.
-    func jobspec(command: [String], cc: UInt32? = nil) throws(CommandFailure) -> Jobspec {
+    /// `--cc` or `--bcc` set), "{cc}" in the command and the job name becomes the index,
+    /// and with `ccEnvironment` (--cc) the job's environment gets FLUXS_JOB_CC.
+    func jobspec(command: [String], cc: UInt32? = nil, ccEnvironment: Bool = true) throws(CommandFailure) -> Jobspec {
         let substitute = { (text: String) in cc.map { text.replacing("{cc}", with: String($0)) } ?? text }
         var request = JobspecRequest(command: command.map(substitute))
         request.nnodes = nodes
@@ -63,8 +96,8 @@ struct SubmissionOptions: ParsableArguments {
         do throws(ParseError) {
             if let timeLimit { request.duration = try Self.parseTimeLimit(timeLimit) }
             let submitter = ProcessEnvironment.current
-            request.environment = try EnvironmentRules.apply(env, to: submitter, source: submitter)
-            if let cc { request.environment["FLUXS_JOB_CC"] = String(cc) }
+            request.environment = try EnvironmentRules.apply(try environmentRules(), to: submitter, source: submitter)
+            if let cc, ccEnvironment { request.environment["FLUXS_JOB_CC"] = String(cc) }
             var jobspec = try request.build()
             let dependencies = try self.dependencyList()
             if !dependencies.isEmpty {
@@ -75,14 +108,70 @@ struct SubmissionOptions: ParsableArguments {
             if let queue {
                 do { try jobspec.setAttribute("system.queue", .string(queue)) } catch { throw error.parseError }
             }
+            if !requires.isEmpty {
+                let constraints: JSONValue = ["properties": .array(requires.map { .string($0) })]
+                do { try jobspec.setAttribute("system.constraints", constraints) } catch { throw error.parseError }
+            }
             for assignment in setattr {
                 let (path, value) = try Self.parseSetattr(assignment)
                 do { try jobspec.setAttribute(path, value) } catch { throw error.parseError }
+            }
+            for (key, value) in try shellOptions() {
+                do { try jobspec.setAttribute("system.shell.options." + key, value) } catch { throw error.parseError }
             }
             return jobspec
         } catch {
             throw CommandFailure(error.message)
         }
+    }
+
+    /// --env, then --env-remove, then each --env-file's lines, in that order.
+    func environmentRules() throws(ParseError) -> [String] {
+        var rules = env + envRemove.map { "-" + $0 }
+        for path in envFile {
+            let text: String
+            do { text = try Terminal.readFile(path) } catch { throw ParseError("--env-file \(path): \(error.message)") }
+            for line in text.split(separator: "\n") {
+                let rule = line.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\r" }.reversed()
+                if !rule.isEmpty && rule.first != "#" { rules.append(String(rule)) }
+            }
+        }
+        return rules
+    }
+
+    /// The shell options these options set (man fluxs-shell(1)), by dotted key.
+    func shellOptions() throws(ParseError) -> [(String, JSONValue)] {
+        var options: [(String, JSONValue)] = []
+        if let output { options.append(("output.stdout.path", .string(output))) }
+        if let error { options.append(("output.stderr.path", .string(error))) }
+        if labelIO, output != nil || error != nil {
+            options.append(("output.stdout.label", true))
+            options.append(("output.stderr.label", true))
+        }
+        if let input { options.append(("input.stdin", ["type": "file", "path": .string(input)])) }
+        if unbuffered { options.append(("unbuffered", true)) }
+        for text in setopt {
+            let (key, value) = try Self.parseSetattr(text)
+            let name = key.hasPrefix("system.") ? String(key.dropFirst("system.".count)) : key
+            guard !name.hasPrefix("user.") else { throw ParseError("--setopt \"\(text)\": a shell option cannot start with user.") }
+            options.append((name, value))
+        }
+        return options
+    }
+
+    /// These options with `transform` applied to every text that may hold a
+    /// placeholder (fluxs bulksubmit's {}, {0}, {seq}).
+    func substituting(_ transform: (String) -> String) -> SubmissionOptions {
+        var copy = self
+        copy.jobName = jobName.map(transform)
+        copy.output = output.map(transform)
+        copy.error = error.map(transform)
+        copy.input = input.map(transform)
+        copy.cwd = cwd.map(transform)
+        copy.env = env.map(transform)
+        copy.setattr = setattr.map(transform)
+        copy.setopt = setopt.map(transform)
+        return copy
     }
 
     /// --dependency and --begin-time, in that order, as RFC 26 entries.

@@ -1,8 +1,11 @@
 // `fluxs submit`: describe a job with the submission options and send it to the job
 // manager (job-manager.submit), printing its id; --dry-run prints the jobspec instead.
-// --cc submits one copy per index of an idset.
+// The flags for copies (--cc, --bcc) and for what follows the submission (--quiet,
+// --wait, --watch) are shared with `fluxs bulksubmit` (SubmitFlags).
 import ArgumentParser
+import FluxsClient
 import FluxsFormats
+import FluxsMessage
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,52 +19,99 @@ struct SubmitCommand: ParsableCommand {
 
     @OptionGroup(title: "Submission options")
     var submission: SubmissionOptions
-    @Option(help: ArgumentHelp("Submit one copy of the job per index in IDSET; {cc} in the command and --job-name becomes the index.", valueName: "IDSET"))
-    var cc: String?
-    @Flag(help: "Do not print the job ids.")
-    var quiet = false
+    @OptionGroup
+    var flags: SubmitFlags
     @Flag(help: "Print the jobspec as JSON instead of submitting it.")
     var dryRun = false
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.")
     var command: [String] = []
 
     func validate() throws {
-        if try CommandArguments(command, joinedLetters: ["S": "setattr"], command: Self.self).program.isEmpty {
+        var submission = self.submission
+        if try submission.takeProgram(command, command: Self.self).isEmpty {
             throw ValidationError("missing the command to run")
         }
-        if let cc {
-            do {
-                if try IDSet(parsing: cc).isEmpty { throw ValidationError("--cc: the idset is empty") }
-            } catch let error as ParseError {
-                throw ValidationError("--cc: \(error.message)")
-            }
-        }
+        try flags.validate()
     }
 
     func run() throws {
-        let words = try CommandArguments(command, joinedLetters: ["S": "setattr"], command: Self.self)
         var submission = self.submission
-        submission.setattr += words.joined["S"] ?? []
-        let indexes: [UInt32?] = try cc.map { try Array(IDSet(parsing: $0)).map { Optional($0) } } ?? [nil]
+        let program = try submission.takeProgram(command, command: Self.self)
         var jobspecs: [Jobspec] = []
-        for index in indexes { jobspecs.append(try submission.jobspec(command: words.program, cc: index)) }
+        for copy in try flags.copies() {
+            jobspecs.append(try submission.jobspec(command: program, cc: copy, ccEnvironment: flags.cc != nil))
+        }
         if dryRun {
             for jobspec in jobspecs { print(jobspec.json.prettyText) }
             return
         }
-        try Instance.with { handle in
+        try flags.submit(jobspecs, urgency: submission.urgencyValue)
+    }
+}
+
+/// --cc, --bcc, --quiet, --wait and --watch.
+struct SubmitFlags: ParsableArguments {
+    @Option(help: ArgumentHelp("Submit one copy of the job per index in IDSET; {cc} in the command and --job-name becomes the index, FLUXS_JOB_CC holds it.", valueName: "IDSET"))
+    var cc: String?
+    @Option(help: ArgumentHelp("As --cc, without FLUXS_JOB_CC.", valueName: "IDSET"))
+    var bcc: String?
+    @Flag(help: "Do not print the job ids.")
+    var quiet = false
+    @Flag(help: "Wait for the jobs to end; exit with the largest exit code.")
+    var wait = false
+    @Flag(help: "Print the jobs' output as they run; exit with the largest exit code.")
+    var watch = false
+
+    func validate() throws {
+        if cc != nil && bcc != nil { throw ValidationError("--cc and --bcc exclude each other") }
+        for (name, value) in [("--cc", cc), ("--bcc", bcc)] {
+            guard let value else { continue }
+            do {
+                if try IDSet(parsing: value).isEmpty { throw ValidationError("\(name): the idset is empty") }
+            } catch let error as ParseError {
+                throw ValidationError("\(name): \(error.message)")
+            }
+        }
+    }
+
+    /// The copy indexes to submit: one nil without --cc or --bcc.
+    func copies() throws -> [UInt32?] {
+        guard let set = cc ?? bcc else { return [nil] }
+        return try Array(IDSet(parsing: set)).map { Optional($0) }
+    }
+
+    /// Submits `jobspecs` in order, printing ids unless --quiet; then waits for or
+    /// watches them, exiting with the largest exit code.
+    func submit(_ jobspecs: [Jobspec], urgency: Int?) throws {
+        let handle = try Instance.connect()
+        var ids: [JobID] = []
+        do throws(ServiceError) {
             for jobspec in jobspecs {
-                var payload: [String: JSONValue] = ["jobspec": jobspec.json]
-                if let urgency = submission.urgencyValue { payload["urgency"] = .int(Int64(urgency)) }
-                let response = try handle.rpc("job-manager.submit", .object(payload))
-                guard let id = Jobs.id(response["id"]) else {
-                    throw CommandFailure("job-manager.submit: the response holds no job id")
-                }
+                let id = try Jobs.submit(handle, jobspec, urgency: urgency)
+                ids.append(id)
                 if !quiet {
                     print(Jobs.show(id))
                     fflush(nil)
                 }
             }
+        } catch {
+            throw CommandFailure(error.message)
         }
+        var code: Int32 = 0
+        if watch {
+            for id in ids {
+                code = max(code, try JobAttach(handle: handle, id: id, program: "fluxs-submit", forwardInput: false).run())
+            }
+        } else if wait {
+            for id in ids {
+                do {
+                    code = max(code, try JobOutcome.wait(handle, id).exitCode())
+                } catch {
+                    Main.printError("fluxs-submit", Jobs.message(id, error.message))
+                    code = max(code, 1)
+                }
+            }
+        }
+        if code != 0 { throw ExitCode(code) }
     }
 }

@@ -140,7 +140,7 @@ struct JobManagerCoreTests {
         h.on(.started(id))
         h.now = wake[0]
         let expired = h.perform(h.core.on(.tick, at: h.now))
-        #expect(expired.contains(.killExec(id, signal: SIGALRM)))
+        #expect(expired.contains(.killExec(id, signal: SIGTERM)))
         h.on(.finished(id, status: 14))
         h.on(.released(id, ranks: "all", final: true))
         h.on(.freed(id))

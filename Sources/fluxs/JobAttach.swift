@@ -1,0 +1,182 @@
+// Following a job from the command line (`fluxs run`, `fluxs job attach`, `fluxs submit
+// --watch`): its output printed as the shells store it (kvs.watch on guest.output), its
+// eventlog watched for exceptions and the end (kvs.watch on eventlog), standard input
+// sent to the tasks (appended to guest.input) when the job reads it from the service,
+// and Ctrl-C: once sends SIGINT to the tasks, twice within 2 s cancels the job. The
+// result is the job's exit code as a shell would give it.
+import CFluxsSupport
+import FluxsClient
+import FluxsFormats
+import FluxsMessage
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A job being followed.
+final class JobAttach {
+    private let handle: FluxsHandle
+    private let id: JobID
+    private let program: String
+    private let forwardInput: Bool
+    private let stdinRanks: String
+    private let label: Bool
+    private var eventlogBytes = 0
+    private var outputBytes = 0
+    private var status: Int32?
+    private var failed = false
+    private var cleaned = false
+    private var inputOpen: Bool
+    private var inputHeaderSent = false
+    private var lastInterrupt = -10.0
+
+    /// Follows `id`; `forwardInput` sends stdin to the tasks `stdinRanks` ("all" or an idset).
+    init(handle: FluxsHandle, id: JobID, program: String, forwardInput: Bool, stdinRanks: String = "all", label: Bool = false) {
+        self.handle = handle
+        self.id = id
+        self.program = program
+        self.forwardInput = forwardInput
+        self.stdinRanks = stdinRanks
+        self.label = label
+        inputOpen = forwardInput
+    }
+
+    /// Follows the job to its end and returns its exit code.
+    func run() throws -> Int32 {
+        let dir = id.formatted(.kvs)
+        let events = try handle.sendRequest("kvs.watch", payload: (["key": .string(dir + ".eventlog")] as JSONValue).compactBytes, flags: .streaming)
+        let output = try handle.sendRequest("kvs.watch", payload: (["key": .string(dir + ".guest.output")] as JSONValue).compactBytes, flags: .streaming)
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        fluxs_sigset_add(&mask, SIGINT)
+        var old = sigset_t()
+        pthread_sigmask(SIG_BLOCK, &mask, &old)
+        let signals = signalfd(-1, &mask, Int32(SFD_CLOEXEC | SFD_NONBLOCK))
+        defer {
+            if signals >= 0 { close(signals) }
+            pthread_sigmask(SIG_SETMASK, &old, nil)
+        }
+        while !cleaned {
+            var fds = [pollfd(fd: handle.fileDescriptor, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: signals, events: Int16(POLLIN), revents: 0)]
+            if inputOpen { fds.append(pollfd(fd: 0, events: Int16(POLLIN), revents: 0)) }
+            if poll(&fds, nfds_t(fds.count), -1) < 0 {
+                if errno == EINTR { continue }
+                throw CommandFailure("poll: \(ServiceError.text(of: errno))")
+            }
+            if fds[1].revents != 0 { interrupted(signals) }
+            if inputOpen, fds[2].revents != 0 { try forwardStdin() }
+            while let message = try handle.receiveIfReady() {
+                guard message.type == .response else { continue }
+                if message.matchtag == events { try eventlog(message) }
+                if message.matchtag == output { try printOutput(message) }
+                if cleaned { break }
+            }
+        }
+        return exitCode()
+    }
+
+    // MARK: - What comes back
+
+    /// The part of a watched eventlog not seen yet, as entries.
+    private static func newEntries(_ message: Message, after offset: inout Int) throws -> [EventlogEntry] {
+        if message.errnum != 0 { throw ServiceError(response: message) }
+        guard let text = try FluxsHandle.decode(message)["value"]?.stringValue else { return [] }
+        let bytes = text.utf8
+        guard bytes.count > offset else { return [] }
+        let fresh = String(decoding: bytes.dropFirst(offset), as: UTF8.self)
+        offset = bytes.count
+        do { return try Eventlog.parse(fresh) } catch { throw CommandFailure("an unreadable eventlog: \(error.message)") }
+    }
+
+    private func eventlog(_ message: Message) throws {
+        for entry in try Self.newEntries(message, after: &eventlogBytes) {
+            let context = entry.context ?? [:]
+            switch entry.name {
+            case "exception":
+                let severity = context["severity"]?.intValue ?? 0
+                if severity == 0 { failed = true }
+                let type = context["type"]?.stringValue ?? "?"
+                let note = context["note"]?.stringValue ?? ""
+                writeStderr("\(program): \(Jobs.show(id)): exception type=\(type)\(note.isEmpty ? "" : ": " + note)\n")
+            case "finish":
+                status = Int32(clamping: context["status"]?.intValue ?? 0)
+            case "clean":
+                cleaned = true
+            default:
+                break
+            }
+        }
+    }
+
+    private func printOutput(_ message: Message) throws {
+        for entry in try Self.newEntries(message, after: &outputBytes) {
+            guard case .data(let stream, let ranks, let text)? = OutputRecord(entry) else { continue }
+            let shown = label ? OutputRecord.labeled(text, ranks) : text
+            Self.writeAll(stream == "stderr" ? 2 : 1, shown)
+        }
+    }
+
+    /// The exit code: the job's own, 128 + N for signal N, 1 for a job that never ran.
+    private func exitCode() -> Int32 {
+        guard let status else { return 1 }
+        let signo = status & 0x7f
+        if signo != 0 {
+            writeStderr("\(program): task(s) killed by signal \(signo)\n")
+            return 128 + signo
+        }
+        let code = (status >> 8) & 0xff
+        if code != 0 { writeStderr("\(program): task(s) exited with exit code \(code)\n") }
+        return code
+    }
+
+    // MARK: - What goes to the job
+
+    private func forwardStdin() throws {
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        let n = chunk.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
+        if n < 0 && (errno == EINTR || errno == EAGAIN) { return }
+        var records: [OutputRecord] = inputHeaderSent ? [] : [.header(tasks: 0)]
+        inputHeaderSent = true
+        if n > 0 {
+            records.append(.data(stream: "stdin", ranks: stdinRanks, text: String(decoding: chunk[0..<n], as: UTF8.self)))
+        } else {
+            records.append(.eof(stream: "stdin", ranks: stdinRanks))
+            inputOpen = false
+        }
+        let now = KVS.wallClock()
+        let text = records.map { $0.entry(at: now).line }.joined()
+        let key = id.formatted(.kvs) + ".guest.input"
+        _ = try handle.sendRequest("kvs.commit", payload: (["ops": [["op": "append", "key": .string(key), "value": .string(text)]]] as JSONValue).compactBytes)
+    }
+
+    private func interrupted(_ signals: Int32) {
+        var info = signalfd_siginfo()
+        while read(signals, &info, MemoryLayout<signalfd_siginfo>.size) > 0 {}
+        let now = KVS.wallClock()
+        let body: JSONValue
+        let topic: String
+        if now - lastInterrupt <= 2 {
+            topic = "job-manager.cancel"
+            body = ["id": Jobs.wire(id), "note": "interrupted twice from the terminal"]
+            writeStderr("\(program): canceling \(Jobs.show(id))\n")
+        } else {
+            topic = "job-manager.kill"
+            body = ["id": Jobs.wire(id), "signal": .int(Int64(SIGINT))]
+            writeStderr("\(program): sent SIGINT to \(Jobs.show(id)); one more Ctrl-C within 2 s cancels it\n")
+        }
+        lastInterrupt = now
+        _ = try? handle.sendRequest(topic, payload: body.compactBytes)
+    }
+
+    private static func writeAll(_ fd: Int32, _ text: String) {
+        var bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return }
+            offset += n
+        }
+        bytes.removeAll()
+    }
+}
