@@ -6,7 +6,7 @@ SWIFT ?= swift
 # Release executables link the Swift runtime statically: they start in ~2 ms instead of ~3.4.
 RELEASE_FLAGS := -c release --static-swift-stdlib
 BINDIR := .build/release
-PROGRAMS := fluxs fluxs-broker fluxs-sched-sim
+PROGRAMS := fluxs fluxs-broker fluxs-shell fluxs-sched-sim
 DEB_PACKAGES := libzmq3-dev libhwloc-dev hwloc pkg-config groff-base python3 util-linux mpich libsqlite3-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PROVE_JOBS ?= 2

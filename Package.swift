@@ -9,7 +9,6 @@ let package = Package(
     products: [
         .executable(name: "fluxs", targets: ["fluxs"]),
         .executable(name: "fluxs-broker", targets: ["fluxs-broker"]),
-        .executable(name: "fluxs-shell", targets: ["fluxs-shell"]),
         .executable(name: "fluxs-bench", targets: ["fluxs-bench"]),
         .executable(name: "fluxs-sched-sim", targets: ["fluxs-sched-sim"]),
         .library(name: "FluxsFormats", targets: ["FluxsFormats"]),

@@ -2,7 +2,8 @@
 test_description='jobs: submit, list, events, urgency, cancel, dependencies, errors, restart'
 . "$(dirname "$0")/lib/test-lib.sh"
 
-# Jobs run in the exec test mode: no process, finish after run_duration with status 0.
+# Most jobs here run in the exec test mode: no process, finish after run_duration with
+# status 0 (t0600-exec.t runs real ones).
 T=--setattr=system.exec.test.run_duration=0.1s
 export T
 
@@ -190,7 +191,7 @@ test_expect_success 'dependencies: afterok waits for the first job; afterok on a
 	ordered
 	FAILED
 	status=1
-	fluxs-job: error: ID: exec: job execution arrives with M8; use --setattr=system.exec.test.run_duration=DURATION
+	fluxs-job: error: ID: exited with exit code 1
 	wait=1
 	FAILED dependency
 	1

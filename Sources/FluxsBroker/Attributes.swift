@@ -36,6 +36,7 @@ public struct Attributes: Sendable {
         "resource.noverify": .immutable, "sched.queue-policy": .immutable, "sched.match-policy": .immutable,
         "sched.queue-depth": .immutable, "sched.default-duration": .immutable,
         "queues": .immutable, "job-manager.inactive-age-limit": .runtime, "job-manager.max-jobspec-size": .runtime, "job-manager.inactive-num-limit": .runtime,
+        "job-exec.kill-timeout": .runtime,
         "log-ring-size": .runtime, "log-stderr-level": .runtime, "heartbeat.period": .runtime,
     ]
 
