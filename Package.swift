@@ -44,12 +44,15 @@ let package = Package(
         // The message model and codec (pure; man/man7/fluxs-protocol.7).
         .target(name: "FluxsMessage"),
         // The epoll event loop: fds, timers, signals, child exits, ZeroMQ sockets.
-        .target(name: "FluxsReactor", dependencies: ["CFluxsSupport", "CZMQ"]),
+        .target(name: "FluxsReactor", dependencies: ["CFluxsSupport"]),
+        // ZeroMQ sockets on the reactor (apart, so that programs without ZeroMQ, such as
+        // the job shell, do not load libzmq and its libraries at every start).
+        .target(name: "FluxsReactorZMQ", dependencies: ["FluxsReactor", "CZMQ"]),
         // The client library: synchronous FluxsHandle and asynchronous FluxsClient.
         .target(name: "FluxsClient", dependencies: ["FluxsFormats", "FluxsMessage"]),
         // The broker core: local socket, routing, built-in services, module frame.
         .target(name: "FluxsBroker", dependencies: [
-            "FluxsFormats", "FluxsMessage", "FluxsReactor", "FluxsProcess", "CFluxsSupport", "CZMQ",
+            "FluxsFormats", "FluxsMessage", "FluxsReactor", "FluxsReactorZMQ", "FluxsProcess", "CFluxsSupport", "CZMQ",
         ]),
         // Services, one target each.
         .target(name: "HeartbeatModule", dependencies: ["FluxsBroker", "FluxsFormats", "FluxsMessage", "FluxsReactor"]),
@@ -117,7 +120,7 @@ let package = Package(
 
         .testTarget(name: "FluxsFormatsTests", dependencies: ["FluxsFormats", "FluxsYAML"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FluxsMessageTests", dependencies: ["FluxsMessage"]),
-        .testTarget(name: "FluxsReactorTests", dependencies: ["FluxsReactor", "CZMQ"]),
+        .testTarget(name: "FluxsReactorTests", dependencies: ["FluxsReactor", "FluxsReactorZMQ", "CZMQ"]),
         .testTarget(name: "FluxsBrokerTests", dependencies: ["FluxsBroker", "FluxsFormats", "FluxsMessage"]),
         .testTarget(name: "FluxsClientTests", dependencies: [
             "FluxsClient", "FluxsBroker", "FluxsReactor", "FluxsFormats", "FluxsMessage",

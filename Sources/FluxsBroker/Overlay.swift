@@ -10,6 +10,7 @@ import CZMQ
 import FluxsFormats
 import FluxsMessage
 import FluxsReactor
+import FluxsReactorZMQ
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -159,6 +159,11 @@ public struct JobManagerCore: Sendable {
     /// Every record, by id.
     public var records: [JobRecord] { jobs.values.sorted { $0.id < $1.id } }
 
+    /// Whether `userid` has a job that is not inactive (only active jobs are looked at).
+    public func hasActiveJob(of userid: UInt32) -> Bool {
+        runtime.keys.contains { jobs[$0].map { $0.userid == userid && $0.state != .inactive } ?? false }
+    }
+
     /// The jobs waiting for resources that may be scheduled (SCHED, priority > 0), in order.
     /// Only active jobs are looked at (those with runtime state), and records are not
     /// copied: this runs on every event, with tens of thousands of jobs in the instance.

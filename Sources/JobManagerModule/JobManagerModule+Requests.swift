@@ -165,7 +165,7 @@ extension JobManagerModule {
 
     private func wait(_ request: Message, _ body: JSONValue) throws(ServiceError) {
         if body["id"] == nil {
-            guard core.records.contains(where: { $0.userid == request.userid && $0.state != .inactive }) else {
+            guard core.hasActiveJob(of: request.userid) else {
                 throw ServiceError(ECHILD, "there are no active jobs to wait for")
             }
             waiters.append((request, nil))

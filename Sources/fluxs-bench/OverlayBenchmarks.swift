@@ -84,6 +84,8 @@ func runProbe(_ args: [String]) throws -> Double {
         return total / Double(size)
     case let name? where name.hasPrefix("kvs-"):
         return try runKVSProbe(name, Array(args.dropFirst()), handle: handle)
+    case let name? where name.hasPrefix("exec-"):
+        return try runExecProbe(name, Array(args.dropFirst()))
     case let name? where name.hasPrefix("jobs-"):
         return try runJobProbe(name, Array(args.dropFirst()), handle: handle)
     case let name? where name == "r-ready" || name == "list":
@@ -129,7 +131,7 @@ func runCapture(_ argv: [String]) throws -> String {
     var fds: [Int32] = [0, 0]
     guard pipe(&fds) == 0 else { throw ServiceError(errno, "pipe") }
     var request = SpawnRequest(argv: argv, environment: ProcessEnvironment.current, executable: argv[0])
-    request.fileActions = [.duplicate(fds[1], to: 1), .close(fds[0])]
+    request.fileActions = [.open(0, path: "/dev/null", flags: O_RDONLY), .duplicate(fds[1], to: 1), .close(fds[0])]
     let spawned = Result { () throws(ServiceError) in try ProcessSpawner.spawn(request) }
     close(fds[1])
     guard case .success(let pid) = spawned else {

@@ -29,11 +29,32 @@ enum Jobs {
     /// The id as a request payload holds it.
     /// Submits a jobspec (job-manager.submit) and returns the new job's id.
     static func submit(_ handle: FluxsHandle, _ jobspec: Jobspec, urgency: Int?) throws(ServiceError) -> JobID {
-        var payload: [String: JSONValue] = ["jobspec": jobspec.json]
-        if let urgency { payload["urgency"] = .int(Int64(urgency)) }
-        let response = try handle.rpc("job-manager.submit", .object(payload))
-        guard let id = id(response["id"]) else { throw ServiceError(EPROTO, "job-manager.submit: the response holds no job id") }
-        return id
+        try submit(handle, [jobspec], urgency: urgency) { _ in }[0]
+    }
+
+    /// Submits jobspecs in order, up to 256 requests in flight at once; `each` gets every
+    /// id as it comes, in order. The first refusal stops it.
+    static func submit(_ handle: FluxsHandle, _ jobspecs: [Jobspec], urgency: Int?,
+                       each: (JobID) -> Void) throws(ServiceError) -> [JobID] {
+        var tags: [UInt32] = []
+        var ids: [JobID] = []
+        var next = 0
+        while ids.count < jobspecs.count {
+            while next < jobspecs.count && tags.count < 256 {
+                var payload: [String: JSONValue] = ["jobspec": jobspecs[next].json]
+                if let urgency { payload["urgency"] = .int(Int64(urgency)) }
+                tags.append(try handle.sendRequest("job-manager.submit", payload: JSONValue.object(payload).compactBytes))
+                next += 1
+            }
+            let response = try handle.response(matchtag: tags.removeFirst())
+            if response.errnum != 0 { throw ServiceError(response: response) }
+            guard let id = id(try FluxsHandle.decode(response)["id"]) else {
+                throw ServiceError(EPROTO, "job-manager.submit: the response holds no job id")
+            }
+            ids.append(id)
+            each(id)
+        }
+        return ids
     }
 
     static func wire(_ id: JobID) -> JSONValue { .int(Int64(bitPattern: id.value)) }

@@ -86,9 +86,7 @@ struct SubmitFlags: ParsableArguments {
         let handle = try Instance.connect()
         var ids: [JobID] = []
         do throws(ServiceError) {
-            for jobspec in jobspecs {
-                let id = try Jobs.submit(handle, jobspec, urgency: urgency)
-                ids.append(id)
+            ids = try Jobs.submit(handle, jobspecs, urgency: urgency) { id in
                 if !quiet {
                     print(Jobs.show(id))
                     fflush(nil)

@@ -2,6 +2,7 @@
 // cross-thread wakeups and ZeroMQ readiness with its edge-triggered fd.
 import CZMQ
 import FluxsReactor
+import FluxsReactorZMQ
 import Testing
 #if canImport(Glibc)
 import Glibc

@@ -3,6 +3,7 @@
 // checks ZMQ_EVENTS both when the fd is readable and before every sleep, and calls the
 // handler while ZMQ_POLLIN is set; the handler receives with ZMQ_DONTWAIT.
 import CZMQ
+import FluxsReactor
 
 /// Watches a ZeroMQ socket for messages to receive.
 public final class ZMQWatcher {
