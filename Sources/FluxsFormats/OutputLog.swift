@@ -90,7 +90,7 @@ public enum OutputTemplate {
         if let template = output?["stdout"]?["path"]?.stringValue { files["stdout"] = path(template, id: id, jobspec: jobspec) }
         if let template = output?["stderr"]?["path"]?.stringValue {
             files["stderr"] = path(template, id: id, jobspec: jobspec)
-        } else if output?["stderr"] == nil, let out = files["stdout"] {
+        } else if let out = files["stdout"] {
             files["stderr"] = out
         }
         return files

@@ -60,7 +60,10 @@ extension NodeInventory {
             numaNodes: topology.count(HWLOC_OBJ_NUMANODE),
             cores: cores, pus: pus, memoryBytes: memory,
             gpus: GPUScan.gpus(in: topology),
-            cpuset: topology.cpuset)
+            cpuset: topology.cpuset,
+            coreCPUs: topology.objects(coreObjects > 0 ? HWLOC_OBJ_CORE : HWLOC_OBJ_PU).map {
+                HwlocTopology.listString($0.pointee.cpuset)
+            })
     }
 
     /// gethostname(), or "" when it fails.

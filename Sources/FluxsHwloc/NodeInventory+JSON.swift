@@ -3,6 +3,7 @@
 //
 //   {"hostname": "node3", "packages": 2, "numa_nodes": 2, "cores": 64, "pus": 128,
 //    "memory": 270582939648, "core_ids": "0-63", "cpuset": "0-127",
+//    "core_cpus": ["0,64", "1,65", ...],                (optional: CPUs of each core)
 //    "gpus": [{"index": 0, "vendor": "NVIDIA", "name": "NVIDIA A100-SXM4-40GB",
 //              "kind": "cuda", "bus_id": "0000:07:00.0"}]}
 //
@@ -27,6 +28,7 @@ extension NodeInventory {
             "core_ids": .string(coreIDs.description),
             "cpuset": .string(cpuset),
             "gpus": .array(gpus.map(\.json)),
+            "core_cpus": .array(coreCPUs.map { .string($0) }),
         ])
     }
 
@@ -48,7 +50,8 @@ extension NodeInventory {
         self.init(hostname: try Self.string(json, "hostname"), packages: try Self.count(json, "packages"),
                   numaNodes: try Self.count(json, "numa_nodes"), cores: cores, pus: try Self.count(json, "pus"),
                   memoryBytes: UInt64(try Self.count(json, "memory")), coreIDs: ids, gpus: gpus,
-                  cpuset: try Self.string(json, "cpuset"))
+                  cpuset: try Self.string(json, "cpuset"),
+                  coreCPUs: json["core_cpus"]?.arrayValue?.compactMap(\.stringValue) ?? [])
     }
 
     /// The member `key` as a non-negative integer; `path` prefixes the name in errors ("gpus[1].").

@@ -29,6 +29,9 @@ public struct NodeInventory: Sendable, Hashable {
     public var gpus: [GPU]
     /// The PU cpuset covered, in hwloc's list form (e.g. "0-7").
     public var cpuset: String
+    /// The operating system's CPU numbers of each core, by logical core index, in
+    /// idset form ("0,64"): what a task bound to a core may run on. Empty when unknown.
+    public var coreCPUs: [String] = []
 
     /// One GPU of the node.
     public struct GPU: Sendable, Hashable, Codable {
@@ -60,7 +63,7 @@ public struct NodeInventory: Sendable, Hashable {
 
     /// An inventory with the given contents; `coreIDs` defaults to 0..<cores.
     public init(hostname: String, packages: Int, numaNodes: Int, cores: Int, pus: Int, memoryBytes: UInt64,
-                coreIDs: IDSet? = nil, gpus: [GPU] = [], cpuset: String) {
+                coreIDs: IDSet? = nil, gpus: [GPU] = [], cpuset: String, coreCPUs: [String] = []) {
         self.hostname = hostname
         self.packages = packages
         self.numaNodes = numaNodes
@@ -70,6 +73,7 @@ public struct NodeInventory: Sendable, Hashable {
         self.coreIDs = coreIDs ?? Self.firstIDs(cores)
         self.gpus = gpus
         self.cpuset = cpuset
+        self.coreCPUs = coreCPUs
     }
 
     /// This node as an R node of `rank`: its hostname, cores = `coreIDs`, gpus = 0..<gpus.count.

@@ -12,16 +12,20 @@ extension JobExecModule {
         guard request.flags.contains(.streaming) else { throw ServiceError(EPROTO, "job-exec.launch is a streaming request") }
         let id = try Self.jobID(body)
         guard shells[id] == nil else { throw ServiceError(EEXIST, "rank \(context.rank): job \(id.formatted(.f58)) already has a shell") }
-        let input: JSONValue = [
+        var input: [String: JSONValue] = [
             "id": body["id"] ?? .null, "rank": .int(Int64(context.rank)),
             "uri": .string(context.attribute("local-uri") ?? ""), "jobspec": body["jobspec"] ?? .null, "R": body["R"] ?? .null,
         ]
+        let cgroup = cgroups.make(jobID: id.value)
+        if let cgroup { input["cgroup"] = .string(cgroup) }
         let shell: ShellProcess
         do {
-            shell = try ShellProcess(input: input, request: request, reactor: context.reactor)
+            shell = try ShellProcess(input: .object(input), request: request, reactor: context.reactor)
         } catch {
+            if let cgroup { rmdir(cgroup) }
             throw ServiceError(error.errnum, "rank \(context.rank): cannot start fluxs-shell: \(error.message)")
         }
+        shell.cgroup = cgroup
         do {
             try context.reactor.onChildExit(shell.pid) { [weak self] status in self?.shellExited(id, shell, status) }
         } catch {
@@ -34,15 +38,16 @@ extension JobExecModule {
     }
 
     private func shellExited(_ id: JobID, _ shell: ShellProcess, _ status: ExitStatus) {
-        // Whatever the tasks left behind in the group goes with the shell.
+        // Whatever the tasks left behind in the group (and the cgroup) goes with the shell.
         shell.killGroup(SIGKILL)
+        if let cgroup = shell.cgroup { cgroups.release(cgroup, reactor: context.reactor) }
         shell.closeStderr()
         guard shells[id] === shell else { return }
         shells[id] = nil
         let text = shell.errorText
         var report: [String: JSONValue] = ["type": "exited", "code": .int(Int64(status.shellCode))]
         if !text.isEmpty {
-            context.log(.err, "job \(id.formatted(.f58)): \(text)")
+            context.log(.info, "job \(id.formatted(.f58)): \(text)")
             if status != .exited(0) { report["error"] = .string("rank \(context.rank): \(text)") }
         }
         context.respond(to: shell.request, .object(report))

@@ -35,6 +35,8 @@ public final class JobExecModule: BrokerModule {
     var runs: [JobID: JobRun] = [:]
     var shells: [JobID: ShellProcess] = [:]
     var launched = 0
+    /// Where job cgroups go on this rank (man fluxs-shell(1), PROCESSES).
+    lazy var cgroups = JobCgroups()
 
     public init(context: ModuleContext) { self.context = context }
 

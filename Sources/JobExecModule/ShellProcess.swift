@@ -18,6 +18,8 @@ final class ShellProcess {
     private var stderrFD: Int32
     private var watcher: FDWatcher?
     private(set) var errors: [UInt8] = []
+    /// The shell's cgroup directory, if it has one.
+    var cgroup: String?
 
     /// Starts `fluxs-shell --input-fd=3` with `input` on descriptor 3.
     init(input: JSONValue, request: Message, reactor: Reactor) throws(ServiceError) {

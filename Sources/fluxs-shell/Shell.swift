@@ -29,6 +29,8 @@ final class Shell {
     private var exitCode: Int32 = 0
     private var inputEntries = 0
     private var ended = false
+    /// The operating system CPUs of each core of this node, by R core id.
+    private var coreCPUs: [UInt32: [UInt32]] = [:]
 
     /// `fluxs-shell[N]`: how the shell names itself in messages.
     var me: String { "fluxs-shell[\(shellIndex)]" }
@@ -52,6 +54,7 @@ final class Shell {
             self.killTasks(SIGKILL)
             exit(1)
         }
+        if let cgroup = input.cgroup { joinCgroup(cgroup) }
         for signo in [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGCONT, SIGWINCH] {
             try? reactor.onSignal(signo) {}
         }
@@ -62,6 +65,7 @@ final class Shell {
             fatal("\(error)")
         }
         if shellIndex == 0 { sink.add(.header(tasks: layout.size)) }
+        checkFiles()
         if input.options.pmi, !local.isEmpty {
             do {
                 pmi = try PMIBridge(layout: layout, shellIndex: shellIndex, id: input.id, link: link)
@@ -72,13 +76,46 @@ final class Shell {
                 self.jobError(message)
                 self.exitCode = max(self.exitCode, Int32(clamping: code == 0 ? 1 : code))
                 self.killTasks(SIGKILL)
+                // The other nodes' tasks would wait for these in vain: end the whole job.
+                self.link.rpc("job-manager.raise", [
+                    "id": .int(Int64(bitPattern: self.input.id.value)), "type": "exec", "severity": 0,
+                    "note": .string("\(self.me): \(message)"),
+                ])
             }
         }
+        guard input.options.cpuAffinity != .off, !local.isEmpty else { return launch() }
+        // The broker's hwloc view maps R's core ids to the CPUs to bind to.
+        link.rpc("resource.info-local", [:]) { [weak self] response in
+            guard let self else { return }
+            if response.errnum == 0, let body = try? JSONValue(parsing: response.payload),
+               let list = body["inventory"]?["core_cpus"]?.arrayValue {
+                for (core, text) in list.enumerated() {
+                    if let cpus = text.stringValue.flatMap({ try? IDSet(parsing: $0) }) { self.coreCPUs[UInt32(core)] = Array(cpus) }
+                }
+            }
+            self.launch()
+        }
+    }
+
+    private func launch() {
         launchAll()
         pmi?.sockets.closeChildEnds()
         pmi?.serve(on: reactor)
         if input.options.input == .service { watchInput() }
         if running == 0 { finish() }
+    }
+
+    /// The working directory and the input file must be there before any task starts.
+    private func checkFiles() {
+        if let cwd = input.jobspec.cwd {
+            var st = stat()
+            if stat(cwd, &st) != 0 { fatal("cannot change to directory \(cwd): \(ServiceError.text(of: errno))") }
+            if (st.st_mode & S_IFMT) != S_IFDIR { fatal("cannot change to directory \(cwd): not a directory") }
+        }
+        if case .file(let template) = input.options.input {
+            let path = OutputTemplate.path(template, id: input.id, jobspec: input.jobspec)
+            if access(path, R_OK) != 0 { fatal("cannot open input file \(path): \(ServiceError.text(of: errno))") }
+        }
     }
 
     // MARK: - Tasks
@@ -110,7 +147,8 @@ final class Shell {
             pmi?.prepare(&request, index: index, localCount: local.count)
             if haveMask, options.cpuAffinity != .off {
                 let cores = options.cpuAffinity == .perTask ? task.cores : nodeCores
-                if !cores.isEmpty { setAffinity(cores) }
+                let cpus = cores.flatMap { coreCPUs[$0] ?? [] }
+                setAffinity(cpus.isEmpty ? original : Self.mask(cpus))
             }
             do {
                 let process = try TaskProcess(
@@ -133,12 +171,7 @@ final class Shell {
     private func startFailed(_ rank: Int, _ error: ServiceError) {
         let code: Int32 = error.errnum == EACCES || error.errnum == ENOEXEC ? 126 : 127
         var reason = error.message
-        if error.errnum == ENOENT, let name = input.jobspec.task.command.first {
-            reason = "\(name): command not found"
-            if let cwd = input.jobspec.cwd, access(cwd, X_OK) != 0 {
-                reason = "cannot change to directory \(cwd): \(ServiceError.text(of: errno))"
-            }
-        }
+        if error.errnum == ENOENT, let name = input.jobspec.task.command.first { reason = "\(name): command not found" }
         sink.add(.data(stream: "stderr", ranks: String(rank), text: "\(me): error: task \(rank): \(reason)\n"))
         sink.add(.eof(stream: "stdout", ranks: String(rank)))
         sink.add(.eof(stream: "stderr", ranks: String(rank)))
@@ -167,6 +200,14 @@ final class Shell {
 
     // MARK: - Set-up
 
+    /// Moves the shell into the cgroup job-exec made for it; its tasks will start there.
+    private func joinCgroup(_ path: String) {
+        let fd = open(path + "/cgroup.procs", O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        _ = "0".withCString { write(fd, $0, 1) }
+        close(fd)
+    }
+
     /// The environment common to the tasks: the submitter's, plus the job's variables.
     private func taskEnvironment() -> [String: String] {
         var env = input.jobspec.environment
@@ -178,10 +219,15 @@ final class Shell {
         return env
     }
 
-    private func setAffinity(_ cores: [UInt32]) {
-        var mask = [UInt8](repeating: 0, count: 128)
-        for core in cores where core < 1024 { mask[Int(core / 8)] |= UInt8(1 << (core % 8)) }
+    private func setAffinity(_ mask: [UInt8]) {
         _ = fluxs_set_affinity(mask, mask.count)
+    }
+
+    /// A CPU bit mask (bit n = CPU n) of 1,024 CPUs.
+    static func mask(_ cpus: [UInt32]) -> [UInt8] {
+        var mask = [UInt8](repeating: 0, count: 128)
+        for cpu in cpus where cpu < 1024 { mask[Int(cpu / 8)] |= UInt8(1 << (cpu % 8)) }
+        return mask
     }
 
     // MARK: - Input

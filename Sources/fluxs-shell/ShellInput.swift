@@ -1,5 +1,6 @@
 // What job-exec hands the shell on the descriptor named by --input-fd (a memory file):
-//   {"id": ID, "rank": BROKER_RANK, "uri": LOCAL_URI, "jobspec": {...}, "R": {...}}
+//   {"id": ID, "rank": BROKER_RANK, "uri": LOCAL_URI, "jobspec": {...}, "R": {...},
+//    "cgroup": DIR?}
 // and the options of attributes.system.shell.options that the shell obeys.
 import FluxsFormats
 import FluxsMessage
@@ -12,6 +13,8 @@ struct ShellInput {
     var jobspec: Jobspec
     var R: ResourceSet
     var options: ShellOptions
+    /// The cgroup to join before starting tasks (when job-exec could make one).
+    var cgroup: String?
 
     init(_ json: JSONValue) throws(ParseError) {
         guard let raw = json["id"]?.intValue, let rank = json["rank"]?.intValue,
@@ -24,6 +27,7 @@ struct ShellInput {
         do { jobspec = try Jobspec(validating: spec) } catch { throw ParseError("jobspec: \(error)") }
         R = try ResourceSet(json: r)
         options = try ShellOptions(jobspec.shellOptions)
+        cgroup = json["cgroup"]?.stringValue
     }
 }
 
@@ -60,9 +64,15 @@ struct ShellOptions {
     var pmi = true
 
     init(_ options: [String: JSONValue]) throws(ParseError) {
+        // --setopt=KEY without a value gives 1: integers 0 and 1 count as false and true.
+        func flag(_ value: JSONValue?) -> Bool? {
+            if let b = value?.boolValue { return b }
+            if let n = value?.intValue, n == 0 || n == 1 { return n == 1 }
+            return nil
+        }
         func binding(_ key: String) throws(ParseError) -> Binding {
             guard let value = options[key] else { return .perTask }
-            if let b = value.boolValue { return b ? .on : .off }
+            if let b = flag(value) { return b ? .on : .off }
             guard let text = value.stringValue, let b = Binding(rawValue: text) else {
                 throw ParseError("shell option \(key): must be per-task, on or off, not \(value.compactText)")
             }
@@ -71,7 +81,7 @@ struct ShellOptions {
         cpuAffinity = try binding("cpu-affinity")
         gpuAffinity = try binding("gpu-affinity")
         let output = options["output"]
-        label = output?["stdout"]?["label"]?.boolValue ?? output?["stderr"]?["label"]?.boolValue ?? false
+        label = flag(output?["stdout"]?["label"]) ?? flag(output?["stderr"]?["label"]) ?? false
         if let stdin = options["input"]?["stdin"] {
             switch stdin["type"]?.stringValue {
             case "file":
@@ -81,7 +91,7 @@ struct ShellOptions {
             default: throw ParseError("shell option input.stdin.type: must be file or service")
             }
         }
-        unbuffered = options["unbuffered"]?.boolValue ?? (options["output"]?["stdout"]?["buffer"]?["type"]?.stringValue == "none")
+        unbuffered = flag(options["unbuffered"]) ?? (options["output"]?["stdout"]?["buffer"]?["type"]?.stringValue == "none")
         if let value = options["pmi"] {
             guard let text = value.stringValue, ["simple", "pmi1", "off", "none"].contains(text) else {
                 throw ParseError("shell option pmi: must be simple or off, not \(value.compactText)")

@@ -53,7 +53,7 @@ struct BulksubmitCommand: ParsableCommand {
             }
         }
         if dryRun { return }
-        try flags.submit(jobspecs, urgency: submission.urgencyValue)
+        try flags.submit(jobspecs, urgency: submission.urgencyValue, program: "fluxs-bulksubmit")
     }
 
     private func readInputs() throws -> [String] {

@@ -45,7 +45,7 @@ struct SubmitCommand: ParsableCommand {
             for jobspec in jobspecs { print(jobspec.json.prettyText) }
             return
         }
-        try flags.submit(jobspecs, urgency: submission.urgencyValue)
+        try flags.submit(jobspecs, urgency: submission.urgencyValue, program: "fluxs-submit")
     }
 }
 
@@ -82,7 +82,7 @@ struct SubmitFlags: ParsableArguments {
 
     /// Submits `jobspecs` in order, printing ids unless --quiet; then waits for or
     /// watches them, exiting with the largest exit code.
-    func submit(_ jobspecs: [Jobspec], urgency: Int?) throws {
+    func submit(_ jobspecs: [Jobspec], urgency: Int?, program: String) throws {
         let handle = try Instance.connect()
         var ids: [JobID] = []
         do throws(ServiceError) {
@@ -98,14 +98,14 @@ struct SubmitFlags: ParsableArguments {
         var code: Int32 = 0
         if watch {
             for id in ids {
-                code = max(code, try JobAttach(handle: handle, id: id, program: "fluxs-submit", forwardInput: false).run())
+                code = max(code, try JobAttach(handle: handle, id: id, program: program, forwardInput: false).run())
             }
         } else if wait {
             for id in ids {
                 do {
                     code = max(code, try JobOutcome.wait(handle, id).exitCode())
                 } catch {
-                    Main.printError("fluxs-submit", Jobs.message(id, error.message))
+                    Main.printError(program, Jobs.message(id, error.message))
                     code = max(code, 1)
                 }
             }
