@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job, as far as fluxs goes today (README "Status"): the formats and the CLI
-# a Flux user reaches for first. Each later milestone extends this script.
+# a Flux user reaches for first, instances of brokers, the KVS, resources, jobs through
+# the scheduler, and real jobs with MPI. Each later milestone extends this script.
 set -euo pipefail
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 
@@ -71,5 +72,39 @@ fluxs start --test-size=2 sh -c '
     fluxs job wait $first && fluxs job eventlog $first
     fluxs cancel --all
     sleep 0.5
+    fluxs jobs -a
+' 2>&1
+
+# Real jobs: a job shell per node starts the tasks, binds them, serves PMI to MPI.
+mpi=$(mktemp -d)
+trap 'rm -f "$jobspec"; rm -rf "$mpi"' EXIT
+if command -v mpicc >/dev/null; then
+    cat >"$mpi/allreduce.c" <<'EOF'
+#include <mpi.h>
+#include <stdio.h>
+int main(int argc, char **argv) {
+    int rank, size, sum = 0, mine;
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    mine = rank + 1;
+    MPI_Allreduce(&mine, &sum, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+    printf("MPI rank %d of %d: allreduce sum %d\n", rank, size, sum);
+    MPI_Finalize();
+    return 0;
+}
+EOF
+    mpicc -o "$mpi/allreduce" "$mpi/allreduce.c"
+fi
+printf '\n\033[1m$ fluxs start --test-size=4 sh -c "..."   # real jobs on 4 brokers\033[0m\n'
+MPI_DIR=$mpi fluxs start --test-size=4 sh -c '
+    set -x
+    fluxs resource list
+    fluxs run -N2 -n4 --label-io sh -c "echo task \$FLUXS_TASK_RANK of \$FLUXS_JOB_SIZE on broker \$(fluxs getattr rank)"
+    fluxs run -n2 sh -c "taskset -p \$\$"
+    fluxs bulksubmit --quiet --watch --job-name=sq{} sh -c "echo {} squared is \$(({} * {}))" ::: 1 2 3 4
+    echo "to the tasks" | fluxs run -n2 -l cat
+    fluxs run sh -c "exit 3" || echo "(exit $?)"
+    test -x "$MPI_DIR/allreduce" && fluxs run -N2 -n4 "$MPI_DIR/allreduce"
     fluxs jobs -a
 ' 2>&1
