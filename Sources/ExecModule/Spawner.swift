@@ -50,27 +50,14 @@ enum Spawner {
         var made: [Int32] = []
         func closeAll() { for fd in made { close(fd) } }
         func pipePair() throws(ServiceError) -> (read: Int32, write: Int32) {
-            var fds: [Int32] = [-1, -1]
-            // pipe2 is not visible from Swift; the broker's loop is its only spawner,
-            // so no other thread can fork between pipe and fcntl.
-            guard pipe(&fds) == 0 else {
-                let e = errno
+            do {
+                let pair = try Descriptors.pipe()
+                made += [pair.read, pair.write]
+                return pair
+            } catch {
                 closeAll()
-                throw ServiceError(e, "rank \(rank): cannot run \(name): pipe: \(ServiceError.text(of: e))")
+                throw ServiceError(error.errnum, "rank \(rank): cannot run \(name): \(error.message)")
             }
-            for i in 0..<2 {
-                // Keep clear of 0-2, in case the broker runs with one of them closed.
-                if fds[i] <= 2 {
-                    let moved = fcntl(fds[i], F_DUPFD_CLOEXEC, 3)
-                    if moved >= 0 {
-                        close(fds[i])
-                        fds[i] = moved
-                    }
-                }
-                _ = fcntl(fds[i], F_SETFD, FD_CLOEXEC)
-            }
-            made += fds
-            return (fds[0], fds[1])
         }
         let input = spec.stdin ? try pipePair() : nil
         let output = try pipePair()

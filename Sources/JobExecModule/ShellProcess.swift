@@ -36,9 +36,8 @@ final class ShellProcess {
             offset += n
         }
         lseek(memfd, 0, SEEK_SET)
-        var fds: [Int32] = [-1, -1]
-        guard pipe(&fds) == 0 else { throw ServiceError(errno, "pipe: \(ServiceError.text(of: errno))") }
-        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        let pair = try Descriptors.pipe()
+        let fds = [pair.read, pair.write]
         var spawn = SpawnRequest(argv: [ProcessEnvironment.besideMe("fluxs-shell"), "--input-fd=3"],
                                  environment: ProcessEnvironment.current)
         spawn.executable = spawn.argv[0]

@@ -4,6 +4,7 @@
 // started), each line prefixed "RANK: " with --label-io.
 import FluxsFormats
 import FluxsMessage
+import FluxsProcess
 import FluxsReactor
 #if canImport(Glibc)
 import Glibc
@@ -44,7 +45,7 @@ final class OutputSink {
     /// Adds a record: text goes to its file or to the eventlog.
     func add(_ record: OutputRecord) {
         if case .data(let stream, let ranks, let text) = record, let fd = files[stream] {
-            writeFile(fd, label ? OutputRecord.labeled(text, ranks) : text)
+            Descriptors.writeAll(fd, label ? OutputRecord.labeled(text, ranks) : text)
             return
         }
         if case .eof(let stream, _) = record, files[stream] != nil { return }
@@ -89,23 +90,10 @@ final class OutputSink {
         }
     }
 
-    private func writeFile(_ fd: Int32, _ text: String) {
-        var bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return }
-            offset += n
-        }
-        bytes.removeAll()
-    }
-
     static func now() -> Double { Reactor.wallClock() }
 }
 
-/// Writes a message to the shell's own stderr (the broker's log or terminal).
+/// Writes a message to the shell's own stderr (job-exec reads it).
 func writeStderr(_ text: String) {
-    var bytes = Array(text.utf8)
-    _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
+    Descriptors.writeAll(2, text)
 }

@@ -30,9 +30,9 @@ final class TaskProcess {
         self.reactor = reactor
         self.unbuffered = unbuffered
         self.emit = emit
-        let out = try Self.makePipe()
-        let err = try Self.makePipe()
-        let input = stdinPipe ? try Self.makePipe() : nil
+        let out = try Descriptors.pipe()
+        let err = try Descriptors.pipe()
+        let input = stdinPipe ? try Descriptors.pipe() : nil
         var request = request
         if let input { request.fileActions.insert(.duplicate(input.read, to: 0), at: 0) }
         request.fileActions += [.duplicate(out.write, to: 1), .duplicate(err.write, to: 2)]
@@ -161,22 +161,5 @@ final class TaskProcess {
     func closeAll() {
         closeStdin()
         for index in readers.indices where readers[index].fd >= 0 { closeReader(index) }
-    }
-
-    /// A close-on-exec pipe, both ends numbered above 2.
-    static func makePipe() throws(ServiceError) -> (read: Int32, write: Int32) {
-        var fds: [Int32] = [-1, -1]
-        guard pipe(&fds) == 0 else { throw ServiceError(errno, "pipe: \(ServiceError.text(of: errno))") }
-        for i in 0..<2 {
-            if fds[i] <= 2 {
-                let moved = fcntl(fds[i], F_DUPFD_CLOEXEC, 3)
-                if moved >= 0 {
-                    close(fds[i])
-                    fds[i] = moved
-                }
-            }
-            _ = fcntl(fds[i], F_SETFD, FD_CLOEXEC)
-        }
-        return (fds[0], fds[1])
     }
 }

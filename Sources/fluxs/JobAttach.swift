@@ -8,6 +8,7 @@ import CFluxsSupport
 import FluxsClient
 import FluxsFormats
 import FluxsMessage
+import FluxsProcess
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -112,7 +113,7 @@ final class JobAttach {
         for entry in try Self.newEntries(message, after: &outputBytes) {
             guard case .data(let stream, let ranks, let text)? = OutputRecord(entry) else { continue }
             let shown = label ? OutputRecord.labeled(text, ranks) : text
-            Self.writeAll(stream == "stderr" ? 2 : 1, shown)
+            Descriptors.writeAll(stream == "stderr" ? 2 : 1, shown)
         }
     }
 
@@ -166,17 +167,5 @@ final class JobAttach {
         }
         lastInterrupt = now
         _ = try? handle.sendRequest(topic, payload: body.compactBytes)
-    }
-
-    private static func writeAll(_ fd: Int32, _ text: String) {
-        var bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return }
-            offset += n
-        }
-        bytes.removeAll()
     }
 }

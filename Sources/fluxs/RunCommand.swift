@@ -18,10 +18,7 @@ struct RunCommand: ParsableCommand {
     var command: [String] = []
 
     func validate() throws {
-        var submission = self.submission
-        if try submission.takeProgram(command, command: Self.self).isEmpty {
-            throw ValidationError("missing the command to run")
-        }
+        try submission.requireProgram(command, command: Self.self)
     }
 
     func run() throws {

@@ -77,6 +77,12 @@ struct SubmissionOptions: ParsableArguments {
         return words.program
     }
 
+    /// Checks that a command line names a program (a usage error otherwise).
+    func requireProgram(_ captured: [String], command: any ParsableCommand.Type) throws {
+        var copy = self
+        if try copy.takeProgram(captured, command: command).isEmpty { throw ValidationError("missing the command to run") }
+    }
+
     /// The urgency to submit with, nil for the service's default.
     var urgencyValue: Int? { urgency.flatMap(Jobs.urgency) }
 

@@ -27,10 +27,7 @@ struct SubmitCommand: ParsableCommand {
     var command: [String] = []
 
     func validate() throws {
-        var submission = self.submission
-        if try submission.takeProgram(command, command: Self.self).isEmpty {
-            throw ValidationError("missing the command to run")
-        }
+        try submission.requireProgram(command, command: Self.self)
         try flags.validate()
     }
 

@@ -1,0 +1,45 @@
+// Descriptor chores shared by the programs that start processes and move their output
+// (the exec service, job-exec, the job shell, the CLI that prints a job's output).
+import FluxsMessage
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Pipes and whole writes.
+public enum Descriptors {
+    /// A close-on-exec pipe with both ends numbered above 2, so that a process started
+    /// with 0-2 closed never hands a pipe end out as a standard stream. Callers make
+    /// pipes from one thread only (pipe2 is not visible from Swift).
+    public static func pipe() throws(ServiceError) -> (read: Int32, write: Int32) {
+        var fds: [Int32] = [-1, -1]
+        guard Glibc.pipe(&fds) == 0 else { throw ServiceError(errno, "pipe: \(ServiceError.text(of: errno))") }
+        for i in 0..<2 {
+            if fds[i] <= 2 {
+                let moved = fcntl(fds[i], F_DUPFD_CLOEXEC, 3)
+                if moved >= 0 {
+                    close(fds[i])
+                    fds[i] = moved
+                }
+            }
+            _ = fcntl(fds[i], F_SETFD, FD_CLOEXEC)
+        }
+        return (fds[0], fds[1])
+    }
+
+    /// Writes all of `text` to a blocking descriptor, through short writes and EINTR;
+    /// false when the descriptor fails.
+    @discardableResult
+    public static func writeAll(_ fd: Int32, _ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { return false }
+                offset += n
+            }
+            return true
+        }
+    }
+}
