@@ -49,9 +49,14 @@ final class Shell {
 
     /// Starts everything; the reactor does the rest.
     func start() {
+        // Without its broker nobody would end the job: take every process of the job
+        // along, the shell included (its cgroup when it has one, else its process group).
+        signal(SIGPIPE, SIG_IGN)
         link.onLost = { [unowned self] error in
             writeStderr("\(self.me): error: lost the broker: \(error.message)\n")
             self.killTasks(SIGKILL)
+            if let cgroup = self.input.cgroup { Self.writeFile(cgroup + "/cgroup.kill", "1") }
+            killpg(0, SIGKILL)
             exit(1)
         }
         if let cgroup = input.cgroup { joinCgroup(cgroup) }
@@ -202,9 +207,14 @@ final class Shell {
 
     /// Moves the shell into the cgroup job-exec made for it; its tasks will start there.
     private func joinCgroup(_ path: String) {
-        let fd = open(path + "/cgroup.procs", O_WRONLY | O_CLOEXEC)
+        Self.writeFile(path + "/cgroup.procs", "0")
+    }
+
+    /// Writes `text` to an existing file (a cgroup control file).
+    static func writeFile(_ path: String, _ text: String) {
+        let fd = open(path, O_WRONLY | O_CLOEXEC)
         guard fd >= 0 else { return }
-        _ = "0".withCString { write(fd, $0, 1) }
+        Descriptors.writeAll(fd, text)
         close(fd)
     }
 
