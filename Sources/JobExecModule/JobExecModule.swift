@@ -44,7 +44,10 @@ public final class JobExecModule: BrokerModule {
 
     public func stop() {
         for run in runs.values { run.cancelTimers() }
-        for shell in shells.values { shell.killGroup(SIGKILL) }
+        for shell in shells.values {
+            shell.killGroup(SIGKILL)
+            if let cgroup = shell.cgroup { JobCgroups.write(cgroup + "/cgroup.kill", "1") }
+        }
         let stopping = ServiceError(ECANCELED, "rank \(context.rank): job-exec stopped")
         for run in runs.values { context.respond(to: run.request, error: stopping) }
         for shell in shells.values { context.respond(to: shell.request, error: stopping) }

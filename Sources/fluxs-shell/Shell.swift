@@ -29,6 +29,8 @@ final class Shell {
     private var exitCode: Int32 = 0
     private var inputEntries = 0
     private var ended = false
+    /// The exit code a task gave PMI_Abort: the shell's exit code then.
+    private var abortCode: Int32?
     /// The operating system CPUs of each core of this node, by R core id.
     private var coreCPUs: [UInt32: [UInt32]] = [:]
 
@@ -79,6 +81,7 @@ final class Shell {
             }
             pmi?.onFatal = { [unowned self] rank, code, message in
                 self.jobError(message)
+                if rank != nil, self.abortCode == nil { self.abortCode = Int32(clamping: code == 0 ? 1 : code) }
                 self.exitCode = max(self.exitCode, Int32(clamping: code == 0 ? 1 : code))
                 self.killTasks(SIGKILL)
                 // The other nodes' tasks would wait for these in vain: end the whole job.
@@ -116,6 +119,7 @@ final class Shell {
             var st = stat()
             if stat(cwd, &st) != 0 { fatal("cannot change to directory \(cwd): \(ServiceError.text(of: errno))") }
             if (st.st_mode & S_IFMT) != S_IFDIR { fatal("cannot change to directory \(cwd): not a directory") }
+            if access(cwd, X_OK) != 0 { fatal("cannot change to directory \(cwd): \(ServiceError.text(of: errno))") }
         }
         if case .file(let template) = input.options.input {
             let path = OutputTemplate.path(template, id: input.id, jobspec: input.jobspec)
@@ -153,7 +157,7 @@ final class Shell {
             if haveMask, options.cpuAffinity != .off {
                 let cores = options.cpuAffinity == .perTask ? task.cores : nodeCores
                 let cpus = cores.flatMap { coreCPUs[$0] ?? [] }
-                setAffinity(cpus.isEmpty ? original : Self.mask(cpus))
+                if cpus.isEmpty || fluxs_set_affinity(Self.mask(cpus), 128) != 0 { _ = fluxs_set_affinity(original, original.count) }
             }
             do {
                 let process = try TaskProcess(
@@ -196,7 +200,7 @@ final class Shell {
         guard !ended else { return }
         ended = true
         pmi?.stop()
-        sink.flush { [exitCode] in exit(exitCode) }
+        sink.flush { [exitCode, abortCode] in exit(abortCode ?? exitCode) }
     }
 
     private func killTasks(_ signo: Int32) {
@@ -227,10 +231,6 @@ final class Shell {
         env["FLUXS_URI"] = input.uri
         if env["PATH"] == nil { env["PATH"] = "/usr/local/bin:/usr/bin:/bin" }
         return env
-    }
-
-    private func setAffinity(_ mask: [UInt8]) {
-        _ = fluxs_set_affinity(mask, mask.count)
     }
 
     /// A CPU bit mask (bit n = CPU n) of 1,024 CPUs.
