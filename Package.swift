@@ -104,7 +104,7 @@ let package = Package(
         ]),
         // The broker program.
         .executableTarget(name: "fluxs-broker", dependencies: [
-            "FluxsBroker", "FluxsFormats", "FluxsMessage", "FluxsReactor", "FluxsPMI", "HeartbeatModule", "ExecModule",
+            "FluxsBroker", "FluxsFormats", "FluxsMessage", "FluxsReactor", "FluxsPMI", "FluxsClient", "HeartbeatModule", "ExecModule",
             "KVSModule", "ResourceModule", "SchedModule", "JobManagerModule", "JobExecModule",
         ]),
 

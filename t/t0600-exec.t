@@ -110,7 +110,7 @@ test_expect_success '--env, --env-remove and --env-file edit the submitter'"'"'s
     run2 envrules.sh >out 2>err &&
     cat >expected <<-EOF &&
 	A=1 B=1-x KEEP=unset FILEVAR=from-file DROPME=unset DROPTOO=unset STAYS=4
-	FLUXS_JOB_ID FLUXS_JOB_NNODES FLUXS_JOB_SIZE FLUXS_TASK_LOCAL_ID FLUXS_TASK_RANK FLUXS_URI MPI_LOCALNRANKS MPI_LOCALRANKID ONLY PATH PMI_FD PMI_RANK PMI_SIZE 
+	FLUXS_JOB_ID FLUXS_JOB_NNODES FLUXS_JOB_SIZE FLUXS_JOB_TMPDIR FLUXS_TASK_LOCAL_ID FLUXS_TASK_RANK FLUXS_URI MPI_LOCALNRANKS MPI_LOCALRANKID ONLY PATH PMI_FD PMI_RANK PMI_SIZE 
 	$PWD/sub
 	/
 	EOF
@@ -240,16 +240,21 @@ for e in entries[1:]:
 assert seen == {("stdout", "0"), ("stdout", "1"), ("stderr", "0"), ("stderr", "1")}, seen
 EOF
 
-# With two nodes, two shells write into the same eventlog.
+# With two nodes, two shells write into the same eventlog: ten jobs, each log checked.
 cat >kvsout.sh <<'EOF'
 set -e
-id=$(fluxs submit -N2 -n2 sh -c 'echo out$FLUXS_TASK_RANK; echo err$FLUXS_TASK_RANK >&2')
-fluxs job wait "$id"
-fluxs kvs get "job.$(fluxs job id --to=dothex "$id").guest.output"
+for i in $(seq 10); do
+    id=$(fluxs submit -N2 -n2 sh -c 'echo out$FLUXS_TASK_RANK; echo err$FLUXS_TASK_RANK >&2')
+    fluxs job wait "$id"
+    fluxs kvs get "job.$(fluxs job id --to=dothex "$id").guest.output" >guest.output.$i
+done
 EOF
 test_expect_success 'output goes to the guest.output eventlog (RFC 24): the header first, data by stream and rank, eof for each' '
-    run2 kvsout.sh >guest.output 2>err &&
-    python3 guestoutput.py guest.output
+    run2 kvsout.sh >out 2>err &&
+    for i in $(seq 10); do
+        python3 guestoutput.py guest.output.$i || { echo "job $i:" && cat guest.output.$i; }
+    done >bad 2>&1 &&
+    test_cmp /dev/null bad
 '
 
 cat >live.sh <<'EOF'

@@ -27,6 +27,7 @@ public struct Attributes: Sendable {
         "rank": .readOnly, "size": .readOnly, "version": .readOnly, "broker.pid": .readOnly,
         "broker.starttime": .readOnly, "local-uri": .readOnly, "hostname": .readOnly,
         "rundir": .immutable, "statedir": .immutable, "parent-uri": .immutable, "instance-level": .immutable,
+        "jobid": .immutable,
         "message.max-size": .immutable, "broker.rc2-grace": .immutable, "broker.rc2_none": .immutable,
         "broker.quorum-timeout": .immutable, "tbon.topo": .immutable, "tbon.endpoint": .immutable,
         "tbon.timeout": .immutable, "tbon.keepalive-period": .immutable, "tbon.shutdown-timeout": .immutable,

@@ -69,6 +69,7 @@ extension Broker {
         log(.info, "broker started: rank \(rank) of \(bootstrap.size), rundir \(rundir)")
         pendingProgram = options
         let begin = { [unowned self] in
+            self.onStarted?()
             self.lifecycleEvent(.started(hasInitialProgram: self.rank == 0 && !options.initialProgram.isEmpty))
         }
         if rank == 0 && bootstrap.size > 1 {

@@ -49,6 +49,9 @@ public final class Broker {
     var exitCodeOverride: Int32?
     /// Called once, when the broker has shut down, with the exit code for the process.
     public var onExit: ((Int32) -> Void)?
+    /// Called once when the instance is up: every rank online (rank 0), before the
+    /// initial program starts.
+    public var onStarted: (() -> Void)?
 
     struct PendingKey: Hashable {
         var route: [String]

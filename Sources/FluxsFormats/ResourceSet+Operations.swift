@@ -142,3 +142,17 @@ extension ResourceSet {
         }
     }
 }
+
+extension ResourceSet {
+    /// The set as a child instance sees it: ranks 0..<n in the order of the original
+    /// ranks, and on each node its cores and GPUs numbered from 0 in order (what the
+    /// child's brokers discover on the CPUs they are bound to, and the GPU numbers
+    /// CUDA_VISIBLE_DEVICES gives them). Hostnames, properties and the time window stay.
+    public func renumbered() -> ResourceSet {
+        let renamed = nodes.enumerated().map { index, node in
+            Node(rank: UInt32(index), hostname: node.hostname, cores: IDSet(0..<UInt32(node.cores.count)),
+                 gpus: IDSet(0..<UInt32(node.gpus.count)), properties: node.properties)
+        }
+        return ResourceSet(nodes: renamed, starttime: starttime, expiration: expiration)
+    }
+}

@@ -6,8 +6,11 @@
 // a node holds as many slots as its allocated cores allow (cores / cores per slot). A
 // slot's cores and GPUs are the node's, in ascending order, cut into slot-sized runs.
 // Tasks: `per_slot: k` puts k tasks in every slot; `total: T` spreads T over all slots
-// in order (node by node), the first T mod S slots taking one more. Ranks are given
-// node by node in ascending broker rank, so each node holds a block of ranks.
+// in order (node by node), the first T mod S slots taking one more. The shell option
+// `per-resource` {"type": "node", "count": k} (fluxs alloc and batch: one broker a
+// node; --tasks-per-node) overrides both: k tasks on every node, the node's cores and
+// GPUs cut into k runs. Ranks are given node by node in ascending broker rank, so each
+// node holds a block of ranks.
 
 /// The placement of every task of a job.
 public struct TaskLayout: Sendable, Hashable {
@@ -32,6 +35,25 @@ public struct TaskLayout: Sendable, Hashable {
     public init(jobspec: Jobspec, R: ResourceSet) throws(ParseError) {
         let hosts = R.nodes.sorted { $0.rank < $1.rank }
         guard !hosts.isEmpty else { throw ParseError("R holds no nodes") }
+        if let perResource = jobspec.shellOptions["per-resource"] {
+            guard perResource["type"]?.stringValue == "node", let k = perResource["count"]?.intValue, k >= 1 else {
+                throw ParseError("shell option per-resource: must be {\"type\": \"node\", \"count\": N} with N >= 1")
+            }
+            var rank = 0
+            nodes = hosts.map { host in
+                let cores = Array(host.cores), gpus = Array(host.gpus)
+                let coreRun = max(cores.count / Int(k), 1), gpuRun = gpus.count / Int(k)
+                let tasks = (0..<Int(k)).map { index in
+                    defer { rank += 1 }
+                    return Task(rank: rank, localID: index,
+                                cores: k == 1 ? cores : Self.run(cores, index, coreRun),
+                                gpus: k == 1 ? gpus : Self.run(gpus, index, gpuRun))
+                }
+                return (host.rank, tasks)
+            }
+            size = rank
+            return
+        }
         let perSlot = jobspec.coresPerSlot
         let gpusPerSlot = jobspec.gpusPerSlot
         // Slots per node.

@@ -118,4 +118,20 @@ extension JobManagerCore {
         process([id], at: now, into: &actions)
         return actions
     }
+
+    /// Adds keys to a job's memo (null removes one): posts a memo event. The job's owner
+    /// (a child instance telling where it is) or the instance owner may.
+    public mutating func memo(_ request: RequestID, id: JobID, memo: [String: JSONValue], by requester: Requester,
+                              at now: Double) -> [Action] {
+        guard let record = jobs[id] else { return [.respond(request, .error(ServiceError(ENOENT, "unknown job id")))] }
+        if !requester.isOwner, requester.userid != record.userid {
+            return [.respond(request, .error(ServiceError(EPERM, "guests can only add memos to their own jobs")))]
+        }
+        if record.state == .inactive { return [.respond(request, .error(ServiceError(EINVAL, "job is inactive")))] }
+        if memo.isEmpty { return [.respond(request, .error(ServiceError(EINVAL, "the memo is empty")))] }
+        var actions: [Action] = []
+        post(id, "memo", memo, at: now, into: &actions)
+        actions.append(.respond(request, .ok))
+        return actions
+    }
 }

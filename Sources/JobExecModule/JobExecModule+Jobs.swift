@@ -25,6 +25,7 @@ extension JobExecModule {
         do {
             let jobspec = try Jobspec(validating: specJSON)
             try Self.prepareOutputFiles(id: id, jobspec: jobspec)
+            writeHeaders(id: id, jobspec: jobspec, R: R)
         } catch let error as ServiceError {
             return fail(run, error.message)
         } catch {
@@ -114,6 +115,24 @@ extension JobExecModule {
         for rank in run.ranks where !run.ended.contains(rank) {
             context.rpc("job-exec.signal", ["id": .int(Int64(bitPattern: run.id.value)), "signal": .int(Int64(signo))],
                         nodeid: .rank(rank)) { _ in }
+        }
+    }
+
+    /// Starts the job's guest.output eventlog (and guest.input, when fluxs run feeds its
+    /// stdin) with its header, before any shell can append to it: the commit reaches
+    /// the KVS ahead of every shell's, which are sent only once the shells run.
+    private func writeHeaders(id: JobID, jobspec: Jobspec, R: ResourceSet) {
+        let tasks = (try? TaskLayout(jobspec: jobspec, R: R).size) ?? jobspec.ntasks
+        let now = Reactor.wallClock()
+        let dir = id.formatted(.kvs)
+        var ops: [JSONValue] = [["op": "append", "key": .string(dir + ".guest.output"),
+                                 "value": .string(OutputRecord.header(tasks: tasks).entry(at: now).line)]]
+        if jobspec.shellOptions["input"]?["stdin"]?["type"]?.stringValue == "service" {
+            ops.append(["op": "append", "key": .string(dir + ".guest.input"),
+                        "value": .string(OutputRecord.header(tasks: tasks).entry(at: now).line)])
+        }
+        context.rpc("kvs.commit", ["ops": .array(ops)]) { [weak self] response in
+            if response.errnum != 0 { self?.context.log(.err, "job \(id.formatted(.f58)): cannot start its output log: \(response.errorText)") }
         }
     }
 

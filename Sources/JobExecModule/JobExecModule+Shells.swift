@@ -10,12 +10,19 @@ import Glibc
 extension JobExecModule {
     func launchShell(_ request: Message, _ body: JSONValue) throws(ServiceError) {
         guard request.flags.contains(.streaming) else { throw ServiceError(EPROTO, "job-exec.launch is a streaming request") }
+        guard coreCPUs != nil else {
+            return withCoreCPUs { [weak self] in
+                guard let self else { return }
+                do throws(ServiceError) { try self.launchShell(request, body) } catch { self.context.respond(to: request, error: error) }
+            }
+        }
         let id = try Self.jobID(body)
         guard shells[id] == nil else { throw ServiceError(EEXIST, "rank \(context.rank): job \(id.formatted(.f58)) already has a shell") }
         var input: [String: JSONValue] = [
             "id": body["id"] ?? .null, "rank": .int(Int64(context.rank)),
             "uri": .string(context.attribute("local-uri") ?? ""), "jobspec": body["jobspec"] ?? .null, "R": body["R"] ?? .null,
         ]
+        input["core_cpus"] = coreCPUs
         let cgroup = cgroups.make(jobID: id.value)
         if let cgroup { input["cgroup"] = .string(cgroup) }
         let shell: ShellProcess
@@ -60,5 +67,27 @@ extension JobExecModule {
         guard let shell = shells[id] else { throw ServiceError(ENOENT, "rank \(context.rank): job \(id.formatted(.f58)) has no shell here") }
         shell.killGroup(Int32(signo))
         context.respond(to: request, [:])
+    }
+
+    /// Runs `then` once this node's core-to-CPU map is known (asked of the resource
+    /// service once; an empty map when it cannot say, and tasks are then not bound).
+    private func withCoreCPUs(_ then: @escaping () -> Void) {
+        waitingForCPUs.append(then)
+        guard waitingForCPUs.count == 1 else { return }
+        func ask(_ attempt: Int) {
+            context.rpc("resource.info-local", [:]) { [weak self] response in
+                guard let self else { return }
+                if response.errnum == EAGAIN, attempt < 100 {
+                    _ = self.context.reactor.after(0.05) { ask(attempt + 1) }
+                    return
+                }
+                let body = try? JSONValue(parsing: response.payload)
+                self.coreCPUs = body?["inventory"]?["core_cpus"] ?? .array([])
+                let waiting = self.waitingForCPUs
+                self.waitingForCPUs.removeAll()
+                waiting.forEach { $0() }
+            }
+        }
+        ask(0)
     }
 }

@@ -37,6 +37,9 @@ public final class JobExecModule: BrokerModule {
     var launched = 0
     /// Where job cgroups go on this rank (man fluxs-shell(1), PROCESSES).
     lazy var cgroups = JobCgroups()
+    /// The OS CPUs of each core of this node (resource.info-local), asked for once.
+    var coreCPUs: JSONValue?
+    var waitingForCPUs: [() -> Void] = []
 
     public init(context: ModuleContext) { self.context = context }
 

@@ -1,4 +1,4 @@
-// The job-manager topics: submit, urgency, cancel (one or many), raise, kill, list,
+// The job-manager topics: submit, urgency, cancel (one or many), raise, memo, kill, list,
 // info, wait, last, purge.
 import FluxsBroker
 import FluxsFormats
@@ -36,6 +36,9 @@ extension JobManagerModule {
                                              severity: Int(body["severity"]?.intValue ?? 0),
                                              note: body["note"]?.stringValue ?? "", userid: request.userid)
                 perform(core.raise(track(request), id: try jobID(body), exception: exception, by: requester(request), at: now))
+            case "job-manager.memo":
+                guard let memo = body["memo"]?.objectValue else { throw ServiceError(EPROTO, "missing \"memo\" (an object)") }
+                perform(core.memo(track(request), id: try jobID(body), memo: memo, by: requester(request), at: now))
             case "job-manager.kill":
                 let id = try jobID(body)
                 guard let record = core.record(id) else { throw ServiceError(ENOENT, "unknown job id \(id)") }

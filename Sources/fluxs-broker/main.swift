@@ -63,6 +63,14 @@ do {
     bootstrap = try PMIClient.fromEnvironment().map { PMIBootstrap(client: $0) } ?? SingletonBootstrap()
 } catch { fail("PMI bootstrap: \(error.message)") }
 
+// A broker started by a parent instance's job shell is part of a child instance.
+let parent = ParentInstance.fromEnvironment()
+if let parent {
+    do { try parent.configure(&attributes, rank: bootstrap.rank) } catch {
+        fail("cannot join the parent instance \(parent.uri): \(error.message)")
+    }
+}
+
 // The process manager's PMI variables were for us, not for what we start.
 for name in ["PMI_FD", "PMI_RANK", "PMI_SIZE", "PMI_PORT", "PMI_ID", "PMI_SPAWNED"] { unsetenv(name) }
 
@@ -85,8 +93,18 @@ do {
     broker.register(module: JobExecModule.self)
     var exitCode: Int32 = 0
     broker.onExit = { exitCode = $0 }
+    let announcer = Worker()
+    if let parent, bootstrap.rank == 0 {
+        broker.onStarted = { [unowned broker] in
+            parent.announce(uri: broker.attributes["local-uri"] ?? "", worker: announcer) { message in
+                var line = Array("fluxs-broker: \(message)\n".utf8)
+                _ = write(2, &line, line.count)
+            }
+        }
+    }
     try broker.start(BrokerOptions(initialProgram: command, interactive: interactive), bootstrap: bootstrap)
     reactor.run()
+    announcer.stop()
     exit(exitCode)
 } catch let error as ServiceError {
     fail(error.message)

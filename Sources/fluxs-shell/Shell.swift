@@ -31,8 +31,7 @@ final class Shell {
     private var ended = false
     /// The exit code a task gave PMI_Abort: the shell's exit code then.
     private var abortCode: Int32?
-    /// The operating system CPUs of each core of this node, by R core id.
-    private var coreCPUs: [UInt32: [UInt32]] = [:]
+    private var directory: JobDirectory?
 
     /// `fluxs-shell[N]`: how the shell names itself in messages.
     var me: String { "fluxs-shell[\(shellIndex)]" }
@@ -71,8 +70,12 @@ final class Shell {
         } catch {
             fatal("\(error)")
         }
-        if shellIndex == 0 { sink.add(.header(tasks: layout.size)) }
         checkFiles()
+        do {
+            directory = try JobDirectory(id: input.id, rank: input.rank, jobspec: input.jobspec, environment: input.jobspec.environment)
+        } catch {
+            fatal(error.message)
+        }
         if input.options.pmi, !local.isEmpty {
             do {
                 pmi = try PMIBridge(layout: layout, shellIndex: shellIndex, id: input.id, link: link)
@@ -91,18 +94,7 @@ final class Shell {
                 ])
             }
         }
-        guard input.options.cpuAffinity != .off, !local.isEmpty else { return launch() }
-        // The broker's hwloc view maps R's core ids to the CPUs to bind to.
-        link.rpc("resource.info-local", [:]) { [weak self] response in
-            guard let self else { return }
-            if response.errnum == 0, let body = try? JSONValue(parsing: response.payload),
-               let list = body["inventory"]?["core_cpus"]?.arrayValue {
-                for (core, text) in list.enumerated() {
-                    if let cpus = text.stringValue.flatMap({ try? IDSet(parsing: $0) }) { self.coreCPUs[UInt32(core)] = Array(cpus) }
-                }
-            }
-            self.launch()
-        }
+        launch()
     }
 
     private func launch() {
@@ -137,7 +129,7 @@ final class Shell {
         let nodeCores = local.reduce(into: Set<UInt32>()) { $0.formUnion($1.cores) }.sorted()
         let nodeGPUs = local.reduce(into: Set<UInt32>()) { $0.formUnion($1.gpus) }.sorted()
         for (index, task) in local.enumerated() {
-            var request = SpawnRequest(argv: input.jobspec.task.command, environment: base)
+            var request = SpawnRequest(argv: input.jobspec.task.command.map { directory?.render($0) ?? $0 }, environment: base)
             request.directory = input.jobspec.cwd
             request.environment["FLUXS_TASK_RANK"] = String(task.rank)
             request.environment["FLUXS_TASK_LOCAL_ID"] = String(task.localID)
@@ -156,7 +148,7 @@ final class Shell {
             pmi?.prepare(&request, index: index, localCount: local.count)
             if haveMask, options.cpuAffinity != .off {
                 let cores = options.cpuAffinity == .perTask ? task.cores : nodeCores
-                let cpus = cores.flatMap { coreCPUs[$0] ?? [] }
+                let cpus = cores.flatMap { input.coreCPUs[$0] ?? [] }
                 if cpus.isEmpty || fluxs_set_affinity(Self.mask(cpus), 128) != 0 { _ = fluxs_set_affinity(original, original.count) }
             }
             do {
@@ -189,6 +181,13 @@ final class Shell {
 
     private func exited(_ rank: Int, _ status: ExitStatus) {
         exitCode = max(exitCode, status.shellCode)
+        if input.options.exitOnError, status != .exited(0), !ended {
+            // A job that is an instance cannot go on without one of its brokers.
+            link.rpc("job-manager.raise", [
+                "id": .int(Int64(bitPattern: input.id.value)), "type": "exec", "severity": 0,
+                "note": .string("\(me): task \(rank) \(status)"),
+            ])
+        }
         tasks[rank]?.finishOutput()
         tasks[rank]?.closeAll()
         tasks[rank] = nil
@@ -200,6 +199,7 @@ final class Shell {
         guard !ended else { return }
         ended = true
         pmi?.stop()
+        directory?.remove()
         sink.flush { [exitCode, abortCode] in exit(abortCode ?? exitCode) }
     }
 
@@ -229,6 +229,7 @@ final class Shell {
         env["FLUXS_JOB_SIZE"] = String(layout.size)
         env["FLUXS_JOB_NNODES"] = String(layout.nodes.count)
         env["FLUXS_URI"] = input.uri
+        if let directory { env["FLUXS_JOB_TMPDIR"] = directory.path }
         if env["PATH"] == nil { env["PATH"] = "/usr/local/bin:/usr/bin:/bin" }
         return env
     }

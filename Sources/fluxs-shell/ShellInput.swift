@@ -1,6 +1,6 @@
 // What job-exec hands the shell on the descriptor named by --input-fd (a memory file):
 //   {"id": ID, "rank": BROKER_RANK, "uri": LOCAL_URI, "jobspec": {...}, "R": {...},
-//    "cgroup": DIR?}
+//    "cgroup": DIR?, "core_cpus": ["0,64", ...]}     (the OS CPUs of each core, by core id)
 // and the options of attributes.system.shell.options that the shell obeys.
 import FluxsFormats
 import FluxsMessage
@@ -15,6 +15,8 @@ struct ShellInput {
     var options: ShellOptions
     /// The cgroup to join before starting tasks (when job-exec could make one).
     var cgroup: String?
+    /// The OS CPUs of each core of this node, by R core id (from the broker's hwloc view).
+    var coreCPUs: [UInt32: [UInt32]] = [:]
 
     init(_ json: JSONValue) throws(ParseError) {
         guard let raw = json["id"]?.intValue, let rank = json["rank"]?.intValue,
@@ -28,6 +30,9 @@ struct ShellInput {
         R = try ResourceSet(json: r)
         options = try ShellOptions(jobspec.shellOptions)
         cgroup = json["cgroup"]?.stringValue
+        for (core, text) in (json["core_cpus"]?.arrayValue ?? []).enumerated() {
+            if let cpus = text.stringValue.flatMap({ try? IDSet(parsing: $0) }) { coreCPUs[UInt32(core)] = Array(cpus) }
+        }
     }
 }
 
@@ -62,6 +67,8 @@ struct ShellOptions {
     var unbuffered = false
     /// Serve PMI-1 to the tasks.
     var pmi = true
+    /// A task that fails ends the whole job with an exception (instances: a lost broker).
+    var exitOnError = false
 
     init(_ options: [String: JSONValue]) throws(ParseError) {
         // --setopt=KEY without a value gives 1: integers 0 and 1 count as false and true.
@@ -92,6 +99,7 @@ struct ShellOptions {
             }
         }
         unbuffered = flag(options["unbuffered"]) ?? (options["output"]?["stdout"]?["buffer"]?["type"]?.stringValue == "none")
+        exitOnError = flag(options["exit-on-error"]) ?? false
         if let value = options["pmi"] {
             guard let text = value.stringValue, ["simple", "pmi1", "off", "none"].contains(text) else {
                 throw ParseError("shell option pmi: must be simple or off, not \(value.compactText)")

@@ -26,8 +26,10 @@ final class JobAttach {
     private var status: Int32?
     private var failed = false
     private var cleaned = false
+    /// Whether the output watch has answered at least once (its first answer holds all
+    /// the output stored when it started; later ones come before the job's clean event).
+    private var outputSeen = false
     private var inputOpen: Bool
-    private var inputHeaderSent = false
     private var lastInterrupt = -10.0
 
     /// Follows `id`; `forwardInput` sends stdin to the tasks `stdinRanks` ("all" or an idset).
@@ -56,7 +58,7 @@ final class JobAttach {
             if signals >= 0 { close(signals) }
             pthread_sigmask(SIG_SETMASK, &old, nil)
         }
-        while !cleaned {
+        while !(cleaned && outputSeen) {
             var fds = [pollfd(fd: handle.fileDescriptor, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: signals, events: Int16(POLLIN), revents: 0)]
             if inputOpen { fds.append(pollfd(fd: 0, events: Int16(POLLIN), revents: 0)) }
@@ -69,8 +71,11 @@ final class JobAttach {
             while let message = try handle.receiveIfReady() {
                 guard message.type == .response else { continue }
                 if message.matchtag == events { try eventlog(message) }
-                if message.matchtag == output { try printOutput(message) }
-                if cleaned { break }
+                if message.matchtag == output {
+                    outputSeen = true
+                    try printOutput(message)
+                }
+                if cleaned && outputSeen { break }
             }
         }
         return exitCode()
@@ -136,8 +141,7 @@ final class JobAttach {
         var chunk = [UInt8](repeating: 0, count: 65536)
         let n = chunk.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
         if n < 0 && (errno == EINTR || errno == EAGAIN) { return }
-        var records: [OutputRecord] = inputHeaderSent ? [] : [.header(tasks: 0)]
-        inputHeaderSent = true
+        var records: [OutputRecord] = []
         if n > 0 {
             records.append(.data(stream: "stdin", ranks: stdinRanks, text: String(decoding: chunk[0..<n], as: UTF8.self)))
         } else {

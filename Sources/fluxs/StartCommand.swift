@@ -32,6 +32,9 @@ struct StartCommand: ParsableCommand {
         let command = words.program
         let testSize = self.testSize ?? words.options["test-size"]?.last.flatMap { Int($0) }
         let broker = Self.brokerPath()
+        // An instance started by hand is a new one, even inside a job: only brokers that
+        // a job shell starts (fluxs alloc, fluxs batch) join a parent (fluxs-broker(1)).
+        unsetenv("FLUXS_JOB_ID")
         if let testSize, testSize > 1 {
             let instance = TestInstance(size: testSize, settings: setattr + (words.joined["S"] ?? []),
                                         command: command, broker: broker)

@@ -112,3 +112,36 @@ struct OutputLogTests {
         #expect(OutputTemplate.files(id: JobID(1), jobspec: spec) == ["stdout": "/w/o.1", "stderr": "/e"])
     }
 }
+
+struct TaskLayoutPerResourceTests {
+    @Test func oneTaskPerNodeTakesTheWholeNode() throws {
+        var spec = try JobspecRequest(command: ["fluxs-broker"], ntasks: 3).build()
+        try spec.setAttribute("system.shell.options.per-resource", ["type": "node", "count": 1])
+        let R = ResourceSet(nodes: [
+            ResourceSet.Node(rank: 4, cores: try IDSet(parsing: "0-1"), gpus: try IDSet(parsing: "0")),
+            ResourceSet.Node(rank: 2, cores: try IDSet(parsing: "3"), gpus: IDSet()),
+        ])
+        let layout = try TaskLayout(jobspec: spec, R: R)
+        #expect(layout.size == 2)
+        #expect(layout.tasks(onRank: 2).map(\.cores) == [[3]])
+        #expect(layout.tasks(onRank: 4).map(\.rank) == [1])
+        #expect(layout.tasks(onRank: 4).map(\.cores) == [[0, 1]])
+        #expect(layout.tasks(onRank: 4).map(\.gpus) == [[0]])
+    }
+
+    @Test func severalTasksPerNodeSplitTheCores() throws {
+        var spec = try JobspecRequest(command: ["app"], ntasks: 4).build()
+        try spec.setAttribute("system.shell.options.per-resource", ["type": "node", "count": 2])
+        let R = ResourceSet(nodes: [ResourceSet.Node(rank: 0, cores: try IDSet(parsing: "0-3"))])
+        let layout = try TaskLayout(jobspec: spec, R: R)
+        #expect(layout.tasks(onRank: 0).map(\.cores) == [[0, 1], [2, 3]])
+    }
+
+    @Test func onlyNodesAreResources() throws {
+        var spec = try JobspecRequest(command: ["app"]).build()
+        try spec.setAttribute("system.shell.options.per-resource", ["type": "core", "count": 1])
+        #expect(throws: ParseError.self) {
+            try TaskLayout(jobspec: spec, R: ResourceSet(nodes: [ResourceSet.Node(rank: 0, cores: IDSet([0]))]))
+        }
+    }
+}
