@@ -59,6 +59,8 @@ extension JobFormat {
             return .real(max(0, expiration - now))
         case "dependencies": return .text(record.dependencies.joined(separator: ","))
         case "contextual_info": return .text(record.contextualInfo(now: now))
+        case "instance": return .text(record.isInstance ? "yes" : "")
+        case "uri": return record.memo["uri"]?.stringValue.map { .text($0) } ?? .none
         case "inactive_reason": return .text(record.inactiveReason)
         case "annotations": return json(.object(record.annotations))
         default: return .none

@@ -11,6 +11,7 @@
 //   t_submit t_depend t_run t_cleanup t_inactive  T_SUBMIT ...  runtime RUNTIME
 //   expiration EXPIRATION  t_remaining T_REMAINING  dependencies DEPENDENCIES
 //   contextual_info INFO  contextual_time TIME  inactive_reason INACTIVE-REASON
+//   instance INSTANCE ("yes" for fluxs alloc/batch jobs)  uri URI (where such a job is)
 //   annotations.KEY.KEY / sched.KEY / user.KEY / memo.KEY   KEY upper-cased
 //
 // Unknown names are refused when the format is made. `username` asks the caller's
@@ -44,7 +45,7 @@ public struct JobFormat: Sendable {
             "exception.type": "EXCEPTION-TYPE", "exception.note": "EXCEPTION-NOTE",
             "t_submit": "T_SUBMIT", "t_depend": "T_DEPEND", "t_run": "T_RUN", "t_cleanup": "T_CLEANUP",
             "t_inactive": "T_INACTIVE", "runtime": "RUNTIME", "expiration": "EXPIRATION",
-            "t_remaining": "T_REMAINING", "dependencies": "DEPENDENCIES", "contextual_info": "INFO",
+            "t_remaining": "T_REMAINING", "dependencies": "DEPENDENCIES", "contextual_info": "INFO", "instance": "INSTANCE", "uri": "URI",
             "contextual_time": "TIME", "inactive_reason": "INACTIVE-REASON", "annotations": "ANNOTATIONS",
         ]
         for form in ["id"] + JobIDForm.allCases.map({ "id." + $0.rawValue }) { table[form] = "JOBID" }

@@ -6,6 +6,7 @@
 //   PRIORITY   "priority-wait"
 //   SCHED      "eta:FSD" from the scheduler's t_estimate annotation ("eta:now" if past),
 //              else "held" (urgency 0), "priority-hold" (priority 0), or ""
+//   RUN        for an instance (fluxs alloc/batch): "instance:" and its nodelist
 //   otherwise  the nodelist the job was allocated ("" if it never was)
 //
 // `inactiveReason` gives the exit information for inactive jobs ("Exit 1", "Canceled:
@@ -97,10 +98,16 @@ extension JobRecord {
             if isHeld { return "held" }
             if priority == 0 { return "priority-hold" }
             return annotations["sched"]?["reason_pending"]?.stringValue ?? ""
+        case .run where isInstance:
+            return "instance:" + (resources?.nodelist.description ?? "")
         default:
-            return resources?.nodelist ?? ""
+            return resources?.nodelist.description ?? ""
         }
     }
+
+    /// Whether the job is (or was) an instance of its own: fluxs alloc and fluxs batch
+    /// jobs, whose rank 0 broker posts its URI as the memo "uri".
+    public var isInstance: Bool { memo["uri"]?.stringValue != nil }
 
     /// How an inactive job ended, for people; "" while active.
     public var inactiveReason: String {

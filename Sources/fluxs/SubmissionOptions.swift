@@ -165,6 +165,36 @@ struct SubmissionOptions: ParsableArguments {
         return options
     }
 
+    /// These options over `base` (batch directives): what is given here wins, lists add up.
+    func overlaid(on base: SubmissionOptions) throws -> SubmissionOptions {
+        var merged = self
+        merged.nodes = nodes ?? base.nodes
+        merged.ntasks = ntasks ?? base.ntasks
+        if coresPerTask == 1 { merged.coresPerTask = base.coresPerTask }
+        if gpusPerTask == 0 { merged.gpusPerTask = base.gpusPerTask }
+        merged.exclusive = exclusive || base.exclusive
+        merged.timeLimit = timeLimit ?? base.timeLimit
+        merged.jobName = jobName ?? base.jobName
+        merged.queue = queue ?? base.queue
+        merged.env = base.env + env
+        merged.envRemove = base.envRemove + envRemove
+        merged.envFile = base.envFile + envFile
+        merged.output = output ?? base.output
+        merged.error = error ?? base.error
+        merged.input = input ?? base.input
+        merged.labelIO = labelIO || base.labelIO
+        merged.unbuffered = unbuffered || base.unbuffered
+        merged.setopt = base.setopt + setopt
+        merged.requires = base.requires + requires
+        merged.cwd = cwd ?? base.cwd
+        merged.setattr = base.setattr + setattr
+        merged.urgency = urgency ?? base.urgency
+        merged.dependencies = base.dependencies + dependencies
+        merged.beginTime = beginTime ?? base.beginTime
+        try merged.validate()
+        return merged
+    }
+
     /// These options with `transform` applied to every text that may hold a
     /// placeholder (fluxs bulksubmit's {}, {0}, {seq}).
     func substituting(_ transform: (String) -> String) -> SubmissionOptions {
