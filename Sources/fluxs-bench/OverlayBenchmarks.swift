@@ -84,6 +84,8 @@ func runProbe(_ args: [String]) throws -> Double {
         return total / Double(size)
     case let name? where name.hasPrefix("kvs-"):
         return try runKVSProbe(name, Array(args.dropFirst()), handle: handle)
+    case let name? where name.hasPrefix("nest-"):
+        return try runNestingProbe(name, Array(args.dropFirst()))
     case let name? where name.hasPrefix("exec-"):
         return try runExecProbe(name, Array(args.dropFirst()))
     case let name? where name.hasPrefix("jobs-"):
