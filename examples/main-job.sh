@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job, as far as fluxs goes today (README "Status"): the formats and the CLI
 # a Flux user reaches for first, instances of brokers, the KVS, resources, jobs through
-# the scheduler, and real jobs with MPI. Each later milestone extends this script.
+# the scheduler, real jobs with MPI, and nested instances (batch, alloc, pstree).
+# Each later milestone extends this script.
 set -euo pipefail
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 
@@ -106,5 +107,19 @@ MPI_DIR=$mpi fluxs start --test-size=4 sh -c '
     echo "to the tasks" | fluxs run -n2 -l cat
     fluxs run sh -c "exit 3" || echo "(exit $?)"
     test -x "$MPI_DIR/allreduce" && fluxs run -N2 -n4 "$MPI_DIR/allreduce"
+    cd "$MPI_DIR"
+    printf "#!/bin/sh\n# fluxs: -N2 --job-name=ensemble\nfluxs getattr instance-level\nfluxs resource list\nfluxs submit --cc=1-4 --quiet --watch sh -c \"sleep 1; echo member \\\$FLUXS_JOB_CC\"\nfluxs jobs -a\n" >ensemble.sh
+    job=$(fluxs batch ensemble.sh)
+    fluxs job wait-event -q -t 60 $job memo
+    sleep 0.5
+    fluxs pstree -x
+    fluxs job wait $job
+    cat fluxs-$job.out
+    alloc=$(fluxs alloc --bg -N1)
+    fluxs proxy $alloc fluxs run -n2 sh -c "echo nested level \$(fluxs getattr instance-level)"
+    fluxs uri $alloc
+    fluxs jobs
+    fluxs cancel $alloc
+    fluxs job wait-event -q -t 30 $alloc clean
     fluxs jobs -a
 ' 2>&1
