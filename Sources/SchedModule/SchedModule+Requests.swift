@@ -108,6 +108,7 @@ extension SchedModule {
                 lastAnnotation[job] = nil
                 // The default duration is for planning only: no time limit was asked for.
                 if unlimited.remove(job) != nil { R.expiration = 0 }
+                if instanceEnd > 0 { R.expiration = R.expiration > 0 ? min(R.expiration, instanceEnd) : instanceEnd }
                 context.respond(to: request, ["id": .int(Int64(bitPattern: job)), "type": "success", "R": R.json])
                 context.respond(to: request, error: ServiceError(ENODATA, ""))
             case .annotate(let job, let estimate, let reason):

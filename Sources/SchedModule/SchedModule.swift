@@ -29,6 +29,9 @@ public final class SchedModule: BrokerModule {
     var passArmed = false
     var passes = 0
     var passSeconds = 0.0
+    /// When the instance itself ends (its R's expiration; 0: never): the end of a child
+    /// instance's job in its parent, which bounds every allocation made here.
+    var instanceEnd = 0.0
     let settings: Settings
 
     /// Policies and defaults from broker attributes.
@@ -68,6 +71,7 @@ public final class SchedModule: BrokerModule {
             else {
                 return self.context.log(.err, "sched: cannot get the instance's R: \(response.errorText)")
             }
+            self.instanceEnd = R.expiration
             self.scheduler = Scheduler(resources: R, queuePolicy: self.settings.queuePolicy,
                                        matchPolicy: self.settings.matchPolicy, queueDepth: self.settings.queueDepth,
                                        defaultDuration: self.settings.defaultDuration)

@@ -32,6 +32,8 @@ final class Shell {
     /// The exit code a task gave PMI_Abort: the shell's exit code then.
     private var abortCode: Int32?
     private var directory: JobDirectory?
+    /// Set when the job is being ended (SIGTERM from job-exec).
+    private var terminating = false
 
     /// `fluxs-shell[N]`: how the shell names itself in messages.
     var me: String { "fluxs-shell[\(shellIndex)]" }
@@ -61,9 +63,11 @@ final class Shell {
             exit(1)
         }
         if let cgroup = input.cgroup { joinCgroup(cgroup) }
-        for signo in [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGCONT, SIGWINCH] {
+        for signo in [SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGCONT, SIGWINCH] {
             try? reactor.onSignal(signo) {}
         }
+        // SIGTERM is job-exec ending the job: tasks that die of it are no news.
+        try? reactor.onSignal(SIGTERM) { [unowned self] in self.terminating = true }
         do {
             sink = try OutputSink(link: link, reactor: reactor, id: input.id,
                                   paths: OutputTemplate.files(id: input.id, jobspec: input.jobspec), label: input.options.label)
@@ -181,11 +185,13 @@ final class Shell {
 
     private func exited(_ rank: Int, _ status: ExitStatus) {
         exitCode = max(exitCode, status.shellCode)
-        if input.options.exitOnError, status != .exited(0), !ended {
+        if input.options.exitOnError, status != .exited(0), !ended, !terminating {
             // A job that is an instance cannot go on without one of its brokers.
+            let broker = input.jobspec.task.command.first?.hasSuffix("fluxs-broker") == true
+            let note = broker ? "the child instance lost its broker rank \(rank) (\(status))" : "task \(rank) \(status)"
             link.rpc("job-manager.raise", [
                 "id": .int(Int64(bitPattern: input.id.value)), "type": "exec", "severity": 0,
-                "note": .string("\(me): task \(rank) \(status)"),
+                "note": .string("\(me): \(note)"),
             ])
         }
         tasks[rank]?.finishOutput()
