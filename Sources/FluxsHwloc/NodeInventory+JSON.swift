@@ -18,7 +18,7 @@ import Glibc
 extension NodeInventory {
     /// The inventory as a JSON object, for a broker to send to rank 0.
     public var json: JSONValue {
-        .object([
+        var object: [String: JSONValue] = [
             "hostname": .string(hostname),
             "packages": .int(Int64(packages)),
             "numa_nodes": .int(Int64(numaNodes)),
@@ -28,8 +28,9 @@ extension NodeInventory {
             "core_ids": .string(coreIDs.description),
             "cpuset": .string(cpuset),
             "gpus": .array(gpus.map(\.json)),
-            "core_cpus": .array(coreCPUs.map { .string($0) }),
-        ])
+        ]
+        if !coreCPUs.isEmpty { object["core_cpus"] = .array(coreCPUs.map { .string($0) }) }
+        return .object(object)
     }
 
     /// Reads an inventory from its JSON object. Throws EPROTO naming the first bad member.

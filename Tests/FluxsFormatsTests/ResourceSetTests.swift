@@ -352,3 +352,20 @@ private let rfcExample = """
         }
     }
 }
+
+struct ResourceSetRenumberTests {
+    @Test func aChildSeesRanksCoresAndGPUsFromZero() throws {
+        let R = ResourceSet(nodes: [
+            ResourceSet.Node(rank: 7, hostname: "n7", cores: try IDSet(parsing: "4-5"), gpus: try IDSet(parsing: "1"),
+                             properties: ["big"]),
+            ResourceSet.Node(rank: 3, hostname: "n3", cores: try IDSet(parsing: "2"), gpus: IDSet()),
+        ], starttime: 10, expiration: 99)
+        let child = R.renumbered()
+        #expect(child.nodes.map(\.rank) == [0, 1])
+        #expect(child.nodes.map(\.hostname) == ["n3", "n7"])
+        #expect(child.nodes.map(\.cores) == [IDSet([0]), IDSet([0, 1])])
+        #expect(child.nodes.map(\.gpus) == [IDSet(), IDSet([0])])
+        #expect(child.nodes[1].properties == ["big"])
+        #expect(child.expiration == 99 && child.starttime == 10)
+    }
+}

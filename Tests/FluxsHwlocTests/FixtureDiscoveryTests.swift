@@ -21,7 +21,8 @@ private let gib: UInt64 = 1 << 30
     @Test func twoPackagesCountsAndMemory() throws {
         let node = try Fixture.inventory("gpu-plugins", loadIODevices: false)
         #expect(node == NodeInventory(hostname: "gpu7", packages: 2, numaNodes: 2, cores: 8, pus: 16,
-                                      memoryBytes: 96 * gib, cpuset: "0-15"))
+                                      memoryBytes: 96 * gib, cpuset: "0-15",
+                                      coreCPUs: ["0-1", "2-3", "4-5", "6-7", "8-9", "10-11", "12-13", "14-15"]))
         #expect(node.coreIDs == IDSet(range: 0...7))
     }
 
@@ -68,17 +69,18 @@ private let gib: UInt64 = 1 << 30
     }
 
     @Test func restrictRenumbersCores() throws {
-        // PUs 2-5 are cores L#1 and L#2 of package 0: two cores, numbered 0-1.
+        // PUs 2-5 are cores L#1 and L#2 of package 0: two cores, numbered 0-1, each with
+        // its two hardware threads.
         let node = try Fixture.inventory("gpu-plugins", restrictTo: "2-5", loadIODevices: false)
         #expect(node == NodeInventory(hostname: "gpu7", packages: 1, numaNodes: 1, cores: 2, pus: 4,
-                                      memoryBytes: 64 * gib, cpuset: "2-5"))
+                                      memoryBytes: 64 * gib, cpuset: "2-5", coreCPUs: ["2-3", "4-5"]))
     }
 
     @Test func restrictAcrossPackagesWithHalfCores() throws {
         // One PU of core L#0 and one of core L#4, in bitmap form.
         let node = try Fixture.inventory("gpu-plugins", restrictTo: "0x102", loadIODevices: false)
         #expect(node == NodeInventory(hostname: "gpu7", packages: 2, numaNodes: 2, cores: 2, pus: 2,
-                                      memoryBytes: 96 * gib, cpuset: "1,8"))
+                                      memoryBytes: 96 * gib, cpuset: "1,8", coreCPUs: ["1", "8"]))
     }
 
     @Test func xmlTextAndFileAgree() throws {
