@@ -32,7 +32,7 @@ extension Broker {
         } catch {
             listener?.close()
             overlay?.close()
-            if createdRundir { removeTree(rundir) }
+            if createdRundir { Descriptors.removeTree(rundir) }
             throw error
         }
     }
@@ -216,7 +216,7 @@ extension Broker {
         listener?.close()
         // Closed but kept: this may run inside one of the overlay's own handlers.
         overlay?.close()
-        if createdRundir, let rundir = attributes["rundir"] { removeTree(rundir) }
+        if createdRundir, let rundir = attributes["rundir"] { Descriptors.removeTree(rundir) }
         reactor.stop()
         onExit?(exitCodeOverride ?? exitCode)
     }
@@ -258,20 +258,6 @@ extension Broker {
         guard mkdir(path, 0o700) == 0 || errno == EEXIST else {
             throw ServiceError(errno, "\(what) \(path): \(ServiceError.text(of: errno))")
         }
-    }
-
-    private func removeTree(_ path: String) {
-        if let dir = opendir(path) {
-            while let entry = readdir(dir) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-                if name == "." || name == ".." { continue }
-                let child = "\(path)/\(name)"
-                var st = stat()
-                if lstat(child, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR { removeTree(child) } else { unlink(child) }
-            }
-            closedir(dir)
-        }
-        rmdir(path)
     }
 
     /// This host's first IPv4 address that is not loopback, else 127.0.0.1.

@@ -5,6 +5,7 @@
 //
 //   header  {"version": 1, "encoding": {"stdout": "UTF-8", "stderr": "UTF-8"},
 //            "count": {"stdout": N, "stderr": N}, "options": {}}
+//           (guest.input: {"encoding": {"stdin": "UTF-8"}, "count": {"stdin": 1}, ...})
 //   data    {"stream": "stdout"|"stderr"|"stdin", "rank": IDSET, "data": TEXT}
 //   data    {"stream": ..., "rank": IDSET, "eof": true}       (the stream's end)
 //
@@ -12,8 +13,8 @@
 
 /// One entry of an output or input eventlog.
 public enum OutputRecord: Sendable, Hashable {
-    /// The log's header: how many tasks write each stream.
-    case header(tasks: Int)
+    /// The log's header: how many tasks write (or read) each of `streams`.
+    case header(tasks: Int, streams: [String] = ["stdout", "stderr"])
     /// Some bytes of one stream from (or, for stdin, to) the tasks `ranks`.
     case data(stream: String, ranks: String, text: String)
     /// The end of one stream of the tasks `ranks`.
@@ -22,11 +23,15 @@ public enum OutputRecord: Sendable, Hashable {
     /// The entry, stamped `timestamp`.
     public func entry(at timestamp: Double) -> EventlogEntry {
         switch self {
-        case .header(let tasks):
-            let count = JSONValue.int(Int64(tasks))
+        case .header(let tasks, let streams):
+            var encoding: [String: JSONValue] = [:]
+            var count: [String: JSONValue] = [:]
+            for stream in streams {
+                encoding[stream] = "UTF-8"
+                count[stream] = .int(Int64(tasks))
+            }
             return EventlogEntry(timestamp: timestamp, name: "header", context: [
-                "version": 1, "encoding": ["stdout": "UTF-8", "stderr": "UTF-8"],
-                "count": ["stdout": count, "stderr": count], "options": [:],
+                "version": 1, "encoding": .object(encoding), "count": .object(count), "options": [:],
             ])
         case .data(let stream, let ranks, let text):
             return EventlogEntry(timestamp: timestamp, name: "data", context: [
@@ -56,7 +61,8 @@ public enum OutputRecord: Sendable, Hashable {
         let context = entry.context ?? [:]
         switch entry.name {
         case "header":
-            self = .header(tasks: Int(context["count"]?["stdout"]?.intValue ?? 0))
+            let count = context["count"]?.objectValue ?? [:]
+            self = .header(tasks: Int(count.values.first?.intValue ?? 0), streams: count.keys.sorted())
         case "data":
             guard let stream = context["stream"]?.stringValue, let ranks = context["rank"]?.stringValue else { return nil }
             if context["eof"]?.boolValue == true {
@@ -94,6 +100,13 @@ public enum OutputTemplate {
             files["stderr"] = out
         }
         return files
+    }
+
+    /// The job's temporary directory on broker rank `rank` (FLUXS_JOB_TMPDIR), under the
+    /// job's TMPDIR, else /tmp.
+    public static func jobDirectory(id: JobID, rank: UInt32, environment: [String: String]) -> String {
+        let base = environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        return "\(base)/fluxs-job-\(id.formatted(.f58plain))-\(rank)"
     }
 
     /// `template` with its placeholders filled in.

@@ -1,11 +1,11 @@
-// Descriptor chores shared by the programs that start processes and move their output
-// (the exec service, job-exec, the job shell, the CLI that prints a job's output).
+// Descriptor and file chores shared by the programs that start processes and move
+// their output (the broker, the exec service, job-exec, the job shell, the CLI).
 import FluxsMessage
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Pipes and whole writes.
+/// Pipes, whole writes and removing directory trees.
 public enum Descriptors {
     /// A close-on-exec pipe with both ends numbered above 2, so that a process started
     /// with 0-2 closed never hands a pipe end out as a standard stream. Callers make
@@ -41,5 +41,20 @@ public enum Descriptors {
             }
             return true
         }
+    }
+
+    /// Removes `path` and everything below it (symbolic links are removed, not followed).
+    public static func removeTree(_ path: String) {
+        if let dir = opendir(path) {
+            while let entry = readdir(dir) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                if name == "." || name == ".." { continue }
+                let child = "\(path)/\(name)"
+                var st = stat()
+                if lstat(child, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR { removeTree(child) } else { unlink(child) }
+            }
+            closedir(dir)
+        }
+        rmdir(path)
     }
 }

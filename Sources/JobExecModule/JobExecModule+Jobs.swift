@@ -118,19 +118,16 @@ extension JobExecModule {
         }
     }
 
-    /// Starts the job's guest.output eventlog (and guest.input, when fluxs run feeds its
-    /// stdin) with its header, before any shell can append to it: the commit reaches
-    /// the KVS ahead of every shell's, which are sent only once the shells run.
+    /// Starts the job's guest.output eventlog with its header, before any shell can
+    /// append to it: the commit reaches the KVS ahead of every shell's, which are sent
+    /// only once the shells run. (guest.input's header is fluxs run's, written before
+    /// its first data.)
     private func writeHeaders(id: JobID, jobspec: Jobspec, R: ResourceSet) {
         let tasks = (try? TaskLayout(jobspec: jobspec, R: R).size) ?? jobspec.ntasks
         let now = Reactor.wallClock()
         let dir = id.formatted(.kvs)
-        var ops: [JSONValue] = [["op": "append", "key": .string(dir + ".guest.output"),
+        let ops: [JSONValue] = [["op": "append", "key": .string(dir + ".guest.output"),
                                  "value": .string(OutputRecord.header(tasks: tasks).entry(at: now).line)]]
-        if jobspec.shellOptions["input"]?["stdin"]?["type"]?.stringValue == "service" {
-            ops.append(["op": "append", "key": .string(dir + ".guest.input"),
-                        "value": .string(OutputRecord.header(tasks: tasks).entry(at: now).line)])
-        }
         context.rpc("kvs.commit", ["ops": .array(ops)]) { [weak self] response in
             if response.errnum != 0 { self?.context.log(.err, "job \(id.formatted(.f58)): cannot start its output log: \(response.errorText)") }
         }

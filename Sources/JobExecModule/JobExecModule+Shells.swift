@@ -2,18 +2,23 @@
 import FluxsBroker
 import FluxsFormats
 import FluxsMessage
+import FluxsProcess
 import FluxsReactor
 #if canImport(Glibc)
 import Glibc
 #endif
 
 extension JobExecModule {
-    func launchShell(_ request: Message, _ body: JSONValue) throws(ServiceError) {
+    /// Starts a job's shell; `cpusAsked`: the core-to-CPU map was asked for already
+    /// (without it, the shell's tasks are not bound).
+    func launchShell(_ request: Message, _ body: JSONValue, cpusAsked: Bool = false) throws(ServiceError) {
         guard request.flags.contains(.streaming) else { throw ServiceError(EPROTO, "job-exec.launch is a streaming request") }
-        guard coreCPUs != nil else {
+        if coreCPUs == nil, !cpusAsked {
             return withCoreCPUs { [weak self] in
                 guard let self else { return }
-                do throws(ServiceError) { try self.launchShell(request, body) } catch { self.context.respond(to: request, error: error) }
+                do throws(ServiceError) { try self.launchShell(request, body, cpusAsked: true) } catch {
+                    self.context.respond(to: request, error: error)
+                }
             }
         }
         let id = try Self.jobID(body)
@@ -33,6 +38,7 @@ extension JobExecModule {
             throw ServiceError(error.errnum, "rank \(context.rank): cannot start fluxs-shell: \(error.message)")
         }
         shell.cgroup = cgroup
+        shell.directory = OutputTemplate.jobDirectory(id: id, rank: context.rank, environment: ProcessEnvironment.current)
         do {
             try context.reactor.onChildExit(shell.pid) { [weak self] status in self?.shellExited(id, shell, status) }
         } catch {
@@ -48,6 +54,8 @@ extension JobExecModule {
         // Whatever the tasks left behind in the group (and the cgroup) goes with the shell.
         shell.killGroup(SIGKILL)
         if let cgroup = shell.cgroup { cgroups.release(cgroup, reactor: context.reactor) }
+        // A shell that was killed could not remove the job's directory.
+        if let directory = shell.directory { Descriptors.removeTree(directory) }
         shell.closeStderr()
         guard shells[id] === shell else { return }
         shells[id] = nil
@@ -82,7 +90,9 @@ extension JobExecModule {
                     return
                 }
                 let body = try? JSONValue(parsing: response.payload)
-                self.coreCPUs = body?["inventory"]?["core_cpus"] ?? .array([])
+                let map = body?["inventory"]?["core_cpus"]
+                // Kept only when known: a later launch asks again.
+                if let map, !(map.arrayValue?.isEmpty ?? true) { self.coreCPUs = map }
                 let waiting = self.waitingForCPUs
                 self.waitingForCPUs.removeAll()
                 waiting.forEach { $0() }

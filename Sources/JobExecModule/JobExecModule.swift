@@ -20,6 +20,7 @@
 import FluxsBroker
 import FluxsFormats
 import FluxsMessage
+import FluxsProcess
 import FluxsReactor
 #if canImport(Glibc)
 import Glibc
@@ -37,7 +38,7 @@ public final class JobExecModule: BrokerModule {
     var launched = 0
     /// Where job cgroups go on this rank (man fluxs-shell(1), PROCESSES).
     lazy var cgroups = JobCgroups()
-    /// The OS CPUs of each core of this node (resource.info-local), asked for once.
+    /// The OS CPUs of each core of this node (resource.info-local), asked for until known.
     var coreCPUs: JSONValue?
     var waitingForCPUs: [() -> Void] = []
 
@@ -50,6 +51,7 @@ public final class JobExecModule: BrokerModule {
         for shell in shells.values {
             shell.killGroup(SIGKILL)
             if let cgroup = shell.cgroup { JobCgroups.write(cgroup + "/cgroup.kill", "1") }
+            if let directory = shell.directory { Descriptors.removeTree(directory) }
         }
         let stopping = ServiceError(ECANCELED, "rank \(context.rank): job-exec stopped")
         for run in runs.values { context.respond(to: run.request, error: stopping) }

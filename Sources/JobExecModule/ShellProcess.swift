@@ -20,6 +20,8 @@ final class ShellProcess {
     private(set) var errors: [UInt8] = []
     /// The shell's cgroup directory, if it has one.
     var cgroup: String?
+    /// The job's temporary directory on this node (FLUXS_JOB_TMPDIR).
+    var directory: String?
 
     /// Starts `fluxs-shell --input-fd=3` with `input` on descriptor 3.
     init(input: JSONValue, request: Message, reactor: Reactor) throws(ServiceError) {

@@ -2,7 +2,8 @@
 // alloc and fluxs batch) belongs to a child instance: FLUXS_URI names the parent's
 // broker on this node and FLUXS_JOB_ID the job. Before the broker starts, this sets the
 // attributes parent-uri, jobid and instance-level (the parent's plus one), and on rank 0
-// resource.R: the job's R as the child sees it (ResourceSet.renumbered). Once the child
+// resource.R: the job's R as the child sees it (ResourceSet.renumbered), with
+// resource.noverify (the parent verified those resources). Once the child
 // is up, rank 0 tells the parent where to reach it: the memo {"uri": ...} on the job
 // (job-manager.memo), which `fluxs uri`, `fluxs proxy`, `fluxs jobs` and `fluxs pstree`
 // read.
@@ -44,6 +45,9 @@ struct ParentInstance {
         let R: ResourceSet
         do { R = try ResourceSet(json: json) } catch { throw ServiceError(EPROTO, "the job's R: \(error.message)") }
         try attributes.setAtStart("resource.R", R.renumbered().json.compactText)
+        // The parent checked these resources; the child's view of them (renumbered,
+        // restricted to its CPUs) is not for checking against the node's hostname or GPUs.
+        if attributes["resource.noverify"] == nil { try attributes.setAtStart("resource.noverify", "1") }
     }
 
     /// Posts the child's URI on the parent's job, off the broker's loop.

@@ -71,8 +71,9 @@ if let parent {
     }
 }
 
-// The process manager's PMI variables were for us, not for what we start.
-for name in ["PMI_FD", "PMI_RANK", "PMI_SIZE", "PMI_PORT", "PMI_ID", "PMI_SPAWNED"] { unsetenv(name) }
+// The process manager's PMI variables, and the parent's job id, were for us, not for
+// what we start (a broker started in this instance belongs to it, not to the parent).
+for name in ["PMI_FD", "PMI_RANK", "PMI_SIZE", "PMI_PORT", "PMI_ID", "PMI_SPAWNED", "FLUXS_JOB_ID"] { unsetenv(name) }
 
 // Only rank 0 runs the initial program.
 let noProgram = bootstrap.rank != 0 || (attributes["broker.rc2_none"].map { $0 != "0" } ?? false)
@@ -93,10 +94,14 @@ do {
     broker.register(module: JobExecModule.self)
     var exitCode: Int32 = 0
     broker.onExit = { exitCode = $0 }
-    let announcer = Worker()
+    // Made once the broker blocks the signals it takes through its signalfd: a thread
+    // started before would receive them, and die of them.
+    var announcer: Worker?
     if let parent, bootstrap.rank == 0 {
         broker.onStarted = { [unowned broker] in
-            parent.announce(uri: broker.attributes["local-uri"] ?? "", worker: announcer) { message in
+            let worker = Worker()
+            announcer = worker
+            parent.announce(uri: broker.attributes["local-uri"] ?? "", worker: worker) { message in
                 var line = Array("fluxs-broker: \(message)\n".utf8)
                 _ = write(2, &line, line.count)
             }
@@ -104,7 +109,7 @@ do {
     }
     try broker.start(BrokerOptions(initialProgram: command, interactive: interactive), bootstrap: bootstrap)
     reactor.run()
-    announcer.stop()
+    announcer?.stop()
     exit(exitCode)
 } catch let error as ServiceError {
     fail(error.message)

@@ -1,7 +1,10 @@
 // The job's temporary directory on this node, FLUXS_JOB_TMPDIR: made by the shell
-// before any task starts (under $TMPDIR, else /tmp), holding the files of the jobspec's
+// before any task starts (under the node's $TMPDIR, else /tmp; mode 0700, and an
+// existing one is used only if it is a real directory of this user with that mode, so
+// nobody else can put or redirect files in it), holding the files of the jobspec's
 // attributes.system.files ({"NAME": {"data": TEXT, "mode": N}}, as fluxs batch stores its
-// script), named `{{tmpdir}}` in the command; removed with all it holds when the shell ends.
+// script), named `{{tmpdir}}` in the command; removed with all it holds when the shell
+// ends (and by job-exec after a shell that could not).
 import FluxsFormats
 import FluxsProcess
 #if canImport(Glibc)
@@ -14,10 +17,15 @@ struct JobDirectory {
 
     /// Makes the directory and writes the jobspec's files into it.
     init(id: JobID, rank: UInt32, jobspec: Jobspec, environment: [String: String]) throws(ParseError) {
-        let base = environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        path = "\(base)/fluxs-job-\(id.formatted(.f58plain))-\(rank)"
-        if mkdir(path, 0o700) != 0 && errno != EEXIST {
-            throw ParseError("cannot make the job directory \(path): \(String(cString: strerror(errno)))")
+        path = OutputTemplate.jobDirectory(id: id, rank: rank, environment: environment)
+        if mkdir(path, 0o700) != 0 {
+            guard errno == EEXIST else {
+                throw ParseError("cannot make the job directory \(path): \(String(cString: strerror(errno)))")
+            }
+            var st = stat()
+            guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR, st.st_uid == getuid(), st.st_mode & 0o077 == 0 else {
+                throw ParseError("the job directory \(path) exists and is not a private directory of this user")
+            }
         }
         let files = jobspec.json["attributes"]?["system"]?["files"]?.objectValue ?? [:]
         for (name, file) in files.sorted(by: { $0.key < $1.key }) {
@@ -25,7 +33,7 @@ struct JobDirectory {
                 throw ParseError("attributes.system.files: \"\(name)\" is not a file name")
             }
             let mode = mode_t(file["mode"]?.intValue ?? 0o600)
-            let fd = open("\(path)/\(name)", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+            let fd = open("\(path)/\(name)", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode)
             guard fd >= 0, Descriptors.writeAll(fd, file["data"]?.stringValue ?? "") else {
                 if fd >= 0 { close(fd) }
                 throw ParseError("cannot write \(path)/\(name): \(String(cString: strerror(errno)))")
@@ -41,19 +49,5 @@ struct JobDirectory {
     }
 
     /// Removes the directory and everything in it.
-    func remove() { Self.removeTree(path) }
-
-    private static func removeTree(_ path: String) {
-        if let dir = opendir(path) {
-            while let entry = readdir(dir) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-                if name == "." || name == ".." { continue }
-                let child = "\(path)/\(name)"
-                var st = stat()
-                if lstat(child, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR { removeTree(child) } else { unlink(child) }
-            }
-            closedir(dir)
-        }
-        rmdir(path)
-    }
+    func remove() { Descriptors.removeTree(path) }
 }

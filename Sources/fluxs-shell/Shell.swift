@@ -76,7 +76,7 @@ final class Shell {
         }
         checkFiles()
         do {
-            directory = try JobDirectory(id: input.id, rank: input.rank, jobspec: input.jobspec, environment: input.jobspec.environment)
+            directory = try JobDirectory(id: input.id, rank: input.rank, jobspec: input.jobspec, environment: ProcessEnvironment.current)
         } catch {
             fatal(error.message)
         }
@@ -185,7 +185,7 @@ final class Shell {
 
     private func exited(_ rank: Int, _ status: ExitStatus) {
         exitCode = max(exitCode, status.shellCode)
-        if input.options.exitOnError, status != .exited(0), !ended, !terminating {
+        if input.options.exitOnError, !ended, !terminating, Self.isFailure(status, rank: rank) {
             // A job that is an instance cannot go on without one of its brokers.
             let broker = input.jobspec.task.command.first?.hasSuffix("fluxs-broker") == true
             let note = broker ? "the child instance lost its broker rank \(rank) (\(status))" : "task \(rank) \(status)"
@@ -199,6 +199,15 @@ final class Shell {
         tasks[rank] = nil
         running -= 1
         if running == 0 { finish() }
+    }
+
+    /// For exit-on-error: a task killed by a signal, or one other than rank 0 that
+    /// exits non-zero (rank 0 of an instance exits with its initial program's code).
+    static func isFailure(_ status: ExitStatus, rank: Int) -> Bool {
+        switch status {
+        case .signaled: return true
+        case .exited(let code): return code != 0 && rank != 0
+        }
     }
 
     private func finish() {

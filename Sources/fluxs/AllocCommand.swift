@@ -42,7 +42,8 @@ struct AllocCommand: ParsableCommand {
                 print(Jobs.show(id))
                 return
             }
-            code = try JobAttach(handle: handle, id: id, program: "fluxs-alloc", forwardInput: forward).run()
+            code = try JobAttach(handle: handle, id: id, program: "fluxs-alloc", forwardInput: forward,
+                                 label: submission.labelIO && submission.output == nil, writesInputHeader: forward).run()
         } catch let error as ServiceError {
             throw CommandFailure(error.message)
         }

@@ -21,6 +21,9 @@ final class JobAttach {
     private let forwardInput: Bool
     private let stdinRanks: String
     private let label: Bool
+    /// Whether this attach writes guest.input's header (fluxs run, the job's only
+    /// writer of input before anyone can attach).
+    private var inputHeader: Bool
     private var eventlogBytes = 0
     private var outputBytes = 0
     private var status: Int32?
@@ -33,7 +36,9 @@ final class JobAttach {
     private var lastInterrupt = -10.0
 
     /// Follows `id`; `forwardInput` sends stdin to the tasks `stdinRanks` ("all" or an idset).
-    init(handle: FluxsHandle, id: JobID, program: String, forwardInput: Bool, stdinRanks: String = "all", label: Bool = false) {
+    init(handle: FluxsHandle, id: JobID, program: String, forwardInput: Bool, stdinRanks: String = "all", label: Bool = false,
+         writesInputHeader: Bool = false) {
+        inputHeader = writesInputHeader
         self.handle = handle
         self.id = id
         self.program = program
@@ -141,7 +146,8 @@ final class JobAttach {
         var chunk = [UInt8](repeating: 0, count: 65536)
         let n = chunk.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
         if n < 0 && (errno == EINTR || errno == EAGAIN) { return }
-        var records: [OutputRecord] = []
+        var records: [OutputRecord] = inputHeader ? [.header(tasks: 1, streams: ["stdin"])] : []
+        inputHeader = false
         if n > 0 {
             records.append(.data(stream: "stdin", ranks: stdinRanks, text: String(decoding: chunk[0..<n], as: UTF8.self)))
         } else {

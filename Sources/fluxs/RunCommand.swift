@@ -32,7 +32,7 @@ struct RunCommand: ParsableCommand {
         do {
             let id = try Jobs.submit(handle, jobspec, urgency: submission.urgencyValue)
             code = try JobAttach(handle: handle, id: id, program: "fluxs-run", forwardInput: forward,
-                                 label: submission.labelIO && submission.output == nil).run()
+                                 label: submission.labelIO && submission.output == nil, writesInputHeader: forward).run()
         } catch let error as ServiceError {
             throw CommandFailure(error.message)
         }

@@ -75,7 +75,7 @@ struct TaskLayoutTests {
 struct OutputLogTests {
     @Test func recordsRoundTripThroughEventlogEntries() throws {
         let records: [OutputRecord] = [
-            .header(tasks: 4), .data(stream: "stdout", ranks: "2", text: "hi\n"), .eof(stream: "stderr", ranks: "0-3"),
+            .header(tasks: 4, streams: ["stderr", "stdout"]), .header(tasks: 1, streams: ["stdin"]), .data(stream: "stdout", ranks: "2", text: "hi\n"), .eof(stream: "stderr", ranks: "0-3"),
         ]
         for record in records {
             let line = record.entry(at: 1.5).line
