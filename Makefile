@@ -2,6 +2,7 @@
 SHELL := /bin/bash
 PREFIX ?= /usr/local
 DESTDIR ?=
+SYSCONFDIR ?= $(PREFIX)/etc
 SWIFT ?= swift
 # Release executables link the Swift runtime statically: they start in ~2 ms instead of ~3.4.
 RELEASE_FLAGS := -c release --static-swift-stdlib
@@ -70,13 +71,24 @@ install: build
 	$(BINDIR)/fluxs --generate-completion-script bash >$(DESTDIR)$(PREFIX)/share/bash-completion/completions/fluxs
 	$(BINDIR)/fluxs --generate-completion-script zsh >$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_fluxs
 	$(BINDIR)/fluxs --generate-completion-script fish >$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/fluxs.fish
+	install -d $(DESTDIR)$(SYSCONFDIR)/fluxs/system/conf.d $(DESTDIR)$(PREFIX)/lib/systemd/system \
+	    $(DESTDIR)$(PREFIX)/lib/tmpfiles.d
+	for file in etc/fluxs/system/conf.d/*.toml; do \
+	    [ -e $(DESTDIR)$(SYSCONFDIR)/fluxs/system/conf.d/$$(basename $$file).example ] || \
+	    install -m 644 $$file $(DESTDIR)$(SYSCONFDIR)/fluxs/system/conf.d/$$(basename $$file).example; \
+	done
+	sed 's|/usr/local/bin|$(PREFIX)/bin|g; s|/etc/fluxs|$(SYSCONFDIR)/fluxs|g' etc/systemd/fluxs.service \
+	    >$(DESTDIR)$(PREFIX)/lib/systemd/system/fluxs.service
+	install -m 644 etc/tmpfiles.d/fluxs.conf $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/fluxs.conf
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(PROGRAMS))
 	for page in man/man*/*.[1-8]; do rm -f $(DESTDIR)$(PREFIX)/share/$$page; done
 	rm -f $(DESTDIR)$(PREFIX)/share/bash-completion/completions/fluxs \
 	    $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_fluxs \
-	    $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/fluxs.fish
+	    $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/fluxs.fish \
+	    $(DESTDIR)$(PREFIX)/lib/systemd/system/fluxs.service $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/fluxs.conf
+	rm -f $(DESTDIR)$(SYSCONFDIR)/fluxs/system/conf.d/*.toml.example
 
 clean:
 	rm -rf .build t/trash-*

@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // C libraries found through pkg-config; later targets just `import CZMQ` / `import CHwloc`.
@@ -104,7 +105,8 @@ let package = Package(
         ]),
         // The broker program.
         .executableTarget(name: "fluxs-broker", dependencies: [
-            "FluxsBroker", "FluxsFormats", "FluxsMessage", "FluxsReactor", "FluxsPMI", "FluxsClient", "HeartbeatModule", "ExecModule",
+            "FluxsBroker", "FluxsFormats", "FluxsMessage", "FluxsReactor", "FluxsPMI", "FluxsClient", "FluxsProcess", "CZMQ",
+            .product(name: "TOMLKit", package: "TOMLKit"), "HeartbeatModule", "ExecModule",
             "KVSModule", "ResourceModule", "SchedModule", "JobManagerModule", "JobExecModule",
         ]),
 

@@ -6,6 +6,7 @@
 //   event.pub (rank 0) event.subscribe event.unsubscribe
 //   module.list module.load module.remove module.stats
 //   overlay.status overlay.join (rank 0)
+//   config.get (the configuration from --config-path, {} without one)
 // Payloads are JSON objects; errors are ServiceError (errnum + message).
 import FluxsFormats
 import FluxsMessage
@@ -14,7 +15,7 @@ import Glibc
 #endif
 
 /// The services whose methods are built into the broker.
-let builtinServices: Set<String> = ["broker", "attr", "log", "service", "event", "module", "overlay"]
+let builtinServices: Set<String> = ["broker", "attr", "log", "service", "event", "module", "overlay", "config"]
 
 extension Broker {
     /// Fills the handler table.
@@ -39,6 +40,7 @@ extension Broker {
             self.respond(to: req, payload: [:])
             self.beginShutdown(reason: body["reason"]?.stringValue ?? "fluxs shutdown")
         }
+        simple("config.get") { [unowned self] _, _ in self.config }
         simple("attr.get") { [unowned self] _, body in
             let name = try Self.requireString(body, "name")
             guard let value = self.attributes[name] else { throw ServiceError(ENOENT, "attribute \(name) is not set") }

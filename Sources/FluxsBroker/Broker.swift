@@ -52,6 +52,10 @@ public final class Broker {
     /// Called once when the instance is up: every rank online (rank 0), before the
     /// initial program starts.
     public var onStarted: (() -> Void)?
+    /// The configuration from --config-path, as `config.get` answers it ({} without one).
+    public var config: JSONValue = [:]
+    /// The CURVE certificate that encrypts and authenticates the overlay, if any.
+    public var curve: CurveCertificate?
 
     struct PendingKey: Hashable {
         var route: [String]

@@ -20,7 +20,9 @@ final class Overlay {
     unowned let broker: Broker
     let topology: Topology
     let rank: UInt32
-    private let context: UnsafeMutableRawPointer
+    let context: UnsafeMutableRawPointer
+    var zap: UnsafeMutableRawPointer?
+    var zapWatcher: ZMQWatcher?
     private var router: UnsafeMutableRawPointer?
     private var dealer: UnsafeMutableRawPointer?
     private var watchers: [ZMQWatcher] = []
@@ -67,6 +69,7 @@ final class Overlay {
         setOption(socket, ZMQ_SNDHWM, 0)
         setOption(socket, ZMQ_RCVHWM, 0)
         setOption(socket, ZMQ_LINGER, 0)
+        if let cert = broker.curve { try makeCurveServer(socket, cert) }
         guard zmq_bind(socket, template) == 0 else { throw zmqError("cannot bind the overlay to \(template)") }
         var buf = [CChar](repeating: 0, count: 1024)
         var len = buf.count
@@ -88,6 +91,7 @@ final class Overlay {
             setOption(socket, ZMQ_SNDHWM, 0)
             setOption(socket, ZMQ_RCVHWM, 0)
             setOption(socket, ZMQ_LINGER, 2000)
+            if let cert = broker.curve { try makeCurveClient(socket, cert) }
             guard zmq_connect(socket, parentEndpoint) == 0 else {
                 throw zmqError("cannot connect to the parent (rank \(parentPeer.rank)) at \(parentEndpoint)")
             }
@@ -113,8 +117,11 @@ final class Overlay {
         watchers.removeAll()
         if let router { zmq_close(router) }
         if let dealer { zmq_close(dealer) }
+        zapWatcher?.cancel()
+        if let zap { zmq_close(zap) }
         router = nil
         dealer = nil
+        zap = nil
         zmq_ctx_term(context)
     }
 
@@ -208,12 +215,12 @@ final class Overlay {
         return (bytes, zmq_msg_more(&msg) != 0)
     }
 
-    private func setOption(_ socket: UnsafeMutableRawPointer, _ option: Int32, _ value: Int32) {
+    func setOption(_ socket: UnsafeMutableRawPointer, _ option: Int32, _ value: Int32) {
         var v = value
         zmq_setsockopt(socket, option, &v, MemoryLayout<Int32>.size)
     }
 
-    private func zmqError(_ what: String) -> ServiceError {
+    func zmqError(_ what: String) -> ServiceError {
         let e = zmq_errno()
         return ServiceError(e, "\(what): \(String(cString: zmq_strerror(e)))")
     }

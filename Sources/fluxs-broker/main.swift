@@ -1,5 +1,7 @@
-// fluxs-broker: one broker of an instance. `fluxs start` runs it; so will process
-// managers (M3). Usage: fluxs-broker [-S NAME=VALUE]... [--] [CMD ARGS...]
+// fluxs-broker: one broker of an instance. `fluxs start` runs it; so do process
+// managers, a parent instance's job shells, and systemd for a system instance.
+// Usage: fluxs-broker [--config-path=DIR] [-S NAME=VALUE]... [--] [CMD ARGS...]
+//        fluxs-broker --keygen FILE [NAME]   (fluxs keygen: a CURVE certificate)
 // With no CMD it runs $SHELL (interactive on a terminal, else reading commands from
 // stdin); with -Sbroker.rc2_none=1 it runs nothing and serves until `fluxs shutdown`.
 import FluxsBroker
@@ -26,6 +28,13 @@ func fail(_ message: String, code: Int32 = 1) -> Never {
 
 var attributes = Attributes()
 var command: [String] = []
+var configPath: String?
+if CommandLine.arguments.dropFirst().first == "--keygen" {
+    let rest = Array(CommandLine.arguments.dropFirst(2))
+    guard let file = rest.first else { fail("--keygen needs a FILE", code: 2) }
+    do { try Keygen.write(file, name: rest.dropFirst().first ?? Keygen.hostname()) } catch { fail("\(error)") }
+    exit(0)
+}
 var args = CommandLine.arguments.dropFirst()
 while let arg = args.first {
     args = args.dropFirst()
@@ -37,12 +46,18 @@ while let arg = args.first {
         guard let next = args.first else { fail("\(arg) needs NAME=VALUE", code: 2) }
         args = args.dropFirst()
         setting = next
+    } else if arg.hasPrefix("--config-path=") {
+        configPath = String(arg.dropFirst("--config-path=".count))
+    } else if arg == "--config-path" {
+        guard let next = args.first else { fail("--config-path needs a directory", code: 2) }
+        args = args.dropFirst()
+        configPath = next
     } else if arg.hasPrefix("--setattr=") {
         setting = String(arg.dropFirst(10))
     } else if arg.hasPrefix("-S") {
         setting = String(arg.dropFirst(2))
     } else if arg == "-h" || arg == "--help" {
-        print("Usage: fluxs-broker [-S NAME=VALUE]... [--] [CMD ARGS...]")
+        print("Usage: fluxs-broker [--config-path=DIR] [-S NAME=VALUE]... [--] [CMD ARGS...]")
         exit(0)
     } else if arg.hasPrefix("-") {
         fail("unknown option \(arg)", code: 2)
@@ -58,10 +73,35 @@ while let arg = args.first {
     }
 }
 
+// A system instance: the configuration names the hosts (and so this broker's rank),
+// sets attributes the command line did not, and may hold the CURVE certificate.
+var config: InstanceConfig?
+var curve: CurveCertificate?
+if let configPath {
+    do {
+        let loaded = try ConfigFiles.load(configPath)
+        for (name, value) in loaded.attributes.sorted(by: { $0.key < $1.key }) where attributes[name] == nil {
+            try attributes.setAtStart(name, value)
+        }
+        if let path = loaded.curveCert {
+            do { curve = try CurveCertificate(parsing: try ConfigFiles.read(path)) } catch let error as ParseError {
+                throw ServiceError(EINVAL, "\(path): \(error.message)")
+            }
+        }
+        config = loaded
+    } catch let error as ServiceError { fail(error.message) } catch { fail("\(error)") }
+}
+
 let bootstrap: any Bootstrap
 do {
-    bootstrap = try PMIClient.fromEnvironment().map { PMIBootstrap(client: $0) } ?? SingletonBootstrap()
-} catch { fail("PMI bootstrap: \(error.message)") }
+    if let config, !config.hosts.isEmpty {
+        let configured = try ConfigBootstrap(config: config, hostname: Keygen.hostname())
+        if attributes["tbon.endpoint"] == nil { try attributes.setAtStart("tbon.endpoint", configured.bindURI) }
+        bootstrap = configured
+    } else {
+        bootstrap = try PMIClient.fromEnvironment().map { PMIBootstrap(client: $0) } ?? SingletonBootstrap()
+    }
+} catch { fail("bootstrap: \(error.message)") }
 
 // A broker started by a parent instance's job shell is part of a child instance.
 let parent = ParentInstance.fromEnvironment()
@@ -85,6 +125,8 @@ if command.isEmpty && !noProgram { command = [getenv("SHELL").map { String(cStri
 do {
     let reactor = try Reactor()
     let broker = Broker(reactor: reactor, attributes: attributes, rank: bootstrap.rank)
+    broker.config = config?.json ?? [:]
+    broker.curve = curve
     broker.register(module: HeartbeatModule.self)
     broker.register(module: ExecModule.self)
     broker.register(module: KVSModule.self)

@@ -48,6 +48,8 @@ struct Fluxs: AsyncParsableCommand {
             JobspecCommand.self,
             HostlistCommand.self,
             KVSCommand.self,
+            ConfigCommand.self,
+            KeygenCommand.self,
         ]
     )
 }
