@@ -7,7 +7,7 @@ SWIFT ?= swift
 # Release executables link the Swift runtime statically: they start in ~2 ms instead of ~3.4.
 RELEASE_FLAGS := -c release --static-swift-stdlib
 BINDIR := .build/release
-PROGRAMS := fluxs fluxs-broker fluxs-shell fluxs-sched-sim
+PROGRAMS := fluxs fluxs-broker fluxs-shell fluxs-imp fluxs-sched-sim
 DEB_PACKAGES := libzmq3-dev libhwloc-dev hwloc pkg-config groff-base python3 util-linux mpich libsqlite3-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PROVE_JOBS ?= 2
@@ -80,6 +80,9 @@ install: build
 	sed 's|/usr/local/bin|$(PREFIX)/bin|g; s|/etc/fluxs|$(SYSCONFDIR)/fluxs|g' etc/systemd/fluxs.service \
 	    >$(DESTDIR)$(PREFIX)/lib/systemd/system/fluxs.service
 	install -m 644 etc/tmpfiles.d/fluxs.conf $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/fluxs.conf
+	[ -e $(DESTDIR)$(PREFIX)/etc/fluxs/imp.conf ] || install -D -m 644 etc/fluxs/imp.conf $(DESTDIR)$(PREFIX)/etc/fluxs/imp.conf
+	# fluxs-imp runs job shells as their users: setuid root, when root installs.
+	if [ "$$(id -u)" = 0 ]; then chown root:root $(DESTDIR)$(PREFIX)/bin/fluxs-imp && chmod 4755 $(DESTDIR)$(PREFIX)/bin/fluxs-imp; fi
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(PROGRAMS))

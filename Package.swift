@@ -91,6 +91,8 @@ let package = Package(
         .target(name: "JobExecModule", dependencies: [
             "FluxsBroker", "FluxsFormats", "FluxsMessage", "FluxsReactor", "FluxsProcess", "CFluxsSupport",
         ]),
+        // The setuid helper that starts a guest's job shell as that guest (C, small on purpose).
+        .executableTarget(name: "fluxs-imp"),
         // The job shell: a job's tasks on one node, their stdio, binding, signals and PMI.
         .executableTarget(name: "fluxs-shell", dependencies: [
             "FluxsFormats", "FluxsMessage", "FluxsClient", "FluxsReactor", "FluxsPMI", "FluxsProcess", "CFluxsSupport",

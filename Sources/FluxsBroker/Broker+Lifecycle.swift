@@ -56,6 +56,11 @@ extension Broker {
         self.listener = listener
         do {
             try listener.start()
+            if allowGuests {
+                // Guests must reach the socket; the broker tells them apart by SO_PEERCRED.
+                _ = chmod(rundir, 0o755)
+                _ = chmod("\(rundir)/local", 0o777)
+            }
             for signo in [SIGTERM, SIGHUP] + (options.interactive ? [] : [SIGINT]) {
                 try reactor.onSignal(signo) { [unowned self] in self.lifecycleEvent(.signalReceived(signo)) }
             }

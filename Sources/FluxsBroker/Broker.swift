@@ -56,6 +56,10 @@ public final class Broker {
     public var config: JSONValue = [:]
     /// The CURVE certificate that encrypts and authenticates the overlay, if any.
     public var curve: CurveCertificate?
+    /// [access] allow-guest-user: other users connect with the guest role.
+    public var allowGuests = false
+    /// [access] allow-root-owner: root connects as an owner of the instance.
+    public var rootIsOwner = false
 
     struct PendingKey: Hashable {
         var route: [String]
@@ -148,8 +152,12 @@ public final class Broker {
     /// along the tree: down toward a descendant, up for everything else.
     func routeRequest(_ request: Message) {
         if !request.rolemask.contains(.owner) {
-            respond(to: request, error: ServiceError(EPERM, "guest access is not allowed in this instance"))
-            return
+            guard request.rolemask.contains(.user) else {
+                return respond(to: request, error: ServiceError(EPERM, "guest access is not allowed in this instance"))
+            }
+            guard GuestAccess.allows(request.topic) else {
+                return respond(to: request, error: ServiceError(EPERM, "\(request.topic) is for the instance owner"))
+            }
         }
         switch request.nodeid {
         case .any:

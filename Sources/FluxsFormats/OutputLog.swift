@@ -102,11 +102,12 @@ public enum OutputTemplate {
         return files
     }
 
-    /// The job's temporary directory on broker rank `rank` (FLUXS_JOB_TMPDIR), under the
-    /// job's TMPDIR, else /tmp.
-    public static func jobDirectory(id: JobID, rank: UInt32, environment: [String: String]) -> String {
+    /// The job's temporary directory on broker rank `rank` (FLUXS_JOB_TMPDIR), under
+    /// `environment`'s TMPDIR (the node's), else /tmp; `broker` (the broker's pid) keeps
+    /// the jobs of two instances on one node apart.
+    public static func jobDirectory(id: JobID, rank: UInt32, broker: Int32, environment: [String: String]) -> String {
         let base = environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        return "\(base)/fluxs-job-\(id.formatted(.f58plain))-\(rank)"
+        return "\(base)/fluxs-job-\(id.formatted(.f58plain))-\(rank)-\(broker)"
     }
 
     /// `template` with its placeholders filled in.

@@ -24,14 +24,15 @@ extension JobExecModule {
         }
         do {
             let jobspec = try Jobspec(validating: specJSON)
-            try Self.prepareOutputFiles(id: id, jobspec: jobspec)
+            // A guest's shells open its files as the guest; the owner must not make them.
+            if Self.userid(body) == getuid() { try Self.prepareOutputFiles(id: id, jobspec: jobspec) }
             writeHeaders(id: id, jobspec: jobspec, R: R)
         } catch let error as ServiceError {
             return fail(run, error.message)
         } catch {
             return fail(run, "\(error)")
         }
-        let launch: JSONValue = ["id": body["id"] ?? .null, "jobspec": specJSON, "R": rJSON]
+        let launch: JSONValue = ["id": body["id"] ?? .null, "jobspec": specJSON, "R": rJSON, "userid": .int(Int64(Self.userid(body)))]
         for rank in run.ranks {
             context.rpc("job-exec.launch", launch, nodeid: .rank(rank), flags: .streaming) { [weak self] response in
                 self?.launchReport(run, rank, response)
@@ -141,6 +142,11 @@ extension JobExecModule {
             guard fd >= 0 else { throw ServiceError(errno, "cannot open \(path): \(ServiceError.text(of: errno))") }
             close(fd)
         }
+    }
+
+    /// The user a job runs as (the instance owner when the request does not say).
+    static func userid(_ body: JSONValue) -> UInt32 {
+        body["userid"]?.intValue.map { UInt32(truncatingIfNeeded: $0) } ?? getuid()
     }
 
     /// attributes.system.exec.test.run_duration, as seconds.

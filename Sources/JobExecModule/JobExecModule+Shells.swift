@@ -28,17 +28,29 @@ extension JobExecModule {
             "uri": .string(context.attribute("local-uri") ?? ""), "jobspec": body["jobspec"] ?? .null, "R": body["R"] ?? .null,
         ]
         input["core_cpus"] = coreCPUs
-        let cgroup = cgroups.make(jobID: id.value)
+        let directory = OutputTemplate.jobDirectory(id: id, rank: context.rank, broker: getpid(), environment: ProcessEnvironment.current)
+        input["tmpdir"] = .string(directory)
+        let userid = Self.userid(body)
+        let imp = userid == getuid() ? nil : try Self.imp()
+        var cgroup = cgroups.make(jobID: id.value)
+        if let made = cgroup, imp != nil {
+            // The guest's shell joins the cgroup itself: only root can hand it over.
+            if getuid() == 0 { _ = chown(made + "/cgroup.procs", userid, UInt32.max) } else {
+                rmdir(made)
+                cgroup = nil
+            }
+        }
         if let cgroup { input["cgroup"] = .string(cgroup) }
         let shell: ShellProcess
         do {
-            shell = try ShellProcess(input: .object(input), request: request, reactor: context.reactor)
+            shell = try ShellProcess(input: .object(input), request: request, reactor: context.reactor,
+                                     imp: imp.map { [$0, "run", "--uid=\(userid)"] } ?? [])
         } catch {
             if let cgroup { rmdir(cgroup) }
             throw ServiceError(error.errnum, "rank \(context.rank): cannot start fluxs-shell: \(error.message)")
         }
         shell.cgroup = cgroup
-        shell.directory = OutputTemplate.jobDirectory(id: id, rank: context.rank, environment: ProcessEnvironment.current)
+        shell.directory = directory
         do {
             try context.reactor.onChildExit(shell.pid) { [weak self] status in self?.shellExited(id, shell, status) }
         } catch {
@@ -55,7 +67,7 @@ extension JobExecModule {
         shell.killGroup(SIGKILL)
         if let cgroup = shell.cgroup { cgroups.release(cgroup, reactor: context.reactor) }
         // A shell that was killed could not remove the job's directory.
-        if let directory = shell.directory { Descriptors.removeTree(directory) }
+        if let directory = shell.directory { Self.removeJobDirectory(directory) }
         shell.closeStderr()
         guard shells[id] === shell else { return }
         shells[id] = nil
@@ -99,5 +111,23 @@ extension JobExecModule {
             }
         }
         ask(0)
+    }
+
+    /// Removes a job directory the shell left, only if it is a real directory (not a
+    /// link someone put in its place) of the user the shell ran as.
+    static func removeJobDirectory(_ path: String) {
+        var st = stat()
+        guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR, st.st_uid == getuid() else { return }
+        Descriptors.removeTree(path)
+    }
+
+    /// The IMP that starts guests' shells: fluxs-imp beside the broker, setuid root.
+    static func imp() throws(ServiceError) -> String {
+        let path = ProcessEnvironment.besideMe("fluxs-imp")
+        var st = stat()
+        guard stat(path, &st) == 0, st.st_uid == 0, st.st_mode & S_ISUID != 0 else {
+            throw ServiceError(EPERM, "guest jobs need fluxs-imp installed setuid root beside fluxs-broker (make install, as root); \(path) is not")
+        }
+        return path
     }
 }

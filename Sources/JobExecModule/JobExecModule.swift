@@ -51,7 +51,7 @@ public final class JobExecModule: BrokerModule {
         for shell in shells.values {
             shell.killGroup(SIGKILL)
             if let cgroup = shell.cgroup { JobCgroups.write(cgroup + "/cgroup.kill", "1") }
-            if let directory = shell.directory { Descriptors.removeTree(directory) }
+            if let directory = shell.directory { Self.removeJobDirectory(directory) }
         }
         let stopping = ServiceError(ECANCELED, "rank \(context.rank): job-exec stopped")
         for run in runs.values { context.respond(to: run.request, error: stopping) }

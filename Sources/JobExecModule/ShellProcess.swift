@@ -23,8 +23,9 @@ final class ShellProcess {
     /// The job's temporary directory on this node (FLUXS_JOB_TMPDIR).
     var directory: String?
 
-    /// Starts `fluxs-shell --input-fd=3` with `input` on descriptor 3.
-    init(input: JSONValue, request: Message, reactor: Reactor) throws(ServiceError) {
+    /// Starts `fluxs-shell --input-fd=3` with `input` on descriptor 3, through `imp`
+    /// (fluxs-imp run --uid=UID) for a guest's job.
+    init(input: JSONValue, request: Message, reactor: Reactor, imp: [String] = []) throws(ServiceError) {
         self.request = request
         let memfd = fluxs_memfd("fluxs-shell-input")
         guard memfd >= 0 else { throw ServiceError(errno, "memfd_create: \(ServiceError.text(of: errno))") }
@@ -40,7 +41,7 @@ final class ShellProcess {
         lseek(memfd, 0, SEEK_SET)
         let pair = try Descriptors.pipe()
         let fds = [pair.read, pair.write]
-        var spawn = SpawnRequest(argv: [ProcessEnvironment.besideMe("fluxs-shell"), "--input-fd=3"],
+        var spawn = SpawnRequest(argv: imp + [ProcessEnvironment.besideMe("fluxs-shell"), "--input-fd=3"],
                                  environment: ProcessEnvironment.current)
         spawn.executable = spawn.argv[0]
         spawn.newProcessGroup = true

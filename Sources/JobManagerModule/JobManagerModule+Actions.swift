@@ -127,7 +127,8 @@ extension JobManagerModule {
 
     private func startExec(_ id: JobID) {
         guard let spec = jobspecs[id], let R = allocations[id] else { return }
-        let body: JSONValue = ["id": .int(Int64(bitPattern: id.value)), "jobspec": spec, "R": R.json]
+        let userid = Int64(core.record(id)?.userid ?? 0)
+        let body: JSONValue = ["id": .int(Int64(bitPattern: id.value)), "jobspec": spec, "R": R.json, "userid": .int(userid)]
         context.rpc("job-exec.start", body, flags: .streaming) { [unowned self] response in
             let now = Self.now()
             if response.errnum == ENODATA { return }

@@ -42,6 +42,7 @@ extension JobManagerModule {
             case "job-manager.kill":
                 let id = try jobID(body)
                 guard let record = core.record(id) else { throw ServiceError(ENOENT, "unknown job id \(id)") }
+                try Self.mustOwn(record, request)
                 guard record.state == .run else { throw ServiceError(EINVAL, "job \(id) is not running") }
                 killSignal(id, Int32(body["signal"]?.intValue ?? Int64(SIGTERM)))
                 context.respond(to: request, [:])
@@ -49,6 +50,7 @@ extension JobManagerModule {
             case "job-manager.info":
                 let id = try jobID(body)
                 guard let record = core.record(id) else { throw ServiceError(ENOENT, "unknown job id \(id)") }
+                try Self.mustOwn(record, request)
                 context.respond(to: request, record.json(now: now))
             case "job-manager.wait": try wait(request, body)
             case "job-manager.last":
@@ -137,6 +139,7 @@ extension JobManagerModule {
         if body["all"]?.boolValue == true { query.includeAll() }
         let uid = body["userid"]?.intValue ?? Int64(request.userid)
         query.userid = uid < 0 ? nil : UInt32(uid)
+        if !request.rolemask.contains(.owner) { query.userid = request.userid }
         if let count = body["count"]?.intValue { query.count = Int(count) }
         query.since = body["since"]?.doubleValue
         if let ids = body["ids"]?.arrayValue {
@@ -176,8 +179,16 @@ extension JobManagerModule {
         }
         let id = try jobID(body)
         guard let record = core.record(id) else { throw ServiceError(ENOENT, "unknown job id \(id)") }
+        try Self.mustOwn(record, request)
         if record.state == .inactive { return context.respond(to: request, waitAnswer(record)) }
         waiters.append((request, id))
+    }
+
+    /// Guests may only look at and touch their own jobs.
+    static func mustOwn(_ record: JobRecord, _ request: Message) throws(ServiceError) {
+        if !request.rolemask.contains(.owner), record.userid != request.userid {
+            throw ServiceError(EPERM, "job \(record.id.formatted(.f58)) belongs to another user")
+        }
     }
 
     func waitAnswer(_ record: JobRecord) -> JSONValue {

@@ -96,6 +96,7 @@ public final class KVSModule: BrokerModule {
             do { body = request.payload.isEmpty ? [:] : try JSONValue(parsing: request.payload) } catch {
                 throw ServiceError(EPROTO, "\(request.topic): payload is not JSON: \(error.message)")
             }
+            if !request.rolemask.contains(.owner) { try checkGuest(request, body) }
             switch request.topic {
             case "kvs.get", "kvs.lookup": try read(request, body)
             case "kvs.commit": try commit(request, body)
@@ -111,6 +112,36 @@ public final class KVSModule: BrokerModule {
         } catch {
             context.respond(to: request, error: error)
         }
+    }
+
+    // MARK: - Guests
+
+    /// A guest may read its own jobs' keys (job.<id>.*, the job being its own by the
+    /// userid of the submit event in its eventlog), and write only their guest.* and
+    /// pmi.* keys (its tasks' stdin and output, its shells' PMI exchange).
+    func checkGuest(_ request: Message, _ body: JSONValue) throws(ServiceError) {
+        guard namespaceName(body) == "primary" else { throw ServiceError(EPERM, "guests may use only the primary namespace") }
+        switch request.topic {
+        case "kvs.get", "kvs.lookup", "kvs.watch":
+            try guestOwns(try key(body), request.userid, writing: false)
+        case "kvs.commit":
+            for op in body["ops"]?.arrayValue ?? [] {
+                try guestOwns(op["key"]?.stringValue ?? "", request.userid, writing: true)
+            }
+        default:
+            throw ServiceError(EPERM, "\(request.topic) is for the instance owner")
+        }
+    }
+
+    private func guestOwns(_ key: String, _ userid: UInt32, writing: Bool) throws(ServiceError) {
+        let parts = key.split(separator: ".")
+        let refusal = ServiceError(EPERM, "guests may use only their own jobs' keys, not \(key)")
+        guard parts.count >= (writing ? 6 : 5), parts[0] == "job" else { throw refusal }
+        if writing, parts[5] != "guest", parts[5] != "pmi" { throw refusal }
+        let dir = parts[0...4].joined(separator: ".")
+        guard let ns = namespaces["primary"], let log = (try? ns.get(dir + ".eventlog"))?.stringValue,
+              let first = log.split(separator: "\n").first, let submit = try? EventlogEntry(parsing: first),
+              submit.context?["userid"]?.intValue == Int64(userid) else { throw refusal }
     }
 
     // MARK: - Helpers

@@ -127,6 +127,8 @@ do {
     let broker = Broker(reactor: reactor, attributes: attributes, rank: bootstrap.rank)
     broker.config = config?.json ?? [:]
     broker.curve = curve
+    broker.allowGuests = config?.allowGuestUser ?? false
+    broker.rootIsOwner = config?.allowRootOwner ?? false
     broker.register(module: HeartbeatModule.self)
     broker.register(module: ExecModule.self)
     broker.register(module: KVSModule.self)

@@ -16,8 +16,8 @@ struct JobDirectory {
     let path: String
 
     /// Makes the directory and writes the jobspec's files into it.
-    init(id: JobID, rank: UInt32, jobspec: Jobspec, environment: [String: String]) throws(ParseError) {
-        path = OutputTemplate.jobDirectory(id: id, rank: rank, environment: environment)
+    init(path: String, jobspec: Jobspec) throws(ParseError) {
+        self.path = path
         if mkdir(path, 0o700) != 0 {
             guard errno == EEXIST else {
                 throw ParseError("cannot make the job directory \(path): \(String(cString: strerror(errno)))")

@@ -76,7 +76,9 @@ final class Shell {
         }
         checkFiles()
         do {
-            directory = try JobDirectory(id: input.id, rank: input.rank, jobspec: input.jobspec, environment: ProcessEnvironment.current)
+            let path = input.tmpdir ?? OutputTemplate.jobDirectory(id: input.id, rank: input.rank, broker: getppid(),
+                                                                   environment: ProcessEnvironment.current)
+            directory = try JobDirectory(path: path, jobspec: input.jobspec)
         } catch {
             fatal(error.message)
         }

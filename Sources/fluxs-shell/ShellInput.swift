@@ -1,6 +1,6 @@
 // What job-exec hands the shell on the descriptor named by --input-fd (a memory file):
 //   {"id": ID, "rank": BROKER_RANK, "uri": LOCAL_URI, "jobspec": {...}, "R": {...},
-//    "cgroup": DIR?, "core_cpus": ["0,64", ...]}     (the OS CPUs of each core, by core id)
+//    "cgroup": DIR?, "tmpdir": DIR, "core_cpus": ["0,64", ...]}  (the OS CPUs of each core)
 // and the options of attributes.system.shell.options that the shell obeys.
 import FluxsFormats
 import FluxsMessage
@@ -15,6 +15,8 @@ struct ShellInput {
     var options: ShellOptions
     /// The cgroup to join before starting tasks (when job-exec could make one).
     var cgroup: String?
+    /// The job's temporary directory to make (FLUXS_JOB_TMPDIR).
+    var tmpdir: String?
     /// The OS CPUs of each core of this node, by R core id (from the broker's hwloc view).
     var coreCPUs: [UInt32: [UInt32]] = [:]
 
@@ -30,6 +32,7 @@ struct ShellInput {
         R = try ResourceSet(json: r)
         options = try ShellOptions(jobspec.shellOptions)
         cgroup = json["cgroup"]?.stringValue
+        tmpdir = json["tmpdir"]?.stringValue
         for (core, text) in (json["core_cpus"]?.arrayValue ?? []).enumerated() {
             if let cpus = text.stringValue.flatMap({ try? IDSet(parsing: $0) }) { coreCPUs[UInt32(core)] = Array(cpus) }
         }
