@@ -10,7 +10,17 @@ test_expect_success 'make install PREFIX=DIR installs what a user needs' '
     test -f inst/share/man/man7/fluxs-protocol.7 &&
     test -s inst/share/bash-completion/completions/fluxs &&
     test -s inst/share/zsh/site-functions/_fluxs &&
-    test -s inst/share/fish/vendor_completions.d/fluxs.fish
+    test -s inst/share/fish/vendor_completions.d/fluxs.fish &&
+    test -x inst/bin/fluxs-shell && test -x inst/bin/fluxs-imp &&
+    test -f inst/etc/fluxs/system/conf.d/bootstrap.toml.example &&
+    test -f inst/etc/fluxs/imp.conf &&
+    test_grep "fluxs-broker --config-path=$PWD/inst/etc/fluxs/system/conf.d" inst/lib/systemd/system/fluxs.service &&
+    test -f inst/lib/tmpfiles.d/fluxs.conf &&
+    test -f inst/share/man/man5/fluxs-config.5 && test -f inst/share/man/man8/fluxs-imp.8
+'
+
+test_expect_success ROOT 'as root, make install makes fluxs-imp setuid root' '
+    test "$(stat -c %U:%a inst/bin/fluxs-imp)" = root:4755
 '
 test_expect_success 'the installed fluxs starts the installed broker' '
     env PATH=/usr/bin:/bin inst/bin/fluxs start --test-size=2 sh -c "fluxs getattr size; command -v fluxs" >out &&

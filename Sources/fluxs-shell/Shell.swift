@@ -78,7 +78,13 @@ final class Shell {
         do {
             let path = input.tmpdir ?? OutputTemplate.jobDirectory(id: input.id, rank: input.rank, broker: getppid(),
                                                                    environment: ProcessEnvironment.current)
-            directory = try JobDirectory(path: path, jobspec: input.jobspec)
+            do {
+                directory = try JobDirectory(path: path, jobspec: input.jobspec)
+            } catch where access(String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)]), W_OK) != 0 {
+                // A guest's shell may not write the broker's TMPDIR: /tmp then.
+                let name = path.split(separator: "/").last.map(String.init) ?? "fluxs-job"
+                directory = try JobDirectory(path: "/tmp/" + name, jobspec: input.jobspec)
+            }
         } catch {
             fatal(error.message)
         }

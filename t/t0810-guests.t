@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+test_description='guests: an instance that allows guest users lets two other users submit, list, signal and cancel only their own jobs and read only their own output; owner-only services refuse them; their jobs run as them through fluxs-imp, and without it are refused saying so'
+. "$(dirname "$0")/lib/test-lib.sh"
+
+# The instance runs as root (its owner) and the guests are uids 65534 and 65533, made
+# with setpriv: no accounts are created. Jobs of guests need fluxs-imp setuid root, so
+# the last tests install fluxs into the trash directory as root.
+test_have_prereq ROOT,SETPRIV || test_skip_all "guests need root and setpriv to act as other users"
+
+mkdir -p conf.d && printf "[access]\nallow-guest-user = true\n" >conf.d/access.toml
+chmod 755 "$TRASH_DIRECTORY"
+G1="setpriv --reuid=65534 --regid=65534 --clear-groups"
+G2="setpriv --reuid=65533 --regid=65533 --clear-groups"
+export G1 G2
+
+# guests BROKER SCRIPT: runs SCRIPT as the initial program of a one-broker instance
+# that allows guests, from the trash directory (which guests may read).
+guests() { (cd "$TRASH_DIRECTORY" && "$1" --config-path="$TRASH_DIRECTORY/conf.d" bash "$2"); }
+
+cat >without-guests.sh <<'EOF'
+$G1 fluxs jobs 2>&1; echo rc=$?
+EOF
+test_expect_success 'an instance that does not allow guests keeps other users out (its socket is private)' '
+    (cd "$TRASH_DIRECTORY" && fluxs start bash without-guests.sh) >out &&
+    test_grep "fluxs-jobs: error: cannot connect to local://.*: Permission denied" out &&
+    test_grep "rc=1" out
+'
+
+cat >rules.sh <<'EOF'
+exec 2>&1
+own=$(fluxs submit --job-name=owners -n1 sleep 30)
+g1=$($G1 fluxs submit --job-name=g1job --setattr=system.exec.test.run_duration=30s -n1 true)
+echo "owner sees: $(fluxs jobs -A -n -o "{name}" | sort | tr "\n" " ")"
+echo "g1 sees: $($G1 fluxs jobs -A -n -o "{name}" | tr "\n" " ")"
+echo "g2 sees: $($G2 fluxs jobs -A -n -o "{name}" | tr "\n" " ")"
+$G2 fluxs cancel $g1; echo g2-cancel=$?
+$G2 fluxs job kill $g1; echo g2-kill=$?
+$G2 fluxs job info $g1 >/dev/null; echo g2-info=$?
+$G1 fluxs cancel $own; echo g1-cancel-owner=$?
+$G1 fluxs module list; echo g1-module=$?
+$G1 fluxs kvs put x=1; echo g1-kvs-put=$?
+$G1 fluxs config get; echo g1-config=$?
+$G1 fluxs cancel $g1; echo g1-cancel-own=$?
+$G1 fluxs job wait $g1; echo g1-wait=$?
+fluxs cancel $own
+EOF
+test_expect_success 'guests see and touch only their own jobs; owner-only services say EPERM with the topic' '
+    guests fluxs-broker rules.sh >out &&
+    sed "s/ƒ[1-9A-HJ-NP-Za-km-z]*/ID/g" out >out.ids &&
+    cat >expected <<-\EOF &&
+	owner sees: g1job owners 
+	g1 sees: g1job 
+	g2 sees: 
+	fluxs-cancel: error: ID: guests can only raise exceptions on their own jobs
+	g2-cancel=1
+	fluxs-job: error: job ID belongs to another user
+	g2-kill=1
+	fluxs-job: error: job ID belongs to another user
+	g2-info=1
+	fluxs-cancel: error: ID: guests can only raise exceptions on their own jobs
+	g1-cancel-owner=1
+	fluxs-module: error: module.list is for the instance owner
+	g1-module=1
+	fluxs-kvs: error: guests may use only their own jobs'"'"' keys, not x
+	g1-kvs-put=1
+	fluxs-config: error: config.get is for the instance owner
+	g1-config=1
+	g1-cancel-own=0
+	fluxs-job: error: ID: cancel
+	g1-wait=1
+	EOF
+    test_cmp expected out.ids
+'
+
+cat >noimp.sh <<'EOF'
+$G1 fluxs run -n1 true 2>&1; echo rc=$?
+fluxs run -n1 true && echo owner-still-served
+EOF
+test_expect_success 'without fluxs-imp installed setuid root, a guest job is refused with a clear message' '
+    guests fluxs-broker noimp.sh >out &&
+    test_grep "exception type=exec: guest jobs need fluxs-imp installed setuid root" out &&
+    test_grep "rc=1" out && test_grep owner-still-served out
+'
+
+test_expect_success 'make install (as root) installs fluxs-imp setuid root' '
+    make -C "$SRCDIR" --no-print-directory install PREFIX="$TRASH_DIRECTORY/inst" >make.out 2>&1 ||
+        { cat make.out; return 1; }
+    test "$(stat -c %U:%a inst/bin/fluxs-imp)" = root:4755 &&
+    sed -i "s/^allow-users = .*/allow-users = root/; s/^min-uid = .*/min-uid = 1000/" inst/etc/fluxs/imp.conf &&
+    chmod 755 inst inst/bin
+'
+
+cat >imp.sh <<'EOF'
+exec 2>&1
+$G1 fluxs run -n1 sh -c 'echo uid=$(id -u) gid=$(id -g)'
+a=$($G1 fluxs submit -n1 sh -c 'echo secret of g1')
+b=$($G2 fluxs submit -n1 sh -c 'echo secret of g2')
+$G1 fluxs job wait $a && $G2 fluxs job wait $b
+$G1 fluxs job attach $a
+$G2 fluxs job attach $a; echo g2-attach-a=$?
+$G2 fluxs kvs get $(fluxs job id --to=kvs $a).guest.output >/dev/null; echo g2-read-a=$?
+$G2 fluxs job attach $b
+fluxs job attach $a && echo owner-reads-all
+EOF
+test_expect_success 'through fluxs-imp, guests'"'"' jobs run as them and each reads only its own output' '
+    guests "$TRASH_DIRECTORY/inst/bin/fluxs-broker" imp.sh >out &&
+    sed "s/ƒ[1-9A-HJ-NP-Za-km-z]*/ID/g; s/job\.[0-9a-f.]*\.guest/KEY/" out >out.ids &&
+    cat >expected <<-\EOF &&
+	uid=65534 gid=65534
+	secret of g1
+	fluxs-job: error: job ID belongs to another user
+	g2-attach-a=1
+	fluxs-kvs: error: guests may use only their own jobs'"'"' keys, not KEY.output
+	g2-read-a=1
+	secret of g2
+	secret of g1
+	owner-reads-all
+	EOF
+    test_cmp expected out.ids
+'
+
+test_done
