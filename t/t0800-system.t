@@ -197,4 +197,47 @@ test_expect_success NETNS 'a node whose broker is killed is lost, and joins agai
     test_cmp expected out
 '
 
+cat >users.sh <<'EOF'
+exec 2>&1
+G1="setpriv --reuid=65534 --regid=65534 --clear-groups"
+G2="setpriv --reuid=65533 --regid=65533 --clear-groups"
+$G1 fluxs run -N3 -n3 sh -c 'echo $(hostname) $(id -u)' | sort | tr "\n" " "; echo
+a=$($G1 fluxs submit -N3 -n3 sleep 30)
+b=$($G2 fluxs submit -n1 sh -c 'echo only for g2')
+$G2 fluxs job wait $b && $G2 fluxs job attach $b
+echo "g1 sees: $($G1 fluxs jobs -A -n -o "{name}" | tr "\n" " ")"
+$G2 fluxs cancel $a; echo g2-cancel-a=$?
+$G2 fluxs job attach $a; echo g2-attach-a=$?
+$G1 fluxs job kill $a && $G1 fluxs job wait $a; echo g1-killed-a=$?
+fluxs jobs -a -A -n -o "{name} {userid} {result}" | sort
+EOF
+test_expect_success NETNS,SETPRIV 'on the three nodes, two users run jobs as themselves and may touch only their own' '
+    test_when_finished "net_down fxs$$e" &&
+    make -C "$SRCDIR" --no-print-directory install PREFIX="$TRASH_DIRECTORY/inst" >make.out 2>&1 ||
+        { cat make.out; return 1; }
+    sed -i "s/^allow-users = .*/allow-users = root/" inst/etc/fluxs/imp.conf &&
+    chmod 755 "$TRASH_DIRECTORY" inst inst/bin &&
+    cp -r sys.d users.d && printf "[access]\nallow-guest-user = true\n" >users.d/access.toml &&
+    net_up fxs$$e &&
+    BROKER=$TRASH_DIRECTORY/inst/bin/fluxs-broker &&
+    (node fxs$$e 1 $PWD/users.d >b1.log 2>&1 &) && (node fxs$$e 2 $PWD/users.d >b2.log 2>&1 &) &&
+    timeout 60 ip netns exec fxs$$e-0 unshare --uts sh -c "hostname node0; cd $TRASH_DIRECTORY; exec $BROKER --config-path=$PWD/users.d bash $PWD/users.sh" >out &&
+    sed "s/ƒ[1-9A-HJ-NP-Za-km-z]*/ID/g" out >out.ids &&
+    cat >expected <<-\EOF &&
+	node0 65534 node1 65534 node2 65534 
+	only for g2
+	g1 sees: sleep 
+	fluxs-cancel: error: ID: guests can only raise exceptions on their own jobs
+	g2-cancel-a=1
+	fluxs-job: error: job ID belongs to another user
+	g2-attach-a=1
+	fluxs-job: error: ID: killed by signal 15
+	g1-killed-a=1
+	sh 65533 COMPLETED
+	sh 65534 COMPLETED
+	sleep 65534 FAILED
+	EOF
+    test_cmp expected out.ids
+'
+
 test_done
