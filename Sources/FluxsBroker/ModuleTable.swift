@@ -69,13 +69,34 @@ extension Broker {
 
     /// Starts the modules that load by default on this rank; the broker cannot start
     /// without them, so the first failure stops it (the modules started are stopped).
+    /// Loads the modules this rank runs: each module's own rule (e.g. sched on rank 0
+    /// only), unless the attribute broker.modules.NAME ("all", "none" or an idset of
+    /// ranks; [modules] in a system instance's configuration) says otherwise.
     func loadDefaultModules() throws(ServiceError) {
-        for name in modules.order where modules.types[name]!.loadsByDefault(rank: rank) {
+        for (name, _) in attributes.all.map({ ($0.name, $0.value) }) where name.hasPrefix("broker.modules.") {
+            let module = String(name.dropFirst("broker.modules.".count))
+            guard modules.types[module] != nil else {
+                throw ServiceError(EINVAL, "\(name): there is no module \(module) (known: \(modules.order.joined(separator: ", ")))")
+            }
+        }
+        for name in modules.order where try loadsHere(name) {
             do throws(ServiceError) {
                 try loadModule(name)
             } catch {
                 removeAllModules()
                 throw error
+            }
+        }
+    }
+
+    private func loadsHere(_ name: String) throws(ServiceError) -> Bool {
+        guard let rule = attributes["broker.modules.\(name)"] else { return modules.types[name]!.loadsByDefault(rank: rank) }
+        switch rule {
+        case "all": return true
+        case "none": return false
+        default:
+            do { return try IDSet(parsing: rule).contains(rank) } catch {
+                throw ServiceError(EINVAL, "broker.modules.\(name) \"\(rule)\": not all, none or an idset of ranks")
             }
         }
     }

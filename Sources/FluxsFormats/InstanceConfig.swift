@@ -11,6 +11,8 @@
 //   [exec]       kill-timeout                  -> job-exec.kill-timeout
 //   [sched]      queue-policy, match-policy, queue-depth, default-duration -> sched.*
 //   [job-manager] inactive-age-limit, inactive-num-limit -> job-manager.*
+//   [modules]    NAME = "all" | "none" | IDSET  -> broker.modules.NAME: which ranks load a
+//                service (default: the service's own rule, e.g. sched on rank 0 only)
 //
 // A table may be split over several files; a key given twice is an error.
 
@@ -69,6 +71,12 @@ public struct InstanceConfig: Sendable, Hashable {
             for (key, value) in entries {
                 let path = "\(section).\(key)"
                 let file = origin[path] ?? "?"
+                if section == "modules" {
+                    do throws(ParseError) { attributes["broker.modules.\(key)"] = try Self.ranks(value) } catch {
+                        throw ConfigError(file, path, error.message)
+                    }
+                    continue
+                }
                 guard let rule = Self.schema[section]?[key] else {
                     let known = Self.schema[section]?.keys.sorted().joined(separator: ", ") ?? ""
                     throw ConfigError(file, path, "unknown key (known: \(known))")
@@ -114,6 +122,7 @@ public struct InstanceConfig: Sendable, Hashable {
                   "default-duration": .attribute("sched.default-duration", .duration)],
         "job-manager": ["inactive-age-limit": .attribute("job-manager.inactive-age-limit", .duration),
                         "inactive-num-limit": .attribute("job-manager.inactive-num-limit", .count)],
+        "modules": [:],
     ]
 
     private mutating func apply(_ rule: Rule, _ value: JSONValue) throws(ParseError) {
@@ -149,6 +158,14 @@ public struct InstanceConfig: Sendable, Hashable {
             _ = try FluxDuration.parse(text)
             return text
         }
+    }
+
+    /// A [modules] value: "all", "none" or an idset of ranks.
+    static func ranks(_ value: JSONValue) throws(ParseError) -> String {
+        guard let text = value.stringValue else { throw ParseError("must be \"all\", \"none\" or an idset of ranks") }
+        if text == "all" || text == "none" { return text }
+        do { _ = try IDSet(parsing: text) } catch { throw ParseError("must be \"all\", \"none\" or an idset of ranks: \(error.message)") }
+        return text
     }
 
     static func bool(_ value: JSONValue) throws(ParseError) -> Bool {

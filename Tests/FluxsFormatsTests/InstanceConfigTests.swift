@@ -17,6 +17,7 @@ struct InstanceConfigTests {
                 "tbon": ["topo": "kary:2", "keepalive-period": 2],
                 "exec": ["kill-timeout": "10s"],
                 "access": ["allow-guest-user": true],
+                "modules": ["exec": "none", "job-exec": "1-2"],
             ]),
         ])
         #expect(config.hosts.map(\.name) == ["node0", "node1", "login"])
@@ -35,6 +36,8 @@ struct InstanceConfigTests {
         #expect(config.attributes["tbon.keepalive-period"] == "2s")
         #expect(config.attributes["job-exec.kill-timeout"] == "10s")
         #expect(config.json["tbon"]?["topo"] == "kary:2")
+        #expect(config.attributes["broker.modules.exec"] == "none")
+        #expect(config.attributes["broker.modules.job-exec"] == "1-2")
     }
 
     @Test(arguments: [
@@ -46,6 +49,7 @@ struct InstanceConfigTests {
         ([("a.toml", ["bootstrap": ["hosts": [["host": "n[0-1]"], ["host": "n1"]]]] as JSONValue)],
          "a.toml: bootstrap.hosts: host n1 is listed twice"),
         ([("a.toml", ["bootstrap": ["hosts": [["hots": "n0"]]]] as JSONValue)], "a.toml: bootstrap.hosts: entry 1 has no host"),
+        ([("a.toml", ["modules": ["exec": "some"]] as JSONValue)], "a.toml: modules.exec: must be \"all\", \"none\" or an idset"),
         ([("a.toml", ["tbon": ["topo": "kary:2"]] as JSONValue), ("b.toml", ["tbon": ["topo": "binomial"]] as JSONValue)],
          "b.toml: tbon.topo: already set in a.toml"),
     ])
