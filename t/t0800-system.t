@@ -113,6 +113,18 @@ test_expect_success 'a bad configuration stops the broker at start, naming the f
     test_cmp rundirs.before rundirs.after
 '
 
+test_expect_success '[modules] decides which ranks load a service; an unknown module stops the broker' '
+    mkdir -p mods.d bad-mods.d &&
+    printf "[modules]\nexec = \"none\"\nheartbeat = \"1\"\n" >mods.d/m.toml &&
+    fluxs start --test-size=2 -Sbroker.modules.exec=none sh -c "fluxs exec -r 0 true; echo exec=\$?" >out 2>&1 &&
+    test_grep "exec=1" out &&
+    fluxs-broker --config-path=$PWD/mods.d sh -c "fluxs getattr broker.modules.exec; fluxs heartbeat 2>/dev/null; fluxs module stats heartbeat" >out2 2>&1;
+    test_grep "^none$" out2 &&
+    printf "[modules]\nnosuch = \"all\"\n" >bad-mods.d/m.toml &&
+    test_expect_code 1 fluxs-broker --config-path=$PWD/bad-mods.d true 2>err &&
+    test_grep "broker.modules.nosuch: there is no module nosuch" err
+'
+
 cat >three.sh <<'EOF'
 set -e
 fluxs overlay status
