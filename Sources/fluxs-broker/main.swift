@@ -95,7 +95,10 @@ if let configPath {
 let bootstrap: any Bootstrap
 do {
     if let config, !config.hosts.isEmpty {
-        let configured = try ConfigBootstrap(config: config, hostname: Keygen.hostname())
+        // FLUXS_FAKE_HOSTNAME stands in for the host name (tests and benchmarks that run
+        // several configured brokers on one machine).
+        let hostname = getenv("FLUXS_FAKE_HOSTNAME").map { String(cString: $0) } ?? Keygen.hostname()
+        let configured = try ConfigBootstrap(config: config, hostname: hostname)
         if attributes["tbon.endpoint"] == nil { try attributes.setAtStart("tbon.endpoint", configured.bindURI) }
         bootstrap = configured
     } else {
