@@ -75,7 +75,7 @@ install: build
 	    $(DESTDIR)$(PREFIX)/lib/tmpfiles.d
 	for file in etc/fluxs/system/conf.d/*.toml; do \
 	    [ -e $(DESTDIR)$(SYSCONFDIR)/fluxs/system/conf.d/$$(basename $$file).example ] || \
-	    install -m 644 $$file $(DESTDIR)$(SYSCONFDIR)/fluxs/system/conf.d/$$(basename $$file).example; \
+	    sed 's|/etc/fluxs|$(SYSCONFDIR)/fluxs|g' $$file >$(DESTDIR)$(SYSCONFDIR)/fluxs/system/conf.d/$$(basename $$file).example; \
 	done
 	sed 's|/usr/local/bin|$(PREFIX)/bin|g; s|/etc/fluxs|$(SYSCONFDIR)/fluxs|g' etc/systemd/fluxs.service \
 	    >$(DESTDIR)$(PREFIX)/lib/systemd/system/fluxs.service

@@ -58,7 +58,8 @@ extension Broker {
             try listener.start()
             if allowGuests {
                 // Guests must reach the socket; the broker tells them apart by SO_PEERCRED.
-                _ = chmod(rundir, 0o755)
+                // (A rundir given with -S is left as its owner made it.)
+                if createdRundir { _ = chmod(rundir, 0o755) }
                 _ = chmod("\(rundir)/local", 0o777)
             }
             for signo in [SIGTERM, SIGHUP] + (options.interactive ? [] : [SIGINT]) {

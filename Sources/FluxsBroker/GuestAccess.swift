@@ -10,12 +10,13 @@ enum GuestAccess {
     static let topics: Set<String> = [
         "broker.ping", "broker.info", "attr.get", "attr.list",
         "job-manager.submit", "job-manager.list", "job-manager.info", "job-manager.wait", "job-manager.last",
-        "job-manager.cancel", "job-manager.raise", "job-manager.kill", "job-manager.urgency", "job-manager.memo",
+        "job-manager.cancel", "job-manager.cancel-all", "job-manager.raise", "job-manager.kill", "job-manager.urgency", "job-manager.memo",
         "job-manager.queue-list",
         "kvs.get", "kvs.lookup", "kvs.watch", "kvs.commit",
         "resource.status", "resource.R", "sched.feasibility",
     ]
 
-    /// Whether a guest may send `topic`.
-    static func allows(_ topic: String) -> Bool { topics.contains(topic) }
+    /// Whether a guest may send `topic` (any service's disconnect notice included: it
+    /// is how services forget a client that went away).
+    static func allows(_ topic: String) -> Bool { topics.contains(topic) || topic.hasSuffix(".disconnect") }
 }

@@ -53,12 +53,12 @@ public struct InstanceConfig: Sendable, Hashable {
         var origin: [String: String] = [:]
         for (name, table) in files {
             guard let top = table.objectValue else { throw ConfigError(name, "(top)", "is not a table") }
-            for (section, value) in top {
+            for (section, value) in top.sorted(by: { $0.key < $1.key }) {
                 guard Self.schema[section] != nil else {
                     throw ConfigError(name, section, "unknown table (known: \(Self.schema.keys.sorted().joined(separator: ", ")))")
                 }
                 guard let entries = value.objectValue else { throw ConfigError(name, section, "must be a table") }
-                for (key, item) in entries {
+                for (key, item) in entries.sorted(by: { $0.key < $1.key }) {
                     let path = "\(section).\(key)"
                     if let first = origin[path] { throw ConfigError(name, path, "already set in \(first)") }
                     origin[path] = name
@@ -67,8 +67,8 @@ public struct InstanceConfig: Sendable, Hashable {
             }
         }
         json = .object(merged.mapValues { .object($0) })
-        for (section, entries) in merged {
-            for (key, value) in entries {
+        for (section, entries) in merged.sorted(by: { $0.key < $1.key }) {
+            for (key, value) in entries.sorted(by: { $0.key < $1.key }) {
                 let path = "\(section).\(key)"
                 let file = origin[path] ?? "?"
                 if section == "modules" {

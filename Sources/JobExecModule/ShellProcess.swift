@@ -44,6 +44,7 @@ final class ShellProcess {
         var spawn = SpawnRequest(argv: imp + [ProcessEnvironment.besideMe("fluxs-shell"), "--input-fd=3"],
                                  environment: ProcessEnvironment.current)
         spawn.executable = spawn.argv[0]
+        self.imp = imp.first
         spawn.newProcessGroup = true
         spawn.fileActions = [
             .open(0, path: "/dev/null", flags: O_RDONLY), .open(1, path: "/dev/null", flags: O_WRONLY),
@@ -62,9 +63,20 @@ final class ShellProcess {
         watcher = try? reactor.watch(fd: stderrFD) { [unowned self] in self.drain() }
     }
 
+    /// The IMP, for a guest's shell: signals to its group go through `fluxs-imp kill`
+    /// when the broker may not send them itself.
+    var imp: String?
+
     /// Sends a signal to the shell and its tasks.
     func killGroup(_ signo: Int32) {
-        _ = killpg(pid, signo)
+        guard killpg(pid, signo) != 0, errno == EPERM, let imp else { return }
+        var request = SpawnRequest(argv: [imp, "kill", String(signo), String(pid)], environment: ProcessEnvironment.current)
+        request.executable = imp
+        request.fileActions = [.open(0, path: "/dev/null", flags: O_RDONLY), .open(1, path: "/dev/null", flags: O_WRONLY)]
+        guard let helper = try? ProcessSpawner.spawn(request) else { return }
+        // Reaped by whoever waits for children last: a short-lived helper, waited for here.
+        var status: Int32 = 0
+        waitpid(helper, &status, 0)
     }
 
     /// Reads what the shell wrote to stderr (the first 4 KiB are kept).

@@ -22,7 +22,11 @@ enum Keygen {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw ServiceError(errno, "\(path): \(ServiceError.text(of: errno))") }
         defer { close(fd) }
-        guard Descriptors.writeAll(fd, certificate.text) else { throw ServiceError(errno, "\(path): \(ServiceError.text(of: errno))") }
+        guard Descriptors.writeAll(fd, certificate.text) else {
+            let saved = errno
+            unlink(path)
+            throw ServiceError(saved, "\(path): \(ServiceError.text(of: saved))")
+        }
     }
 
     /// This host's name.

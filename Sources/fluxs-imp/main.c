@@ -4,6 +4,7 @@
  * fluxs-broker, it starts a job shell as the job's user:
  *
  *     fluxs-imp run --uid=UID PROGRAM [ARGS...]
+ *     fluxs-imp kill SIGNAL PGID
  *
  * and only when all of these hold:
  *   - it runs setuid root (else it says it is not installed so);
@@ -13,7 +14,10 @@
  *   - PROGRAM is the allow-shell of the configuration (default: fluxs-shell beside it);
  *   - UID is not 0 and not below min-uid (default 1000).
  * It then takes the user's groups (or none, for a uid without a passwd entry), its gid
- * and uid, checks it cannot get root back, and executes PROGRAM. Nothing else.
+ * and uid, checks it cannot get root back, and executes PROGRAM. `kill` sends SIGNAL to
+ * the process group PGID for the same callers, only when its leader belongs to a uid
+ * at or above min-uid (a guest's job shell): how an instance that does not run as root
+ * ends its guests' jobs. Nothing else.
  *
  * Configuration lines: "allow-users = NAME[,NAME...]", "allow-shell = PATH",
  * "min-uid = N"; # starts a comment.
@@ -27,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -78,7 +83,11 @@ static void read_config(const char *dir, struct config *cfg)
         char *key = trim(text), *value = trim(eq + 1);
         if (!strcmp(key, "allow-users")) snprintf(cfg->users, sizeof(cfg->users), "%s", value);
         else if (!strcmp(key, "allow-shell")) snprintf(cfg->shell, sizeof(cfg->shell), "%s", value);
-        else if (!strcmp(key, "min-uid")) cfg->min_uid = strtol(value, NULL, 10);
+        else if (!strcmp(key, "min-uid")) {
+            char *end = NULL;
+            cfg->min_uid = strtol(value, &end, 10);
+            if (!end || *end || cfg->min_uid < 1) die("%s: line %d: min-uid must be a positive integer", path, lineno);
+        }
         else die("%s: line %d: unknown key %s", path, lineno, key);
     }
     fclose(f);
@@ -93,10 +102,30 @@ static int listed(const char *list, const char *name)
     return 0;
 }
 
+/* kill SIGNAL PGID: the group of a guest's shell only. */
+static int kill_group(const struct config *cfg, const char *signame, const char *pgidtext)
+{
+    char *end = NULL;
+    long sig = strtol(signame, &end, 10);
+    if (!end || *end || sig < 1 || sig > 64) die("bad signal %s", signame);
+    long pgid = strtol(pgidtext, &end, 10);
+    if (!end || *end || pgid < 2) die("bad process group %s", pgidtext);
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%ld", pgid);
+    struct stat st;
+    if (stat(path, &st) < 0) return 1; /* gone already: nothing to do */
+    if (st.st_uid == 0 || (long)st.st_uid < cfg->min_uid) die("process %ld is not a guest's (uid %u)", pgid, (unsigned)st.st_uid);
+    if (getpgid((pid_t)pgid) != (pid_t)pgid) die("process %ld does not lead a process group", pgid);
+    if (kill(-(pid_t)pgid, (int)sig) < 0) die("kill %ld: %s", pgid, strerror(errno));
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc < 4 || strcmp(argv[1], "run") || strncmp(argv[2], "--uid=", 6))
-        die("usage: fluxs-imp run --uid=UID PROGRAM [ARGS...] (job-exec runs it; see fluxs-imp(8))");
+    int is_run = argc >= 4 && !strcmp(argv[1], "run") && !strncmp(argv[2], "--uid=", 6);
+    int is_kill = argc == 4 && !strcmp(argv[1], "kill");
+    if (!is_run && !is_kill)
+        die("usage: fluxs-imp run --uid=UID PROGRAM [ARGS...] | fluxs-imp kill SIGNAL PGID (job-exec runs it; see fluxs-imp(8))");
     if (geteuid() != 0) die("fluxs-imp is not installed setuid root (make install as root)");
 
     char self[PATH_MAX];
@@ -110,6 +139,7 @@ int main(int argc, char **argv)
     struct passwd *cpw = getpwuid(caller);
     if (!cpw || !listed(cfg.users, cpw->pw_name))
         die("uid %u may not use fluxs-imp (not in allow-users)", (unsigned)caller);
+    if (is_kill) return kill_group(&cfg, argv[2], argv[3]);
 
     char *end = NULL;
     long uid = strtol(argv[2] + 6, &end, 10);
@@ -129,11 +159,11 @@ int main(int argc, char **argv)
 
     unsetenv("LD_PRELOAD");
     unsetenv("LD_LIBRARY_PATH");
-    if (pw) {
-        setenv("HOME", pw->pw_dir, 1);
-        setenv("USER", pw->pw_name, 1);
-        setenv("LOGNAME", pw->pw_name, 1);
-    }
+    char uidtext[32];
+    snprintf(uidtext, sizeof(uidtext), "%ld", uid);
+    setenv("HOME", pw ? pw->pw_dir : "/", 1);
+    setenv("USER", pw ? pw->pw_name : uidtext, 1);
+    setenv("LOGNAME", pw ? pw->pw_name : uidtext, 1);
     execv(program, argv + 3);
     die("cannot run %s: %s", program, strerror(errno));
 }
