@@ -119,4 +119,21 @@ test_expect_success 'through fluxs-imp, guests'"'"' jobs run as them and each re
     test_cmp expected out.ids
 '
 
+test_expect_success 'an instance run by another user ends a guest job through fluxs-imp kill' '
+    sed -i "s/^allow-users = .*/allow-users = nobody/" inst/etc/fluxs/imp.conf &&
+    mkdir -p run && chmod 1777 run &&
+    (TMPDIR=$PWD/run setpriv --reuid=65534 --regid=65534 --clear-groups inst/bin/fluxs-broker \
+        --config-path=$PWD/conf.d -Sbroker.rc2_none=1 >nonroot.log 2>&1 &) &&
+    for i in $(seq 100); do ls run/fluxs-*/local >/dev/null 2>&1 && break; sleep 0.1; done &&
+    export FLUXS_URI=local://$(ls -d $PWD/run/fluxs-*)/local &&
+    id=$($G2 inst/bin/fluxs submit -n1 bash -c "exec -a marker-t0810-$$ sleep 300") &&
+    $G2 inst/bin/fluxs job wait-event -t 20 $id start >/dev/null &&
+    for i in $(seq 100); do pgrep -f "marker-t0810-$$" >/dev/null && break; sleep 0.1; done &&
+    test "$(stat -c %u /proc/$(pgrep -f "marker-t0810-$$"))" = 65533 &&
+    $G2 inst/bin/fluxs cancel $id &&
+    $G2 inst/bin/fluxs job wait-event -t 20 $id clean >/dev/null &&
+    ! pgrep -f "marker-t0810-$$" &&
+    setpriv --reuid=65534 --regid=65534 --clear-groups inst/bin/fluxs shutdown
+'
+
 test_done
