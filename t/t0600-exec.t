@@ -1,61 +1,21 @@
 #!/usr/bin/env bash
 test_description='real job execution: task environment, placement, affinity, GPUs, output and input, exit codes, signals, time limits, cancel, Ctrl-C, submit and bulksubmit options, bad input'
 . "$(dirname "$0")/lib/test-lib.sh"
+. "$TEST_DIRECTORY/lib/jobs-lib.sh"
 
 # Every job here runs real processes through fluxs-shell (t0500-jobs.t covers the job
 # manager with the exec test mode). Each test writes its script first, runs it as the
 # initial program of a fresh instance, and compares what a user would see.
-
-# run2 SCRIPT [START OPTIONS]: runs the bash script SCRIPT as the initial program of an
-# instance of two brokers.
-run2() {
-    local script=$1
-    shift
-    fluxs start --test-size=2 "$@" bash "$script"
-}
 
 # rank_attr RANK NAME: the attribute NAME of the broker at RANK (routed there).
 rank_attr() {
     fluxs_raw rpc --rank "$1" attr.get "{\"name\":\"$2\"}" | python3 -c "import json,sys; print(json.load(sys.stdin)[\"value\"])"
 }
 
-# wait_for_file FILE: waits (at most 20 s) until FILE is not empty.
-wait_for_file() {
-    local i=0
-    while ! test -s "$1"; do
-        i=$((i + 1))
-        test $i -le 400 || { echo >&2 "wait_for_file: $1 stayed empty"; return 1; }
-        sleep 0.05
-    done
-}
-
-# wait_for_line PATTERN FILE: waits (at most 20 s) until a line of FILE matches PATTERN.
-wait_for_line() {
-    local i=0
-    while ! grep -q -e "$1" "$2" 2>/dev/null; do
-        i=$((i + 1))
-        test $i -le 400 || { echo >&2 "wait_for_line: no '$1' in $2"; return 1; }
-        sleep 0.05
-    done
-}
-
-# live_marked VALUE: the live processes (zombies left out) whose environment has
-# T0600_MARK=VALUE: a task and everything it started.
-live_marked() {
-    local f pid state
-    for f in $(grep -lzx -e "T0600_MARK=$1" /proc/[0-9]*/environ 2>/dev/null); do
-        pid=${f#/proc/}
-        pid=${pid%/environ}
-        state=$(sed -n 's/^[0-9]* (.*) \([A-Z]\).*/\1/p' "/proc/$pid/stat" 2>/dev/null)
-        [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ] && echo "$pid"
-    done
-    return 0
-}
-
 # norm_mask: a CPU mask as taskset -p or hwloc-calc --taskset prints it, reduced to bare
 # hex digits without leading zeros, so that both forms compare.
 norm_mask() { sed 's/.*: //; s/0x//g; s/,//g; s/^0*//'; }
-export -f run2 rank_attr wait_for_file wait_for_line live_marked norm_mask
+export -f rank_attr norm_mask
 
 ncores=$(hwloc-calc --number-of core machine:0)
 [ "$ncores" -ge 2 ] && command -v taskset >/dev/null && test_set_prereq MULTICORE

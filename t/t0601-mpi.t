@@ -1,16 +1,9 @@
 #!/usr/bin/env bash
 test_description='MPI programs (MPICH, PMI-1 from the job shell) run by fluxs run without mpiexec'
 . "$(dirname "$0")/lib/test-lib.sh"
+. "$TEST_DIRECTORY/lib/jobs-lib.sh"
 
 command -v mpicc >/dev/null 2>&1 || test_skip_all "mpicc (MPICH) is not installed"
-
-# run2 SCRIPT [START OPTIONS]: runs the bash script SCRIPT as the initial program of an
-# instance of two brokers.
-run2() {
-    local script=$1
-    shift
-    fluxs start --test-size=2 "$@" bash "$script"
-}
 
 # Every rank adds rank+1: with N ranks each prints the sum N(N+1)/2, and its task rank.
 cat >mpi_hello.c <<'EOF'

@@ -1,47 +1,11 @@
 #!/usr/bin/env bash
 test_description='nested instances: fluxs alloc (foreground, stdin, --bg), the child'"'"'s attributes and resources, fluxs batch (directives, output, arguments, --wrap, --dry-run), fluxs uri, fluxs proxy, fluxs pstree, three levels, and the lifetime of a child: cancel, time limit, a lost broker'
 . "$(dirname "$0")/lib/test-lib.sh"
+. "$TEST_DIRECTORY/lib/jobs-lib.sh"
 
 # Each test writes its script first, runs it as the initial program of a fresh instance
 # of two brokers, and compares what a user would see. The children are real instances:
 # their brokers are tasks of a job of that instance (one a node).
-
-# run2 SCRIPT [START OPTIONS]: runs the bash script SCRIPT as the initial program of an
-# instance of two brokers.
-run2() {
-    local script=$1
-    shift
-    fluxs start --test-size=2 "$@" bash "$script"
-}
-
-# wait_for_file FILE: waits (at most 20 s) until FILE is not empty.
-wait_for_file() {
-    local i=0
-    while ! test -s "$1"; do
-        i=$((i + 1))
-        test $i -le 400 || { echo >&2 "wait_for_file: $1 stayed empty"; return 1; }
-        sleep 0.05
-    done
-}
-
-# live_marked VALUE: the live processes (zombies left out) whose environment has
-# T0700_MARK=VALUE: a task and everything it started.
-live_marked() {
-    local f pid
-    for f in $(grep -lzx -e "T0700_MARK=$1" /proc/[0-9]*/environ 2>/dev/null); do
-        pid=${f#/proc/}
-        pid=${pid%/environ}
-        pid_alive "$pid" && echo "$pid"
-    done
-    return 0
-}
-
-# pid_alive PID: the process exists and is not a zombie.
-pid_alive() {
-    local state
-    state=$(sed -n 's/^[0-9]* (.*) \([A-Z]\).*/\1/p' "/proc/$1/stat" 2>/dev/null)
-    [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
-}
 
 # tree_of PID...: the PIDs and all their live descendants, one a line (a child broker,
 # its modules' helpers, its job shells and their tasks).
@@ -92,7 +56,7 @@ settled() {
     echo >&2 "settled: the resource service has not heard from every broker"
     return 1
 }
-export -f run2 wait_for_file live_marked pid_alive tree_of still_alive wait_all_gone settled
+export -f tree_of still_alive wait_all_gone settled
 
 ncores=$(hwloc-calc --number-of core machine:0)
 [ "$ncores" -ge 2 ] && command -v taskset >/dev/null && test_set_prereq MULTICORE
