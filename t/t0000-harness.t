@@ -29,6 +29,16 @@ test_expect_success 'a failing body prints not ok with its output, and exits 1' 
     test_grep "^# | some-diagnostic" out
 '
 
+test_expect_success 'test_when_finished runs its command after the body, pass or fail' '
+    inner finished <<-\INNER &&
+	test_expect_success "passes" "test_when_finished \"echo passed >cleaned\" && true"
+	test_expect_success "fails" "test_when_finished \"echo failed >>cleaned\" && false"
+	INNER
+    test_expect_code 1 inner/finished.t >out &&
+    printf "passed\nfailed\n" >expected &&
+    test_cmp expected inner/trash-finished/cleaned
+'
+
 test_expect_success 'a missing prerequisite skips the test' '
     inner skip <<-\INNER &&
 	test_expect_success NOSUCHPREREQ "skipped" "false"

@@ -50,7 +50,6 @@ test_count=0
 test_failures=0
 test_skips=0
 declare -A test_prereqs=()
-test_cleanup_cmds=()
 
 # Lists the pids (other than this shell) whose environment carries this script's marker.
 test_marked_pids() {
@@ -145,8 +144,9 @@ test_pid_alive() {
     [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
 }
 
-# test_when_finished CMD: runs CMD after the current test, pass or fail.
-test_when_finished() { test_cleanup_cmds+=("$1"); }
+# test_when_finished CMD: runs CMD after the current test, pass or fail. The body runs in
+# a subshell, so the command is kept in a file the harness reads when the body is over.
+test_when_finished() { printf '%s\n' "$1" >>"$TRASH_DIRECTORY/.test-cleanup"; }
 
 # MARK: - Instances
 
@@ -217,10 +217,12 @@ test_run_() {
     wait "$watchdog" 2>/dev/null
     # Whatever the body left in its process group goes now.
     kill -KILL -"$pid" 2>/dev/null
-    for cmd in "${test_cleanup_cmds[@]+"${test_cleanup_cmds[@]}"}"; do
-        eval "$cmd" >>"$TRASH_DIRECTORY/.test-output" 2>&1 || rc=1
-    done
-    test_cleanup_cmds=()
+    if [ -f "$TRASH_DIRECTORY/.test-cleanup" ]; then
+        while IFS= read -r cmd; do
+            eval "$cmd" >>"$TRASH_DIRECTORY/.test-output" 2>&1 || rc=1
+        done <"$TRASH_DIRECTORY/.test-cleanup"
+        rm -f "$TRASH_DIRECTORY/.test-cleanup"
+    fi
     [ -n "$verbose" ] && sed 's/^/# /' "$TRASH_DIRECTORY/.test-output"
     return $rc
 }
