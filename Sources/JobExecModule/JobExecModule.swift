@@ -48,6 +48,14 @@ public final class JobExecModule: BrokerModule {
 
     public func stop() {
         for run in runs.values { run.cancelTimers() }
+        // SIGTERM first, and up to a second for the jobs to go (a child instance's brokers
+        // shut down in order, removing their run directories); SIGKILL for what is left.
+        for shell in shells.values { shell.killGroup(SIGTERM) }
+        var waited = 0
+        while waited < 100, shells.values.contains(where: { kill($0.pid, 0) == 0 && !Self.isZombie($0.pid) }) {
+            usleep(10_000)
+            waited += 1
+        }
         for shell in shells.values {
             shell.killGroup(SIGKILL)
             if let cgroup = shell.cgroup { JobCgroups.write(cgroup + "/cgroup.kill", "1") }
@@ -58,6 +66,12 @@ public final class JobExecModule: BrokerModule {
         for shell in shells.values { context.respond(to: shell.request, error: stopping) }
         runs.removeAll()
         shells.removeAll()
+    }
+
+    /// Whether `pid` has exited and waits to be reaped.
+    static func isZombie(_ pid: pid_t) -> Bool {
+        guard let text = JobCgroups.read("/proc/\(pid)/stat"), let close = text.lastIndex(of: ")") else { return true }
+        return text[text.index(after: close)...].dropFirst().first == "Z"
     }
 
     public func stats() -> [String: JSONValue] {
