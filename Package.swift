@@ -81,7 +81,7 @@ let package = Package(
         ]),
         // The resource service: discovery on every rank, R, up/down/drain on rank 0.
         .target(name: "ResourceModule", dependencies: [
-            "FluxsBroker", "FluxsHwloc", "FluxsFormats", "FluxsMessage", "FluxsReactor", "CFluxsSupport",
+            "FluxsBroker", "FluxsHwloc", "FluxsFormats", "FluxsMessage", "FluxsReactor", "FluxsProcess", "CFluxsSupport",
         ]),
         // The job manager: submission, states and eventlogs, priorities, dependencies, listing.
         .target(name: "JobManagerModule", dependencies: [

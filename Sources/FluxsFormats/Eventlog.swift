@@ -109,3 +109,20 @@ public enum Eventlog {
         entries.map(\.line).joined()
     }
 }
+
+/// Reads an eventlog that grows (a kvs.watch answer holds the whole log each time): each
+/// call gives the entries appended since the last one. Pure.
+public struct EventlogCursor: Sendable {
+    private var bytes = 0
+
+    public init() {}
+
+    /// The entries of `log` past those already returned.
+    public mutating func newEntries(_ log: String) throws(ParseError) -> [EventlogEntry] {
+        let utf8 = log.utf8
+        guard utf8.count > bytes else { return [] }
+        let fresh = String(decoding: utf8.dropFirst(bytes), as: UTF8.self)
+        bytes = utf8.count
+        return try Eventlog.parse(fresh)
+    }
+}

@@ -5,7 +5,7 @@ import FluxsMessage
 import Glibc
 #endif
 
-/// Pipes, whole writes and removing directory trees.
+/// Pipes, whole reads and writes, and removing directory trees.
 public enum Descriptors {
     /// A close-on-exec pipe with both ends numbered above 2, so that a process started
     /// with 0-2 closed never hands a pipe end out as a standard stream. Callers make
@@ -56,5 +56,39 @@ public enum Descriptors {
             closedir(dir)
         }
         rmdir(path)
+    }
+
+    /// Everything left to read on `fd`, through EINTR; errors are `NAME: reason`.
+    public static func readAll(_ fd: Int32, name: String) throws(ServiceError) -> [UInt8] {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n == 0 { return bytes }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ServiceError(errno, "\(name): \(ServiceError.text(of: errno))")
+            }
+            bytes += chunk[0..<n]
+        }
+    }
+
+    /// A whole file as text (bytes that are not UTF-8 become U+FFFD); errors are
+    /// `PATH: reason`.
+    public static func readFile(_ path: String) throws(ServiceError) -> String {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw ServiceError(errno, "\(path): \(ServiceError.text(of: errno))") }
+        defer { close(fd) }
+        return String(decoding: try readAll(fd, name: path), as: UTF8.self)
+    }
+
+    /// Writes `text` into an existing file (a control file such as cgroup.kill); false
+    /// when it cannot be opened or written.
+    @discardableResult
+    public static func writeFile(_ path: String, _ text: String) -> Bool {
+        let fd = open(path, O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        return writeAll(fd, text)
     }
 }

@@ -4,6 +4,7 @@
 // process group with setsid, is inside; when the shell has ended, cgroup.kill ends
 // whatever is left and the directory is removed once it is empty. Without a writable
 // cgroup2 hierarchy (or without cgroup.kill) jobs rely on their process group alone.
+import FluxsProcess
 import FluxsReactor
 #if canImport(Glibc)
 import Glibc
@@ -29,7 +30,7 @@ struct JobCgroups {
 
     /// Kills everything in `path`, then removes it once empty (retrying for a second).
     func release(_ path: String, reactor: Reactor) {
-        Self.write("\(path)/cgroup.kill", "1")
+        Descriptors.writeFile("\(path)/cgroup.kill", "1")
         var tries = 0
         func attempt() {
             if rmdir(path) == 0 || errno == ENOENT { return }
@@ -40,7 +41,8 @@ struct JobCgroups {
     }
 
     private static func findBase() -> String? {
-        guard let mounts = read("/proc/self/mountinfo"), let own = read("/proc/self/cgroup") else { return nil }
+        guard let mounts = try? Descriptors.readFile("/proc/self/mountinfo"),
+              let own = try? Descriptors.readFile("/proc/self/cgroup") else { return nil }
         // mountinfo: ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS ... - FSTYPE SOURCE SUPER
         var mountpoint: String?
         for line in mounts.split(separator: "\n") {
@@ -62,24 +64,4 @@ struct JobCgroups {
         return access("\(probe)/cgroup.kill", W_OK) == 0 ? base : nil
     }
 
-    static func read(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 8192)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n <= 0 { break }
-            bytes += chunk[0..<n]
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    static func write(_ path: String, _ text: String) {
-        let fd = open(path, O_WRONLY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        _ = text.withCString { Glibc.write(fd, $0, strlen($0)) }
-        close(fd)
-    }
 }

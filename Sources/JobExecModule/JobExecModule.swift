@@ -58,7 +58,7 @@ public final class JobExecModule: BrokerModule {
         }
         for shell in shells.values {
             shell.killGroup(SIGKILL)
-            if let cgroup = shell.cgroup { JobCgroups.write(cgroup + "/cgroup.kill", "1") }
+            if let cgroup = shell.cgroup { Descriptors.writeFile(cgroup + "/cgroup.kill", "1") }
             if let directory = shell.directory { Self.removeJobDirectory(directory) }
         }
         let stopping = ServiceError(ECANCELED, "rank \(context.rank): job-exec stopped")
@@ -70,7 +70,7 @@ public final class JobExecModule: BrokerModule {
 
     /// Whether `pid` has exited and waits to be reaped.
     static func isZombie(_ pid: pid_t) -> Bool {
-        guard let text = JobCgroups.read("/proc/\(pid)/stat"), let close = text.lastIndex(of: ")") else { return true }
+        guard let text = try? Descriptors.readFile("/proc/\(pid)/stat"), let close = text.lastIndex(of: ")") else { return true }
         return text[text.index(after: close)...].dropFirst().first == "Z"
     }
 

@@ -7,6 +7,7 @@ import FluxsBroker
 import FluxsFormats
 import FluxsHwloc
 import FluxsMessage
+import FluxsProcess
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -226,17 +227,7 @@ final class ResourcePool {
     }
 
     private static func readFile(_ path: String) throws(ServiceError) -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw ServiceError(errno, "resource.path \(path): \(ServiceError.text(of: errno))") }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = read(fd, &chunk, chunk.count)
-            if n <= 0 { break }
-            bytes += chunk[0..<n]
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        do { return try Descriptors.readFile(path) } catch { throw ServiceError(error.errnum, "resource.path \(error.message)") }
     }
 
     /// Asks every other rank for what it found: after this module is reloaded on rank 0

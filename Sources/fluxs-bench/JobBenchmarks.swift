@@ -50,10 +50,10 @@ func runJobProbe(_ name: String, _ args: [String], handle: FluxsHandle) throws -
         return times[2] * 1000
     case "jobs-memory":
         let pid = try handle.rpc("attr.get", ["name": "broker.pid"])["value"]?.stringValue ?? "0"
-        let before = residentKB(pid)
+        let before = residentKilobytes(pid)
         _ = try submitAll(count: count, submitters: 4, uri: handle.uri)
         try waitAllInactive(handle, count: count)
-        return (residentKB(pid) - before) / Double(count)
+        return (residentKilobytes(pid) - before) / Double(count)
     default:
         throw ServiceError(EINVAL, "unknown probe \(name)")
     }
@@ -99,17 +99,4 @@ private func waitAllInactive(_ handle: FluxsHandle, count: Int) throws {
         usleep(20_000)
     }
     throw ServiceError(ETIMEDOUT, "jobs did not finish")
-}
-
-private func residentKB(_ pid: String) -> Double {
-    let fd = open("/proc/\(pid)/status", O_RDONLY)
-    guard fd >= 0 else { return 0 }
-    defer { close(fd) }
-    var buf = [UInt8](repeating: 0, count: 8192)
-    let n = read(fd, &buf, buf.count)
-    let text = String(decoding: buf[0..<max(n, 0)], as: UTF8.self)
-    for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
-        return Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
-    }
-    return 0
 }

@@ -97,26 +97,13 @@ func runProbe(_ args: [String]) throws -> Double {
     }
 }
 
-private func residentKilobytes(_ pid: String) -> Double {
-    guard let text = try? readWhole("/proc/\(pid)/status") else { return 0 }
+/// The resident memory of process `pid`, in KB (VmRSS).
+func residentKilobytes(_ pid: String) -> Double {
+    guard let text = try? Descriptors.readFile("/proc/\(pid)/status") else { return 0 }
     for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
         return Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
     }
     return 0
-}
-
-private func readWhole(_ path: String) throws -> String {
-    let fd = open(path, O_RDONLY)
-    guard fd >= 0 else { throw ServiceError(errno, path) }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var buf = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let n = read(fd, &buf, buf.count)
-        if n <= 0 { break }
-        bytes += buf[0..<n]
-    }
-    return String(decoding: bytes, as: UTF8.self)
 }
 
 private func fluxsPath() -> String { ProcessEnvironment.besideMe("fluxs") }

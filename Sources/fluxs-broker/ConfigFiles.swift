@@ -5,6 +5,7 @@
 import FluxsBroker
 import FluxsFormats
 import FluxsMessage
+import FluxsProcess
 import TOMLKit
 #if canImport(Glibc)
 import Glibc
@@ -26,7 +27,7 @@ enum ConfigFiles {
         var files: [(name: String, table: JSONValue)] = []
         for name in names.sorted() {
             let path = "\(directory)/\(name)"
-            let text = try read(path)
+            let text = try Descriptors.readFile(path)
             let json: String
             do {
                 json = try TOMLTable(string: text).convert(to: .json)
@@ -40,22 +41,6 @@ enum ConfigFiles {
             }
         }
         do { return try InstanceConfig(files: files) } catch { throw ServiceError(EINVAL, error.message) }
-    }
-
-    /// A whole file as text.
-    static func read(_ path: String) throws -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw ServiceError(errno, "\(path): \(ServiceError.text(of: errno))") }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            bytes += chunk[0..<n]
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

@@ -8,6 +8,7 @@ import FluxsBroker
 import FluxsFormats
 import FluxsMessage
 import FluxsPMI
+import FluxsProcess
 import FluxsReactor
 import ExecModule
 import JobExecModule
@@ -84,7 +85,7 @@ if let configPath {
             try attributes.setAtStart(name, value)
         }
         if let path = loaded.curveCert {
-            do { curve = try CurveCertificate(parsing: try ConfigFiles.read(path)) } catch let error as ParseError {
+            do { curve = try CurveCertificate(parsing: try Descriptors.readFile(path)) } catch let error as ParseError {
                 throw ServiceError(EINVAL, "\(path): \(error.message)")
             }
         }

@@ -27,7 +27,7 @@ final class Shell {
     private var tasks: [Int: TaskProcess] = [:]
     private var running = 0
     private var exitCode: Int32 = 0
-    private var inputEntries = 0
+    private var inputCursor = EventlogCursor()
     private var ended = false
     /// The exit code a task gave PMI_Abort: the shell's exit code then.
     private var abortCode: Int32?
@@ -58,7 +58,7 @@ final class Shell {
         link.onLost = { [unowned self] error in
             writeStderr("\(self.me): error: lost the broker: \(error.message)\n")
             self.killTasks(SIGKILL)
-            if let cgroup = self.input.cgroup { Self.writeFile(cgroup + "/cgroup.kill", "1") }
+            if let cgroup = self.input.cgroup { Descriptors.writeFile(cgroup + "/cgroup.kill", "1") }
             killpg(0, SIGKILL)
             exit(1)
         }
@@ -234,16 +234,9 @@ final class Shell {
 
     /// Moves the shell into the cgroup job-exec made for it; its tasks will start there.
     private func joinCgroup(_ path: String) {
-        Self.writeFile(path + "/cgroup.procs", "0")
+        Descriptors.writeFile(path + "/cgroup.procs", "0")
     }
 
-    /// Writes `text` to an existing file (a cgroup control file).
-    static func writeFile(_ path: String, _ text: String) {
-        let fd = open(path, O_WRONLY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        Descriptors.writeAll(fd, text)
-        close(fd)
-    }
 
     /// The environment common to the tasks: the submitter's, plus the job's variables.
     private func taskEnvironment() -> [String: String] {
@@ -271,9 +264,8 @@ final class Shell {
         let key = input.id.formatted(.kvs) + ".guest.input"
         link.rpc("kvs.watch", ["key": .string(key)], streaming: true) { [weak self] response in
             guard let self, response.errnum == 0, let body = try? JSONValue(parsing: response.payload),
-                  let text = body["value"]?.stringValue, let entries = try? Eventlog.parse(text) else { return }
-            for entry in entries.dropFirst(self.inputEntries) { self.deliver(entry) }
-            self.inputEntries = entries.count
+                  let text = body["value"]?.stringValue, let entries = try? self.inputCursor.newEntries(text) else { return }
+            entries.forEach(self.deliver)
         }
     }
 

@@ -2,22 +2,11 @@
 //   fluxs-shell --input-fd=N
 // with the job on descriptor N (see ShellInput.swift); it is not meant to be run by hand.
 import FluxsFormats
+import FluxsProcess
 import FluxsReactor
 #if canImport(Glibc)
 import Glibc
 #endif
-
-func readAll(_ fd: Int32) -> [UInt8] {
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n < 0 && errno == EINTR { continue }
-        if n <= 0 { break }
-        bytes += chunk[0..<n]
-    }
-    return bytes
-}
 
 let arguments = CommandLine.arguments.dropFirst()
 guard let option = arguments.first(where: { $0.hasPrefix("--input-fd=") }),
@@ -27,7 +16,7 @@ guard let option = arguments.first(where: { $0.hasPrefix("--input-fd=") }),
 }
 let json: JSONValue
 do {
-    json = try JSONValue(parsing: readAll(fd))
+    json = try JSONValue(parsing: Descriptors.readAll(fd, name: "descriptor \(fd)"))
 } catch {
     writeStderr("fluxs-shell: error: unreadable input on descriptor \(fd): \(error)\n")
     exit(2)

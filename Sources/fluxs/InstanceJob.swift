@@ -25,12 +25,12 @@ enum InstanceJob {
     /// Waits for the instance job `id` to post its URI; an error if it ends first.
     static func waitForURI(_ handle: FluxsHandle, _ id: JobID) throws -> String {
         let key = id.formatted(.kvs) + ".eventlog"
-        var seen = 0
+        var cursor = EventlogCursor()
         var failure: String?
         var uri: String?
         try handle.stream("kvs.watch", ["key": .string(key)]) { (body: JSONValue) throws(ServiceError) -> Bool in
-            guard let text = body["value"]?.stringValue, let entries = try? Eventlog.parse(text) else { return true }
-            for entry in entries.dropFirst(seen) {
+            guard let text = body["value"]?.stringValue, let entries = try? cursor.newEntries(text) else { return true }
+            for entry in entries {
                 let context = entry.context ?? [:]
                 switch entry.name {
                 case "memo": if let found = context["uri"]?.stringValue { uri = found }
@@ -40,7 +40,6 @@ enum InstanceJob {
                 default: break
                 }
             }
-            seen = entries.count
             return uri == nil && failure == nil
         }
         if let uri { return uri }

@@ -24,8 +24,8 @@ final class JobAttach {
     /// Whether this attach writes guest.input's header (fluxs run, the job's only
     /// writer of input before anyone can attach).
     private var inputHeader: Bool
-    private var eventlogBytes = 0
-    private var outputBytes = 0
+    private var eventlogCursor = EventlogCursor()
+    private var outputCursor = EventlogCursor()
     private var status: Int32?
     private var failed = false
     private var cleaned = false
@@ -89,18 +89,14 @@ final class JobAttach {
     // MARK: - What comes back
 
     /// The part of a watched eventlog not seen yet, as entries.
-    private static func newEntries(_ message: Message, after offset: inout Int) throws -> [EventlogEntry] {
+    private static func newEntries(_ message: Message, _ cursor: inout EventlogCursor) throws -> [EventlogEntry] {
         if message.errnum != 0 { throw ServiceError(response: message) }
         guard let text = try FluxsHandle.decode(message)["value"]?.stringValue else { return [] }
-        let bytes = text.utf8
-        guard bytes.count > offset else { return [] }
-        let fresh = String(decoding: bytes.dropFirst(offset), as: UTF8.self)
-        offset = bytes.count
-        do { return try Eventlog.parse(fresh) } catch { throw CommandFailure("an unreadable eventlog: \(error.message)") }
+        do { return try cursor.newEntries(text) } catch { throw CommandFailure("an unreadable eventlog: \(error.message)") }
     }
 
     private func eventlog(_ message: Message) throws {
-        for entry in try Self.newEntries(message, after: &eventlogBytes) {
+        for entry in try Self.newEntries(message, &eventlogCursor) {
             let context = entry.context ?? [:]
             switch entry.name {
             case "exception":
@@ -120,7 +116,7 @@ final class JobAttach {
     }
 
     private func printOutput(_ message: Message) throws {
-        for entry in try Self.newEntries(message, after: &outputBytes) {
+        for entry in try Self.newEntries(message, &outputCursor) {
             guard case .data(let stream, let ranks, let text)? = OutputRecord(entry) else { continue }
             let shown = label ? OutputRecord.labeled(text, ranks) : text
             Descriptors.writeAll(stream == "stderr" ? 2 : 1, shown)

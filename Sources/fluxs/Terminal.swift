@@ -1,6 +1,7 @@
 // What the CLI needs from its surroundings: the locale (for the f58 prefix) and
 // whole-input reads of files and stdin.
 import FluxsFormats
+import FluxsProcess
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -31,30 +32,14 @@ enum Terminal {
 
     /// Reads all of standard input.
     static func readStandardInput() throws(CommandFailure) -> String {
-        try readAll(fd: 0, name: "stdin")
+        do { return String(decoding: try Descriptors.readAll(0, name: "stdin"), as: UTF8.self) } catch {
+            throw CommandFailure(error.message)
+        }
     }
 
     /// Reads a whole file, or stdin for "-".
     static func readFile(_ path: String) throws(CommandFailure) -> String {
         if path == "-" { return try readStandardInput() }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw CommandFailure("\(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        return try readAll(fd: fd, name: path)
-    }
-
-    private static func readAll(fd: Int32, name: String) throws(CommandFailure) -> String {
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n == 0 { break }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw CommandFailure("\(name): \(String(cString: strerror(errno)))")
-            }
-            bytes.append(contentsOf: chunk[0..<n])
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        do { return try Descriptors.readFile(path) } catch { throw CommandFailure(error.message) }
     }
 }

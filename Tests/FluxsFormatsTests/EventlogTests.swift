@@ -106,3 +106,15 @@ private let fooEventWithContext = #"{"timestamp":42.0,"name":"foo","context":{"b
         #expect(try EventlogEntry(parsing: entries[1].line) == entries[1])
     }
 }
+
+struct EventlogCursorTests {
+    @Test func givesOnlyWhatWasAppended() throws {
+        var cursor = EventlogCursor()
+        let first = "{\"timestamp\":1.0,\"name\":\"submit\"}\n"
+        #expect(try cursor.newEntries(first).map(\.name) == ["submit"])
+        #expect(try cursor.newEntries(first).isEmpty)
+        let grown = first + "{\"timestamp\":2.0,\"name\":\"start\"}\n{\"timestamp\":3.0,\"name\":\"finish\",\"context\":{\"status\":0}}\n"
+        #expect(try cursor.newEntries(grown).map(\.name) == ["start", "finish"])
+        #expect(throws: ParseError.self) { try cursor.newEntries(grown + "not json\n") }
+    }
+}
