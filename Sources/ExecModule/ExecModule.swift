@@ -174,10 +174,10 @@ public final class ExecModule: BrokerModule {
     private func killProcess(_ request: Message) throws(ServiceError) -> JSONValue {
         let body = try Self.payload(request)
         let process = try target(body, request)
-        guard let signo = body["signal"]?.intValue, (0...64).contains(signo) else {
+        guard let signo = try body.integer("signal", as: Int32.self), (0...64).contains(signo) else {
             throw ServiceError(EPROTO, "\"signal\" must be a signal number from 0 to 64")
         }
-        if kill(-process.pid, Int32(signo)) != 0 {
+        if kill(-process.pid, signo) != 0 {
             let e = errno
             // The group may be gone while the pipes are not yet at end of file.
             if e != ESRCH { throw ServiceError(e, "kill \(process.pid): \(ServiceError.text(of: e))") }
@@ -206,8 +206,8 @@ public final class ExecModule: BrokerModule {
 
     /// The process an exec.write or exec.kill names; the owner, or whoever started it, may touch it.
     private func target(_ body: JSONValue, _ request: Message) throws(ServiceError) -> ExecProcess {
-        guard let pid = body["pid"]?.intValue else { throw ServiceError(EPROTO, "missing \"pid\" (an integer) in the request") }
-        guard let process = processes[pid_t(truncatingIfNeeded: pid)] else {
+        let pid = try body.requiredInteger("pid", as: pid_t.self)
+        guard let process = processes[pid] else {
             throw ServiceError(ENOENT, "no process \(pid) under exec on rank \(context.rank)")
         }
         guard request.rolemask.contains(.owner) || request.userid == process.request.userid else {

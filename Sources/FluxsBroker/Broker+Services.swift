@@ -42,29 +42,28 @@ extension Broker {
         }
         simple("config.get") { [unowned self] _, _ in self.config }
         simple("attr.get") { [unowned self] _, body in
-            let name = try Self.requireString(body, "name")
+            let name = try body.requiredString("name")
             guard let value = self.attributes[name] else { throw ServiceError(ENOENT, "attribute \(name) is not set") }
             return ["value": .string(value)]
         }
         simple("attr.set") { [unowned self] _, body in
-            let name = try Self.requireString(body, "name")
-            let value = try Self.requireString(body, "value")
+            let name = try body.requiredString("name")
+            let value = try body.requiredString("value")
             try self.attributes.setAtRuntime(name, value)
             self.attributeChanged(name)
             return [:]
         }
         simple("attr.rm") { [unowned self] _, body in
-            try self.attributes.remove(try Self.requireString(body, "name"))
+            try self.attributes.remove(try body.requiredString("name"))
             return [:]
         }
         simple("attr.list") { [unowned self] _, _ in
             .array(self.attributes.all.map { ["name": .string($0.name), "value": .string($0.value), "flags": .string($0.access.rawValue)] })
         }
         simple("log.append") { [unowned self] req, body in
-            let message = try Self.requireString(body, "message")
-            let level = Int(body["level"]?.intValue ?? Int64(LogLevel.notice.rawValue))
-            guard (0...7).contains(level) else { throw ServiceError(EINVAL, "level must be 0 (emerg) to 7 (debug)") }
-            let app = body["appname"]?.stringValue ?? "logger"
+            let message = try body.requiredString("message")
+            let level = try body.integer("level", as: Int.self, in: 0...7) ?? LogLevel.notice.rawValue
+            let app = try body.string("appname") ?? "logger"
             self.append(LogEntry(timestamp: Self.wallClock(), level: level, rank: self.rank, appname: app, message: message))
             _ = req
             return [:]
@@ -75,33 +74,34 @@ extension Broker {
         }
         builtins["log.dmesg"] = BuiltinHandler(roles: []) { [unowned self] req in self.dmesg(req) }
         simple("service.add") { [unowned self] req, body in
-            let name = try Self.requireString(body, "service")
-            try self.addService(name, providerID: req.route.last ?? "")
+            let name = try body.requiredString("service")
+            try self.addService(name, providerID: try self.localClient(req))
             return [:]
         }
         simple("service.remove") { [unowned self] req, body in
-            let name = try Self.requireString(body, "service")
-            guard self.serviceProviders[name] == req.route.last else {
+            let name = try body.requiredString("service")
+            guard self.serviceProviders[name] == (try self.localClient(req)) else {
                 throw ServiceError(ENOENT, "service \(name) is not registered by this client")
             }
             self.serviceProviders[name] = nil
             return [:]
         }
         simple("event.pub", rootOnly: true) { [unowned self] req, body in
-            let topic = try Self.requireString(body, "topic")
+            let topic = try body.requiredString("topic")
             guard !topic.isEmpty else { throw ServiceError(EINVAL, "event topic is empty") }
             let payload = body["payload"].map { $0.compactBytes } ?? []
             return ["seq": .int(Int64(self.publish(topic, payload: payload, userid: req.userid)))]
         }
         simple("event.subscribe") { [unowned self] req, body in
-            let prefix = try Self.requireString(body, "topic")
-            guard let id = req.route.last else { throw ServiceError(EPROTO, "request has no route") }
+            let prefix = try body.requiredString("topic")
+            let id = try self.localClient(req)
             if !(self.subscriptions[id]?.contains(prefix) ?? false) { self.subscriptions[id, default: []].append(prefix) }
             return [:]
         }
         simple("event.unsubscribe") { [unowned self] req, body in
-            let prefix = try Self.requireString(body, "topic")
-            guard let id = req.route.last, let index = self.subscriptions[id]?.firstIndex(of: prefix) else {
+            let prefix = try body.requiredString("topic")
+            let id = try self.localClient(req)
+            guard let index = self.subscriptions[id]?.firstIndex(of: prefix) else {
                 throw ServiceError(ENOENT, "not subscribed to \"\(prefix)\"")
             }
             self.subscriptions[id]?.remove(at: index)
@@ -143,6 +143,17 @@ extension Broker {
         }
     }
 
+    /// The client of this broker that sent `req`: services and subscriptions belong to a
+    /// client of the broker they are registered with, never to a request that came
+    /// through the overlay (its last hop would be a neighbouring broker, and messages
+    /// for the service would bounce between the two).
+    func localClient(_ req: Message) throws(ServiceError) -> String {
+        guard req.route.count == 1, let id = req.route.first, endpoints[id] is ClientConnection else {
+            throw ServiceError(EINVAL, "\(req.topic) must come from a client of this broker (rank \(rank)), not through the overlay")
+        }
+        return id
+    }
+
     /// The request's JSON payload; an empty payload is an empty object.
     static func decodePayload(_ request: Message) throws(ServiceError) -> JSONValue {
         if request.payload.isEmpty { return [:] }
@@ -151,12 +162,6 @@ extension Broker {
         } catch {
             throw ServiceError(EPROTO, "\(request.topic): payload is not JSON: \(error.message)")
         }
-    }
-
-    static func requireString(_ body: JSONValue, _ key: String) throws(ServiceError) -> String {
-        guard let value = body[key] else { throw ServiceError(EPROTO, "missing \"\(key)\" in the request") }
-        guard let s = value.stringValue else { throw ServiceError(EPROTO, "\"\(key)\" must be a string") }
-        return s
     }
 
     func addService(_ name: String, providerID: String) throws(ServiceError) {

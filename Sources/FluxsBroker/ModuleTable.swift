@@ -121,15 +121,15 @@ extension Broker {
             })
         }
         simple("module.load") { [unowned self] _, body in
-            try self.loadModule(try Self.requireString(body, "name"))
+            try self.loadModule(try body.requiredString("name"))
             return [:]
         }
         simple("module.remove") { [unowned self] _, body in
-            try self.removeModule(try Self.requireString(body, "name"))
+            try self.removeModule(try body.requiredString("name"))
             return [:]
         }
         simple("module.stats") { [unowned self] _, body in
-            let name = try Self.requireString(body, "name")
+            let name = try body.requiredString("name")
             guard let entry = self.modules.running[name] else { throw ServiceError(ENOENT, "module \(name) is not loaded") }
             var stats = entry.module.stats()
             stats["name"] = .string(name)

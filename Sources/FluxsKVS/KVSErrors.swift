@@ -22,7 +22,8 @@ public enum KVSErrors {
     }
     /// EINVAL for a malformed key: `invalid key "KEY": REASON`.
     public static func invalidKey(_ key: String, _ reason: String) -> ServiceError {
-        ServiceError(EINVAL, "invalid key \"\(key)\": \(reason)")
+        let shown = key.utf8.count <= 80 ? key : String(key.prefix(60)) + "...(\(key.utf8.count) bytes)"
+        return ServiceError(EINVAL, "invalid key \"\(shown)\": \(reason)")
     }
     /// EINVAL for an op on "." (the root directory can be read, never written or removed).
     public static func rootNotWritable(_ op: String) -> ServiceError {

@@ -1,7 +1,8 @@
 // A KVS namespace: a tree of directories and values, its owner and its version (0 when
 // created, +1 per commit). Reads are here; commits are in KVSNamespace+Commit.swift.
-// Keys are dotted paths "a.b.c": components non-empty, no whitespace; "." alone is the
-// root directory. Invariant: the version counts the commits applied, and a failed commit
+// Keys are dotted paths "a.b.c": components non-empty, no whitespace, at most
+// `maximumDepth` of them (trees are walked recursively: a key of a million components
+// from any client must not take the broker's stack); "." alone is the root directory. Invariant: the version counts the commits applied, and a failed commit
 // leaves tree and version exactly as they were.
 import FluxsFormats
 import FluxsMessage
@@ -28,6 +29,9 @@ public struct KVSNamespace: Sendable, Equatable {
     /// The root directory's entries.
     public var root: [String: KVSEntry] { tree }
 
+    /// The most components a key may have.
+    public static let maximumDepth = 256
+
     /// The components of a key: "a.b" is ["a", "b"], "." is [] (the root). An empty key,
     /// an empty component ("a..b", ".a", "a.") or whitespace is EINVAL.
     public static func components(_ key: String) throws(ServiceError) -> [String] {
@@ -42,6 +46,7 @@ public struct KVSNamespace: Sendable, Equatable {
             let byte = utf8[i]
             if byte == UInt8(ascii: ".") {
                 if i == start { throw KVSErrors.invalidKey(key, "empty component") }
+                if out.count == maximumDepth - 1 { throw KVSErrors.invalidKey(key, "more than \(maximumDepth) components") }
                 out.append(String(key[start..<i]))
                 start = utf8.index(after: i)
             } else if byte == 0x20 || (byte >= 0x09 && byte <= 0x0D) {

@@ -10,7 +10,7 @@ import Glibc
 extension JobExecModule {
     func startJob(_ request: Message, _ body: JSONValue) throws(ServiceError) {
         guard request.flags.contains(.streaming) else { throw ServiceError(EPROTO, "job-exec.start is a streaming request") }
-        let id = try Self.jobID(body)
+        let id = try body.jobID()
         guard runs[id] == nil else { throw ServiceError(EEXIST, "job \(id.formatted(.f58)) is already running") }
         guard let specJSON = body["jobspec"], let rJSON = body["R"] else { throw ServiceError(EPROTO, "missing \"jobspec\" or \"R\"") }
         let R: ResourceSet
@@ -25,14 +25,14 @@ extension JobExecModule {
         do {
             let jobspec = try Jobspec(validating: specJSON)
             // A guest's shells open its files as the guest; the owner must not make them.
-            if Self.userid(body) == getuid() { try Self.prepareOutputFiles(id: id, jobspec: jobspec) }
+            if try Self.userid(body) == getuid() { try Self.prepareOutputFiles(id: id, jobspec: jobspec) }
             writeHeaders(id: id, jobspec: jobspec, R: R)
         } catch let error as ServiceError {
             return fail(run, error.message)
         } catch {
             return fail(run, "\(error)")
         }
-        let launch: JSONValue = ["id": body["id"] ?? .null, "jobspec": specJSON, "R": rJSON, "userid": .int(Int64(Self.userid(body)))]
+        let launch: JSONValue = ["id": body["id"] ?? .null, "jobspec": specJSON, "R": rJSON, "userid": .int(Int64(try Self.userid(body)))]
         for rank in run.ranks {
             context.rpc("job-exec.launch", launch, nodeid: .rank(rank), flags: .streaming) { [weak self] response in
                 self?.launchReport(run, rank, response)
@@ -58,7 +58,7 @@ extension JobExecModule {
             if let error = body["error"]?.stringValue, !error.isEmpty {
                 context.respond(to: run.request, ["type": "exception", "note": .string(error)])
             }
-            shellEnded(run, rank, code: Int32(clamping: body["code"]?.intValue ?? 1))
+            shellEnded(run, rank, code: ((try? body.integer("code", as: Int32.self)) ?? nil) ?? 1)
         default:
             break
         }
@@ -95,14 +95,13 @@ extension JobExecModule {
     }
 
     func killJob(_ request: Message, _ body: JSONValue) throws(ServiceError) {
-        let id = try Self.jobID(body)
-        let signo = Int32(body["signal"]?.intValue ?? Int64(SIGTERM))
-        guard signo > 0, signo < 65 else { throw ServiceError(EINVAL, "signal \(signo) is out of range") }
+        let id = try body.jobID()
+        let signo = try body.signal() ?? SIGTERM
         guard let run = runs[id] else { throw ServiceError(ENOENT, "job \(id.formatted(.f58)) is not running here") }
         context.respond(to: request, [:])
         if run.testTimer != nil { return finish(run, status: signo) }
         signalShells(run, signo)
-        if body["terminate"]?.boolValue == true, run.killTimer == nil {
+        if try body.flag("terminate") == true, run.killTimer == nil {
             let grace = context.attribute("job-exec.kill-timeout").flatMap { try? FluxDuration.parse($0) } ?? 5
             run.killTimer = context.reactor.after(grace) { [weak self] in
                 guard let self, self.runs[id] === run else { return }
@@ -145,8 +144,8 @@ extension JobExecModule {
     }
 
     /// The user a job runs as (the instance owner when the request does not say).
-    static func userid(_ body: JSONValue) -> UInt32 {
-        body["userid"]?.intValue.map { UInt32(truncatingIfNeeded: $0) } ?? getuid()
+    static func userid(_ body: JSONValue) throws(ServiceError) -> UInt32 {
+        try body.integer("userid", as: UInt32.self) ?? getuid()
     }
 
     /// attributes.system.exec.test.run_duration, as seconds.

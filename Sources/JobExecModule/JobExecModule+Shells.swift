@@ -21,7 +21,7 @@ extension JobExecModule {
                 }
             }
         }
-        let id = try Self.jobID(body)
+        let id = try body.jobID()
         guard shells[id] == nil else { throw ServiceError(EEXIST, "rank \(context.rank): job \(id.formatted(.f58)) already has a shell") }
         var input: [String: JSONValue] = [
             "id": body["id"] ?? .null, "rank": .int(Int64(context.rank)),
@@ -30,7 +30,7 @@ extension JobExecModule {
         input["core_cpus"] = coreCPUs
         let directory = OutputTemplate.jobDirectory(id: id, rank: context.rank, broker: getpid(), environment: ProcessEnvironment.current)
         input["tmpdir"] = .string(directory)
-        let userid = Self.userid(body)
+        let userid = try Self.userid(body)
         let imp = userid == getuid() ? nil : try Self.imp()
         var cgroup = cgroups.make(jobID: id.value)
         if let made = cgroup, imp != nil {
@@ -82,10 +82,10 @@ extension JobExecModule {
     }
 
     func signalShell(_ request: Message, _ body: JSONValue) throws(ServiceError) {
-        let id = try Self.jobID(body)
-        guard let signo = body["signal"]?.intValue, signo > 0, signo < 65 else { throw ServiceError(EINVAL, "a signal 1-64 is needed") }
+        let id = try body.jobID()
+        guard let signo = try body.signal() else { throw ServiceError(EINVAL, "a signal 1-64 is needed") }
         guard let shell = shells[id] else { throw ServiceError(ENOENT, "rank \(context.rank): job \(id.formatted(.f58)) has no shell here") }
-        shell.killGroup(Int32(signo))
+        shell.killGroup(signo)
         context.respond(to: request, [:])
     }
 

@@ -102,11 +102,6 @@ public final class JobExecModule: BrokerModule {
         }
     }
 
-    static func jobID(_ body: JSONValue) throws(ServiceError) -> JobID {
-        guard let raw = body["id"]?.intValue else { throw ServiceError(EPROTO, "missing \"id\"") }
-        return JobID(UInt64(bitPattern: raw))
-    }
-
     /// The wait status for a shell's exit code.
     static func waitStatus(_ code: Int32) -> Int32 {
         code > 128 && code < 128 + 65 ? code - 128 : code << 8

@@ -14,8 +14,9 @@ extension KVSModule {
     func read(_ request: Message, _ body: JSONValue) throws(ServiceError) {
         let ns = try space(body)
         let key = try key(body)
-        let version = Int(body["version"]?.intValue ?? 0)
-        let waitKey = request.topic == "kvs.get" && body["waitcreate"]?.boolValue == true ? key : nil
+        let version = try body.integer("version", as: Int.self) ?? 0
+        let waitcreate = try body.flag("waitcreate") == true
+        let waitKey = request.topic == "kvs.get" && waitcreate ? key : nil
         let absent = waitKey == nil ? false : try ns.entry(at: key) == nil
         if ns.version < version || absent {
             parked.append(Parked(request: request, namespace: ns.name, version: version, waitKey: waitKey))
@@ -36,11 +37,11 @@ extension KVSModule {
 
     func waitVersion(_ request: Message, _ body: JSONValue) throws(ServiceError) {
         let ns = try space(body)
-        guard let version = body["version"]?.intValue else { throw ServiceError(EPROTO, "missing \"version\" (an integer)") }
-        if ns.version >= Int(version) {
+        let version = try body.requiredInteger("version", as: Int.self)
+        if ns.version >= version {
             context.respond(to: request, ["version": .int(Int64(ns.version))])
         } else {
-            parked.append(Parked(request: request, namespace: ns.name, version: Int(version), waitKey: nil))
+            parked.append(Parked(request: request, namespace: ns.name, version: version, waitKey: nil))
         }
     }
 
@@ -53,11 +54,11 @@ extension KVSModule {
         var ops: [KVSOperation] = []
         for op in list { ops.append(try KVSOperation(json: op)) }
         if let fence = body["fence"] {
-            guard let fenceName = fence["name"]?.stringValue, let nprocs = fence["nprocs"]?.intValue, nprocs > 0 else {
+            guard let fenceName = try fence.string("name"), let nprocs = try fence.integer("nprocs", as: Int.self, in: 1...Int(Int32.max)) else {
                 throw ServiceError(EPROTO, "a fence needs \"name\" and a positive \"nprocs\"")
             }
-            var gathered = fences[fenceName] ?? Fence(namespace: name, nprocs: Int(nprocs))
-            guard gathered.nprocs == Int(nprocs), gathered.namespace == name else {
+            var gathered = fences[fenceName] ?? Fence(namespace: name, nprocs: nprocs)
+            guard gathered.nprocs == nprocs, gathered.namespace == name else {
                 throw ServiceError(EINVAL, "fence \(fenceName) was started with nprocs \(gathered.nprocs) in namespace \(gathered.namespace)")
             }
             gathered.requests.append(request)
@@ -161,7 +162,7 @@ extension KVSModule {
             throw ServiceError(EINVAL, "a namespace needs a name without spaces or slashes")
         }
         guard namespaces[name] == nil else { throw ServiceError(EEXIST, "namespace \(name) exists") }
-        let owner = body["owner"]?.intValue.map { UInt32(truncatingIfNeeded: $0) } ?? request.userid
+        let owner = try body.integer("owner", as: UInt32.self) ?? request.userid
         namespaces[name] = KVSNamespace(name: name, owner: owner)
         answerWhenDurable(request, .createNamespace(name, owner: owner))
     }

@@ -18,6 +18,19 @@ struct KVSNamespaceReadTests {
         #expect(try KVSNamespace.components("a") == ["a"])
         #expect(try KVSNamespace.components("a.b.c") == ["a", "b", "c"])
         #expect(try KVSNamespace.components("ƒ.ü-x_1") == ["ƒ", "ü-x_1"])
+        let deepest = Array(repeating: "d", count: KVSNamespace.maximumDepth)
+        #expect(try KVSNamespace.components(deepest.joined(separator: ".")) == deepest)
+    }
+
+    /// Trees are walked recursively: a key deeper than the limit is refused before any
+    /// walk (a guest's key of 100,000 components once overflowed the broker's stack).
+    @Test func tooDeepKeys() {
+        let key = Array(repeating: "d", count: KVSNamespace.maximumDepth + 1).joined(separator: ".")
+        #expect(throws: ServiceError(EINVAL, "invalid key \"\(key.prefix(60))...(\(key.utf8.count) bytes)\": more than 256 components")) {
+            try KVSNamespace.components(key)
+        }
+        let huge = Array(repeating: "d", count: 100_000).joined(separator: ".")
+        #expect(throws: ServiceError.self) { try KVSNamespace.components(huge) }
     }
 
     @Test(arguments: [
