@@ -8,7 +8,7 @@ SWIFT ?= swift
 RELEASE_FLAGS := -c release --static-swift-stdlib
 BINDIR := .build/release
 PROGRAMS := fluxs fluxs-broker fluxs-shell fluxs-imp fluxs-sched-sim
-DEB_PACKAGES := libzmq3-dev libhwloc-dev hwloc pkg-config groff-base python3 util-linux mpich libsqlite3-dev
+DEB_PACKAGES := libzmq3-dev libhwloc-dev hwloc pkg-config groff-base python3 util-linux mpich libmpich-dev libsqlite3-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PROVE_JOBS ?= 2
 

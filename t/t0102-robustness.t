@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 test_description='the broker survives bad clients and serves the others; guests get EPERM'
+# Tests here act as other uids: a trash directory and programs they can reach.
+FLUXS_TEST_OTHER_UIDS=t
 . "$(dirname "$0")/lib/test-lib.sh"
 test_under_fluxs 1
 

@@ -49,12 +49,13 @@ test_expect_success 'a stopped queue keeps its jobs pending; start schedules the
     test_grep "^drained$" out &&
     test_grep "^COMPLETED$" out
 '
-test_expect_success 'without queues configured, asking for one is an error' '
-    fluxs start bash -c "fluxs submit -q debug \$T true" 2>err;
-    test_grep "no queues are configured" err &&
+test_expect_success 'without queues configured: the anonymous queue; a queue named at submit is ignored, as in Flux' '
+    fluxs start bash -c "fluxs job wait \$(fluxs submit -q debug \$T true)" &&
     fluxs start fluxs queue list >out &&
-    test $(wc -l <out) -eq 1 &&
-    test_expect_code 1 fluxs start fluxs queue stop 2>err;
+    test $(wc -l <out) -eq 2 &&
+    test_grep "^ *✔  *✔  *0  *0  *-$" out &&
+    fluxs start fluxs queue stop &&
+    test_expect_code 1 fluxs start fluxs queue stop debug 2>err &&
     test_grep "^fluxs-queue: error: no queues are configured" err
 '
 test_done

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 test_description='guests: an instance that allows guest users lets two other users submit, list, signal and cancel only their own jobs and read only their own output; owner-only services refuse them; their jobs run as them through fluxs-imp, and without it are refused saying so'
+# Tests here act as other uids: a trash directory and programs they can reach.
+FLUXS_TEST_OTHER_UIDS=t
 . "$(dirname "$0")/lib/test-lib.sh"
 
 # The instance runs as root (its owner) and the guests are uids 65534 and 65533, made
@@ -70,6 +72,28 @@ test_expect_success 'guests see and touch only their own jobs; owner-only servic
 	g1-wait=1
 	EOF
     test_cmp expected out.ids
+'
+
+cat >byid.sh <<'EOF'
+exec 2>&1
+g1=$($G1 fluxs submit --job-name=g1job --setattr=system.exec.test.run_duration=30s -n1 true)
+$G1 fluxs job wait-event $g1 start >/dev/null
+for cmd in "jobs" "jobs --json" "jobs -o {name}" "job status" "job info" "job eventlog" "uri" "pstree"; do
+    $G2 fluxs $cmd $g1 >out.g2 2>&1; echo "g2 $cmd: rc=$? $(grep -c g1job out.g2) $(head -n1 out.g2)"
+done
+echo "g2 last: $($G2 fluxs job last 2>&1)"
+echo "g1 jobs: $($G1 fluxs jobs -n -o {name} $g1)"
+fluxs cancel $g1
+EOF
+test_expect_success 'a guest naming another user'"'"'s job, in every way, learns nothing of it' '
+    guests fluxs-broker byid.sh >out &&
+    sed "s/ƒ[1-9A-HJ-NP-Za-km-z]*/ID/g" out >out.ids &&
+    cat out.ids &&
+    test_must_fail grep "rc=0" out.ids &&
+    test $(grep -c "^g2 .*: rc=1 0 " out.ids) -eq 8 &&
+    test_grep "^g2 jobs: rc=1 0 fluxs-jobs: error: job ID belongs to another user$" out.ids &&
+    test_grep "^g2 last: fluxs-job: error: " out.ids &&
+    test_grep "^g1 jobs: g1job$" out.ids
 '
 
 cat >noimp.sh <<'EOF'

@@ -18,6 +18,18 @@ extension Jobspec {
     /// the path is malformed, passes through a non-object, or the result breaks an
     /// attribute rule (e.g. `system.duration` set to a string).
     public mutating func setAttribute(_ dottedPath: String, _ value: JSONValue) throws(JobspecError) {
+        try editAttribute(dottedPath, value)
+    }
+
+    /// Removes the attribute at `dottedPath` (nothing happens when it is absent); throws
+    /// as `setAttribute` does.
+    public mutating func removeAttribute(_ dottedPath: String) throws(JobspecError) {
+        guard attribute(dottedPath) != nil else { return }
+        try editAttribute(dottedPath, nil)
+    }
+
+    /// Sets (or, with nil, removes) the attribute at `dottedPath`.
+    private mutating func editAttribute(_ dottedPath: String, _ value: JSONValue?) throws(JobspecError) {
         let keys = dottedPath.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         let fail = { (rule: String) in
             JobspecError(problems: [JobspecProblem(path: "attributes." + dottedPath, rule: rule)])
@@ -40,10 +52,10 @@ extension Jobspec {
         replaceDocument(.object(top))
     }
 
-    /// `container` with `value` stored under the path `keys`, or nil when something on
-    /// the way is not an object.
+    /// `container` with `value` stored under the path `keys` (removed there when
+    /// `value` is nil), or nil when something on the way is not an object.
     private static func setting(
-        _ value: JSONValue, at keys: ArraySlice<String>, in container: JSONValue?
+        _ value: JSONValue?, at keys: ArraySlice<String>, in container: JSONValue?
     ) -> JSONValue? {
         guard let key = keys.first else { return value }
         var object: [String: JSONValue]
@@ -51,6 +63,10 @@ extension Jobspec {
         case nil: object = [:]
         case .object(let members)?: object = members
         default: return nil
+        }
+        if keys.count == 1, value == nil {
+            object[key] = nil
+            return .object(object)
         }
         guard let child = setting(value, at: keys.dropFirst(), in: object[key]) else { return nil }
         object[key] = child

@@ -1,8 +1,9 @@
 // Version 1 resource rules (RFC 25 "Resources" and "V1-Specific Resource Graph
 // Restrictions"): exactly one top vertex, node or slot; a node holds exactly one slot;
 // a slot holds exactly one core and at most one gpu; core and gpu are leaves. Counts
-// are fixed positive integers (no RFC 14 ranges), slots carry a label, `exclusive`
-// is a boolean, `unit` and `label` are strings.
+// are fixed integers (no RFC 14 ranges): positive for node, slot and core, 0 or more for
+// a gpu (flux-core's validator allows gpu count 0, meaning no gpu); slots carry a label,
+// `exclusive` is a boolean, `unit` and `label` are strings.
 
 extension JobspecValidator {
     /// The keys a version 1 resource vertex may have.
@@ -22,7 +23,7 @@ extension JobspecValidator {
             return nil
         }
         let kind = at("type") { $0.checkType(vertex["type"], under: parent) }
-        let count = at("count") { $0.checkResourceCount(vertex["count"]) }
+        let count = at("count") { $0.checkResourceCount(vertex["count"], minimum: kind == .gpu ? 0 : 1) }
         checkOptionalString(vertex, "unit")
         checkOptionalString(vertex, "label")
         if let exclusive = vertex["exclusive"], exclusive.boolValue == nil {
@@ -64,8 +65,8 @@ extension JobspecValidator {
         return kind
     }
 
-    /// Checks a vertex count: a fixed positive integer in version 1.
-    private mutating func checkResourceCount(_ value: JSONValue?) -> Int? {
+    /// Checks a vertex count: a fixed integer of at least `minimum` in version 1.
+    private mutating func checkResourceCount(_ value: JSONValue?, minimum: Int64) -> Int? {
         switch value {
         case nil:
             report("is required")
@@ -74,7 +75,7 @@ extension JobspecValidator {
         case .string?:
             report("must be a fixed integer: idset and range strings are not allowed in version 1")
         case let value?:
-            return positiveCount(value)
+            return positiveCount(value, minimum: minimum)
         }
         return nil
     }

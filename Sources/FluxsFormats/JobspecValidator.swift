@@ -105,13 +105,10 @@ extension JobspecValidator {
     }
 
     /// A count in 1...2147483647, or nil after reporting why not.
-    mutating func positiveCount(_ value: JSONValue) -> Int? {
-        guard case .int(let n) = value else {
-            report("must be a positive integer")
-            return nil
-        }
-        if n < 1 {
-            report("must be a positive integer")
+    mutating func positiveCount(_ value: JSONValue, minimum: Int64 = 1) -> Int? {
+        let rule = minimum == 0 ? "must be an integer, 0 or more" : "must be a positive integer"
+        guard case .int(let n) = value, n >= minimum else {
+            report(rule)
             return nil
         }
         if n > Self.maxCount {

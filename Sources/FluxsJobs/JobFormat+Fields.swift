@@ -4,10 +4,11 @@
 import FluxsFormats
 
 extension JobFormat {
-    /// The value of field `name` for `record` at time `now`.
-    public static func value(of name: String, in record: JobRecord, now: Double,
+    /// The value of field `name` for `record` at time `now`; `{id}` and `{id.f58}` in
+    /// the `f58` form.
+    public static func value(of name: String, in record: JobRecord, now: Double, f58: JobIDForm = .f58,
                              username: (UInt32) -> String?) -> FieldValue {
-        if name == "id" { return .int(Int(record.id.value)) }
+        if name == "id" || name == "id.f58" { return .text(record.id.formatted(f58)) }
         if name.hasPrefix("id."), let form = JobIDForm(rawValue: String(name.dropFirst(3))) {
             return .text(record.id.formatted(form))
         }

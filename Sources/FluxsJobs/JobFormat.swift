@@ -14,8 +14,11 @@
 //   instance INSTANCE ("yes" for fluxs alloc/batch jobs)  uri URI (where such a job is)
 //   annotations.KEY.KEY / sched.KEY / user.KEY / memo.KEY   KEY upper-cased
 //
-// Unknown names are refused when the format is made. `username` asks the caller's
-// uid -> name function; times are Unix seconds (use !D, !d, !F, !H to show them).
+// `id` is the f58 form, as in Flux (`id.dec` is the number); `id` and `id.f58` print
+// "ƒ" for a reader whose locale is UTF-8 and "f" otherwise (the reader says which: the
+// listing is made on the broker). Unknown names are refused when the format is made.
+// `username` asks the caller's uid -> name function; times are Unix seconds (use !D,
+// !d, !F, !H to show them).
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -54,6 +57,9 @@ public struct JobFormat: Sendable {
 
     /// The parsed format.
     public let format: OutputFormat
+    /// How `{id}` and `{id.f58}` print: .f58 ("ƒ"), or .f58plain ("f") for a reader
+    /// whose locale cannot show "ƒ".
+    public var f58: JobIDForm = .f58
 
     /// A format string, or the name of a named format; EINVAL for a bad format or field.
     public init(_ text: String) throws(ServiceError) {
@@ -82,7 +88,7 @@ public struct JobFormat: Sendable {
     public func lines(_ records: [JobRecord], header: Bool = true, now: Double,
                       username: (UInt32) -> String? = { _ in nil }) -> [String] {
         format.render(records, header: header, heading: { Self.heading(of: $0) ?? $0.uppercased() }) { record, name in
-            Self.value(of: name, in: record, now: now, username: username)
+            Self.value(of: name, in: record, now: now, f58: f58, username: username)
         }
     }
 }

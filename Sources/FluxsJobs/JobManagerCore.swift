@@ -175,7 +175,7 @@ public struct JobManagerCore: Sendable {
         var keys: [(priority: UInt32, id: JobID)] = []
         for (id, state) in runtime where include(state) {
             guard let record = jobs[id], record.state == .sched, let priority = record.priority, priority > 0 else { continue }
-            if let queue = record.summary.queue, stoppedQueues.contains(queue) { continue }
+            if !stoppedQueues.isEmpty, stoppedQueues.contains(record.summary.queue ?? "") { continue }
             keys.append((UInt32(priority), id))
         }
         keys.sort { JobPriority.precedes($0.priority, $0.id, $1.priority, $1.id) }

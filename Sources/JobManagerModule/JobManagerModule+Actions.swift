@@ -42,6 +42,7 @@ extension JobManagerModule {
             case .removeJob(let id):
                 batch.ops.append(["op": "unlink", "key": .string(id.formatted(.kvs)), "recursive": true])
                 jobspecs[id] = nil
+                zombies.forget(id)
                 armCommit()
             case .respond(let requestID, let reply):
                 guard let request = requests.removeValue(forKey: requestID) else { continue }

@@ -3,7 +3,9 @@
 // default; a queue's property becomes a constraint on the nodes the job may get. A
 // disabled queue refuses submissions; a stopped queue keeps its jobs from being
 // scheduled. `fluxs queue drain` waits until a queue has no active jobs, `idle` until
-// it has none running.
+// it has none running. Without configured queues there is one anonymous queue (its
+// name is empty, as in Flux), which can be disabled, stopped, drained and idled the same
+// way; jobs in it carry no system.queue.
 import FluxsBroker
 import FluxsFormats
 import FluxsJobs
@@ -12,9 +14,10 @@ import FluxsMessage
 import Glibc
 #endif
 
-/// One named queue.
+/// One named queue, or the anonymous one (name "").
 struct NamedQueue {
     var name: String
+    var isAnonymous: Bool { name.isEmpty }
     var property: String?
     var enabled = true
     var disabledReason = ""
@@ -23,9 +26,10 @@ struct NamedQueue {
 }
 
 extension JobManagerModule {
-    /// The configured queues, in order (the first is the default); empty without any.
+    /// The configured queues, in order (the first is the default); the anonymous queue
+    /// alone without any.
     static func configuredQueues(_ text: String?) throws(ServiceError) -> [NamedQueue] {
-        guard let text, !text.isEmpty else { return [] }
+        guard let text, !text.isEmpty else { return [NamedQueue(name: "")] }
         var queues: [NamedQueue] = []
         for item in text.split(separator: ",") {
             let parts = item.split(separator: ":", maxSplits: 1).map(String.init)
@@ -39,17 +43,20 @@ extension JobManagerModule {
 
     /// Puts a submitted job in its queue: the queue's name and property go into the jobspec.
     func enqueue(_ jobspec: inout Jobspec) throws(ServiceError) {
-        guard let first = queues.first else {
-            if let name = jobspec.queue { throw ServiceError(EINVAL, "no queues are configured (the job asks for \"\(name)\")") }
-            return
+        let anonymous = queues[0].isAnonymous
+        if anonymous, jobspec.queue != nil {
+            // As in Flux: without configured queues, a queue named at submit is ignored.
+            do { try jobspec.removeAttribute("system.queue") } catch { throw ServiceError(EINVAL, error.description) }
         }
-        let name = jobspec.queue ?? first.name
+        let name = jobspec.queue ?? queues[0].name
         guard let queue = queues.first(where: { $0.name == name }) else {
             throw ServiceError(EINVAL, "unknown queue \"\(name)\" (queues: \(queues.map(\.name).joined(separator: ", ")))")
         }
         guard queue.enabled else {
-            throw ServiceError(EINVAL, "queue \(name) is disabled\(queue.disabledReason.isEmpty ? "" : ": \(queue.disabledReason)")")
+            let what = anonymous ? "job submission is disabled" : "queue \(name) is disabled"
+            throw ServiceError(EINVAL, "\(what)\(queue.disabledReason.isEmpty ? "" : ": \(queue.disabledReason)")")
         }
+        if anonymous { return }
         do {
             try jobspec.setAttribute("system.queue", .string(name))
             if let property = queue.property {
@@ -67,7 +74,7 @@ extension JobManagerModule {
         switch request.topic {
         case "job-manager.queue-list":
             context.respond(to: request, .array(queues.map { queue in
-                let jobs = core.records.filter { $0.summary.queue == queue.name }
+                let jobs = core.records.filter { ($0.summary.queue ?? "") == queue.name }
                 var entry: [String: JSONValue] = [
                     "name": .string(queue.name), "enabled": .bool(queue.enabled), "started": .bool(queue.started),
                     "default": .bool(queue.name == queues.first?.name),
@@ -81,8 +88,8 @@ extension JobManagerModule {
             }))
         case "job-manager.queue-enable", "job-manager.queue-start":
             let targets = try queueTargets(body)
-            let on = body["enable"]?.boolValue ?? body["start"]?.boolValue ?? true
-            let reason = body["reason"]?.stringValue ?? ""
+            let on = try body.flag(request.topic.hasSuffix("enable") ? "enable" : "start") ?? true
+            let reason = try body.string("reason") ?? ""
             for index in targets {
                 if request.topic.hasSuffix("enable") {
                     queues[index].enabled = on
@@ -96,7 +103,7 @@ extension JobManagerModule {
             context.respond(to: request, [:])
         case "job-manager.queue-wait":
             let targets = try queueTargets(body)
-            let until = body["until"]?.stringValue ?? "drained"
+            let until = try body.string("until") ?? "drained"
             guard until == "drained" || until == "idle" else { throw ServiceError(EINVAL, "queue-wait: \"until\" is drained or idle") }
             queueWaiters.append((request, targets.map { queues[$0].name }, until == "idle"))
             answerQueueWaiters()
@@ -107,10 +114,10 @@ extension JobManagerModule {
 
     /// The indexes of the queues a request names ("name", or "all"/no name: every queue).
     private func queueTargets(_ body: JSONValue) throws(ServiceError) -> [Int] {
-        guard !queues.isEmpty else { throw ServiceError(ENOENT, "no queues are configured (broker attribute queues)") }
-        guard let name = body["name"]?.stringValue, !name.isEmpty, body["all"]?.boolValue != true else {
+        guard let name = try body.string("name"), !name.isEmpty, try body.flag("all") != true else {
             return Array(queues.indices)
         }
+        if queues[0].isAnonymous { throw ServiceError(ENOENT, "no queues are configured (broker attribute queues); \"\(name)\" is unknown") }
         guard let index = queues.firstIndex(where: { $0.name == name }) else {
             throw ServiceError(ENOENT, "unknown queue \"\(name)\" (queues: \(queues.map(\.name).joined(separator: ", ")))")
         }
@@ -123,7 +130,7 @@ extension JobManagerModule {
         let active = core.records.filter { $0.state != .inactive }
         queueWaiters.removeAll { waiter in
             let busy = active.contains { record in
-                guard let queue = record.summary.queue, waiter.queues.contains(queue) else { return false }
+                guard waiter.queues.contains(record.summary.queue ?? "") else { return false }
                 return waiter.idle ? (record.state == .run || record.state == .cleanup) : true
             }
             if !busy { context.respond(to: waiter.request, [:]) }

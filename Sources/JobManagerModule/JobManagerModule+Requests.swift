@@ -1,4 +1,4 @@
-// The job-manager topics: submit, urgency, cancel (one or many), raise, memo, kill, list,
+// The job-manager topics: submit, urgency, cancel (one or many), update (JobManagerModule+Update.swift), raise, memo, kill, list,
 // info, wait, last, purge.
 import FluxsBroker
 import FluxsFormats
@@ -20,42 +20,44 @@ extension JobManagerModule {
             switch request.topic {
             case "job-manager.submit": try submit(request, body, now: now)
             case "job-manager.urgency":
-                guard let urgency = body["urgency"]?.intValue else { throw ServiceError(EPROTO, "missing \"urgency\"") }
-                let id = try jobID(body)
-                perform(core.setUrgency(track(request), id: id, urgency: Int(urgency), by: requester(request), at: now))
+                let urgency = try body.requiredInteger("urgency", as: Int.self)
+                let id = try body.jobID()
+                perform(core.setUrgency(track(request), id: id, urgency: urgency, by: requester(request), at: now))
                 // A job the scheduler already holds keeps its place only if told its new priority.
                 if let record = core.record(id), record.state == .sched, let priority = record.priority, priority > 0 {
                     context.rpc("sched.prioritize", ["jobs": [[.int(Int64(bitPattern: id.value)), .int(Int64(priority))]]]) { _ in }
                 }
             case "job-manager.cancel":
-                perform(core.cancel(track(request), id: try jobID(body), note: body["note"]?.stringValue ?? "",
+                perform(core.cancel(track(request), id: try body.jobID(), note: try body.string("note") ?? "",
                                     by: requester(request), at: now))
             case "job-manager.cancel-all": try cancelAll(request, body, now: now)
+            case "job-manager.update": try update(request, body, now: now)
             case "job-manager.raise":
-                let exception = JobException(type: body["type"]?.stringValue ?? "cancel",
-                                             severity: Int(body["severity"]?.intValue ?? 0),
-                                             note: body["note"]?.stringValue ?? "", userid: request.userid)
-                perform(core.raise(track(request), id: try jobID(body), exception: exception, by: requester(request), at: now))
+                let exception = JobException(type: try body.string("type") ?? "cancel",
+                                             severity: try body.integer("severity", as: Int.self, in: 0...7) ?? 0,
+                                             note: try body.string("note") ?? "", userid: request.userid)
+                perform(core.raise(track(request), id: try body.jobID(), exception: exception, by: requester(request), at: now))
             case "job-manager.memo":
                 guard let memo = body["memo"]?.objectValue else { throw ServiceError(EPROTO, "missing \"memo\" (an object)") }
-                perform(core.memo(track(request), id: try jobID(body), memo: memo, by: requester(request), at: now))
+                perform(core.memo(track(request), id: try body.jobID(), memo: memo, by: requester(request), at: now))
             case "job-manager.kill":
-                let id = try jobID(body)
+                let id = try body.jobID()
+                let signal = try body.signal() ?? SIGTERM
                 guard let record = core.record(id) else { throw ServiceError(ENOENT, "unknown job id \(id)") }
                 try Self.mustOwn(record, request)
                 guard record.state == .run else { throw ServiceError(EINVAL, "job \(id) is not running") }
-                killSignal(id, Int32(body["signal"]?.intValue ?? Int64(SIGTERM)))
+                killSignal(id, signal)
                 context.respond(to: request, [:])
             case "job-manager.list": try list(request, body, now: now)
             case "job-manager.info":
-                let id = try jobID(body)
+                let id = try body.jobID()
                 guard let record = core.record(id) else { throw ServiceError(ENOENT, "unknown job id \(id)") }
                 try Self.mustOwn(record, request)
                 context.respond(to: request, record.json(now: now))
             case "job-manager.wait": try wait(request, body)
             case "job-manager.last":
-                let count = Int(body["count"]?.intValue ?? 1)
-                let mine = core.records.filter { $0.userid == request.userid }.suffix(max(count, 1)).reversed()
+                let count = try body.integer("count", as: Int.self, in: 1...Int.max) ?? 1
+                let mine = core.records.filter { $0.userid == request.userid }.suffix(count).reversed()
                 context.respond(to: request, ["ids": .array(mine.map { .int(Int64(bitPattern: $0.id.value)) })])
             case "job-manager.queue-list", "job-manager.queue-enable", "job-manager.queue-start", "job-manager.queue-wait":
                 try handleQueue(request, body)
@@ -66,9 +68,13 @@ extension JobManagerModule {
                 for w in queueWaiters where w.request.route == request.route { context.respond(to: w.request, error: gone) }
                 waiters.removeAll { $0.request.route == request.route }
                 queueWaiters.removeAll { $0.request.route == request.route }
+            case "job-manager.purge-id":
+                perform(try core.purge(try body.jobID()))
+                context.respond(to: request, ["count": 1])
             case "job-manager.purge":
                 let before = core.jobs.count
-                perform(core.purge(ageLimit: body["age"]?.doubleValue, countLimit: body["num"]?.intValue.map { Int($0) }, at: now))
+                perform(core.purge(ageLimit: try body.number("age"), countLimit: try body.integer("num", as: Int.self, in: 0...Int.max),
+                                   at: now))
                 context.respond(to: request, ["count": .int(Int64(before - core.jobs.count))])
             default:
                 throw ServiceError(ENOSYS, "job-manager has no method \"\(request.topic.dropFirst(12))\"")
@@ -78,17 +84,13 @@ extension JobManagerModule {
         }
     }
 
-    func jobID(_ body: JSONValue) throws(ServiceError) -> JobID {
-        guard let id = body["id"]?.intValue else { throw ServiceError(EPROTO, "missing \"id\" (a job id)") }
-        return JobID(UInt64(bitPattern: id))
-    }
-
     private func submit(_ request: Message, _ body: JSONValue, now: Double) throws(ServiceError) {
         let limit = Int(context.attribute("job-manager.max-jobspec-size") ?? "") ?? 1 << 20
         guard request.payload.count <= limit else {
             throw ServiceError(EFBIG, "the jobspec is \(request.payload.count) bytes; the limit is \(limit) (job-manager.max-jobspec-size)")
         }
         guard let spec = body["jobspec"] else { throw ServiceError(EPROTO, "missing \"jobspec\"") }
+        let urgency = try body.integer("urgency", as: Int.self) ?? JobUrgency.default
         var jobspec: Jobspec
         do { jobspec = try Jobspec(validating: spec) } catch {
             throw ServiceError(EINVAL, error.problems.map(\.description).joined(separator: "; "))
@@ -101,11 +103,11 @@ extension JobManagerModule {
             if answer.errnum != 0 && answer.errnum != ENOSYS {
                 return self.context.respond(to: request, error: ServiceError(response: answer))
             }
-            self.accept(request, accepted, body, spec: spec)
+            self.accept(request, accepted, urgency: urgency)
         }
     }
 
-    private func accept(_ request: Message, _ jobspec: Jobspec, _ body: JSONValue, spec: JSONValue) {
+    private func accept(_ request: Message, _ jobspec: Jobspec, urgency: Int) {
         let now = Self.now()
         guard let id = generator.next(nowMilliseconds: UInt64(max(now - Self.epoch, 0) * 1000)) else {
             return context.respond(to: request, error: ServiceError(EOVERFLOW, "job ids are exhausted"))
@@ -113,19 +115,17 @@ extension JobManagerModule {
         jobspecs[id] = jobspec.json
         submitted += 1
         perform(core.submit(track(request), id: id, summary: JobSummary(jobspec: jobspec),
-                            urgency: Int(body["urgency"]?.intValue ?? 16), by: requester(request), at: now))
+                            urgency: urgency, by: requester(request), at: now))
     }
 
     private func cancelAll(_ request: Message, _ body: JSONValue, now: Double) throws(ServiceError) {
-        var query = try JobListQuery(filter: body["states"]?.stringValue ?? "pending,running")
-        // The caller's own jobs unless another user (or -1: everyone) is named; guests only their own.
-        let uid = body["userid"]?.intValue ?? Int64(request.userid)
-        query.userid = uid < 0 ? nil : UInt32(uid)
-        if !request.rolemask.contains(.owner) { query.userid = request.userid }
+        var query = try JobListQuery(filter: try body.string("states") ?? "pending,running")
+        query.userid = try Self.userFilter(request, body)
         let targets = core.records.filter { $0.state != .inactive && query.matches($0) }
-        if body["dry_run"]?.boolValue != true {
+        let note = try body.string("note") ?? ""
+        if try body.flag("dry_run") != true {
             for record in targets {
-                perform(core.cancel(0, id: record.id, note: body["note"]?.stringValue ?? "", by: requester(request), at: now))
+                perform(core.cancel(0, id: record.id, note: note, by: requester(request), at: now))
             }
         }
         context.respond(to: request, ["count": .int(Int64(targets.count))])
@@ -135,20 +135,29 @@ extension JobManagerModule {
     /// copy-on-write snapshot of the records, so a long listing never holds up submissions.
     private func list(_ request: Message, _ body: JSONValue, now: Double) throws(ServiceError) {
         var query = JobListQuery()
-        if let filter = body["filter"]?.stringValue, !filter.isEmpty { query = try JobListQuery(filter: filter) }
-        if body["all"]?.boolValue == true { query.includeAll() }
-        let uid = body["userid"]?.intValue ?? Int64(request.userid)
-        query.userid = uid < 0 ? nil : UInt32(uid)
-        if !request.rolemask.contains(.owner) { query.userid = request.userid }
-        if let count = body["count"]?.intValue { query.count = Int(count) }
-        query.since = body["since"]?.doubleValue
-        if let ids = body["ids"]?.arrayValue {
-            query.ids = ids.compactMap { $0.intValue.map { JobID(UInt64(bitPattern: $0)) } }
+        if let filter = try body.string("filter"), !filter.isEmpty { query = try JobListQuery(filter: filter) }
+        if try body.flag("all") == true { query.includeAll() }
+        query.userid = try Self.userFilter(request, body)
+        if let count = try body.integer("count", as: Int.self) { query.count = count }
+        query.since = try body.number("since")
+        if let ids = body["ids"] {
+            guard let list = ids.arrayValue else { throw ServiceError(EPROTO, "\"ids\" must be an array of job ids") }
+            query.ids = try list.map { (id: JSONValue) throws(ServiceError) in
+                guard let wide = id.intValue else { throw ServiceError(EPROTO, "\"ids\" must be an array of job ids") }
+                return JobID(UInt64(bitPattern: wide))
+            }
+            // Listed ids skip the state filters, never the owner check.
+            for id in query.ids ?? [] {
+                guard let record = core.record(id) else { throw ServiceError(ENOENT, "unknown job id \(id)") }
+                try Self.mustOwn(record, request)
+            }
         }
-        let json = body["json"]?.boolValue == true
-        let text = body["format"]?.stringValue ?? "default"
-        let format = json ? nil : try JobFormat(JobFormat.named[text] ?? text)
-        let header = body["header"]?.boolValue ?? true
+        let json = try body.flag("json") == true
+        let text = try body.string("format") ?? "default"
+        var chosen = json ? nil : try JobFormat(JobFormat.named[text] ?? text)
+        if try body.flag("ascii") == true { chosen?.f58 = .f58plain }
+        let format = chosen
+        let header = try body.flag("header") ?? true
         let snapshot = core.jobs
         let selection = query
         let finish = Reply { [weak self] reply in self?.context.respond(to: request, reply) }
@@ -169,19 +178,43 @@ extension JobManagerModule {
         }
     }
 
+    /// job-manager.wait, as wait(2): with an id, that job's end (reaped unless "reap" is
+    /// false, as for `fluxs job status`); without, the caller's job that ended first and
+    /// was not yet waited for, or the next to end; ECHILD when there is none left.
     private func wait(_ request: Message, _ body: JSONValue) throws(ServiceError) {
-        if body["id"] == nil {
-            guard core.hasActiveJob(of: request.userid) else {
-                throw ServiceError(ECHILD, "there are no active jobs to wait for")
+        let reap = try body.flag("reap") ?? true
+        guard body["id"] != nil else {
+            if let id = zombies.reapNext(of: request.userid), let record = core.record(id) {
+                return context.respond(to: request, waitAnswer(record))
             }
-            waiters.append((request, nil))
+            guard core.hasActiveJob(of: request.userid) else {
+                throw ServiceError(ECHILD, "there are no more jobs to wait for")
+            }
+            waiters.append(Waiter(request: request, id: nil, reaps: true))
             return
         }
-        let id = try jobID(body)
+        let id = try body.jobID()
         guard let record = core.record(id) else { throw ServiceError(ENOENT, "unknown job id \(id)") }
         try Self.mustOwn(record, request)
-        if record.state == .inactive { return context.respond(to: request, waitAnswer(record)) }
-        waiters.append((request, id))
+        guard record.state == .inactive else { return waiters.append(Waiter(request: request, id: id, reaps: reap)) }
+        guard !reap || zombies.reap(id) else { throw ServiceError(ECHILD, "job \(id) was already waited for") }
+        context.respond(to: request, waitAnswer(record))
+    }
+
+    /// A pending job-manager.wait: for job `id`, or for any job of the caller (nil).
+    struct Waiter {
+        var request: Message
+        var id: JobID?
+        /// False for a look that leaves the job to be waited for (`fluxs job status`).
+        var reaps: Bool
+    }
+
+    /// Whose jobs a list or cancel-all is about: the caller's own unless another user
+    /// (or -1: everyone) is named; guests only ever their own.
+    static func userFilter(_ request: Message, _ body: JSONValue) throws(ServiceError) -> UInt32? {
+        let named = try body.userid()
+        guard request.rolemask.contains(.owner) else { return request.userid }
+        return named ?? request.userid
     }
 
     /// Guests may only look at and touch their own jobs.
@@ -203,15 +236,32 @@ extension JobManagerModule {
         return .object(answer)
     }
 
-    /// Answers those who wait for `id` (or for any job of its owner).
+    /// Job `id` ended: those who wait for it by id hear it and reap it; otherwise the
+    /// first of its owner's waits for any job does; otherwise it stays a zombie. Waits
+    /// for any job of an owner with nothing left to wait for then end with ECHILD.
     func answerWaiters(_ id: JobID) {
         guard let record = core.record(id) else { return }
-        var still: [(request: Message, id: JobID?)] = []
+        var reaped = false
+        var still: [Waiter] = []
         for waiter in waiters {
-            if waiter.id == id || (waiter.id == nil && waiter.request.userid == record.userid) {
+            if waiter.id == id {
                 context.respond(to: waiter.request, waitAnswer(record))
+                reaped = reaped || waiter.reaps
             } else {
                 still.append(waiter)
+            }
+        }
+        if !reaped, let first = still.firstIndex(where: { $0.id == nil && $0.request.userid == record.userid }) {
+            context.respond(to: still.remove(at: first).request, waitAnswer(record))
+            reaped = true
+        }
+        if !reaped { zombies.ended(id, userid: record.userid) }
+        if !core.hasActiveJob(of: record.userid) && !zombies.hasZombie(of: record.userid) {
+            let none = ServiceError(ECHILD, "there are no more jobs to wait for")
+            still.removeAll { waiter in
+                guard waiter.id == nil, waiter.request.userid == record.userid else { return false }
+                context.respond(to: waiter.request, error: none)
+                return true
             }
         }
         waiters = still

@@ -29,7 +29,9 @@ public final class JobManagerModule: BrokerModule {
     var nextRequest: JobManagerCore.RequestID = 0
     var jobspecs: [JobID: JSONValue] = [:]
     var allocations: [JobID: ResourceSet] = [:]
-    var waiters: [(request: Message, id: JobID?)] = []
+    var waiters: [Waiter] = []
+    /// Jobs that ended and were not yet waited for (`fluxs job wait`, as wait(2)).
+    var zombies = Zombies()
     var batch = CommitBatch()
     var submitted = 0
     var queues: [NamedQueue] = []

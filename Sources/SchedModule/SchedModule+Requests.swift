@@ -20,12 +20,12 @@ extension SchedModule {
             case "sched.hello": try hello(request, body)
             case "sched.alloc": try alloc(request, body)
             case "sched.free":
-                let id = try jobID(body)
+                let id = try body.jobID().value
                 scheduler?.free(id)
                 context.respond(to: request, [:])
                 armPass()
             case "sched.cancel":
-                let id = try jobID(body)
+                let id = try body.jobID().value
                 scheduler?.cancel(id)
                 unlimited.remove(id)
                 lastAnnotation[id] = nil
@@ -35,9 +35,11 @@ extension SchedModule {
                 }
                 context.respond(to: request, [:])
                 armPass()
+            case "sched.expiration": try expiration(request, body)
             case "sched.prioritize":
                 for pair in body["jobs"]?.arrayValue ?? [] {
-                    guard let id = pair.arrayValue?.first?.intValue, let priority = pair.arrayValue?.last?.intValue else { continue }
+                    guard let id = pair.arrayValue?.first?.intValue, let priority = pair.arrayValue?.last?.intValue,
+                          (0...Int64(UInt32.max)).contains(priority) else { continue }
                     scheduler?.prioritize(UInt64(bitPattern: id), priority: priority)
                 }
                 context.respond(to: request, [:])
@@ -63,11 +65,6 @@ extension SchedModule {
         }
     }
 
-    private func jobID(_ body: JSONValue) throws(ServiceError) -> UInt64 {
-        guard let id = body["id"]?.intValue else { throw ServiceError(EPROTO, "missing \"id\" (a job id)") }
-        return UInt64(bitPattern: id)
-    }
-
     private func hello(_ request: Message, _ body: JSONValue) throws(ServiceError) {
         var running: [(UInt64, ResourceSet)] = []
         for job in body["running"]?.arrayValue ?? [] {
@@ -84,12 +81,12 @@ extension SchedModule {
 
     private func alloc(_ request: Message, _ body: JSONValue) throws(ServiceError) {
         guard request.flags.contains(.streaming) else { throw ServiceError(EPROTO, "sched.alloc is a streaming request") }
-        let id = try jobID(body)
+        let id = try body.jobID().value
         guard let spec = body["jobspec"] else { throw ServiceError(EPROTO, "sched.alloc: missing \"jobspec\"") }
         let jobspec: Jobspec
         do { jobspec = try Jobspec(validating: spec) } catch { throw ServiceError(EINVAL, error.description) }
-        let job = PendingJob(id: id, priority: body["priority"]?.intValue ?? 16,
-                             submitTime: body["t_submit"]?.doubleValue ?? Broker.wallClock(),
+        let job = PendingJob(id: id, priority: try body.integer("priority", as: Int64.self, in: 0...Int64(UInt32.max)) ?? 16,
+                             submitTime: try body.number("t_submit") ?? Broker.wallClock(),
                              request: try ResourceRequest(jobspec: jobspec))
         allocs[id] = request
         if jobspec.duration <= 0 { unlimited.insert(id) }
@@ -113,7 +110,7 @@ extension SchedModule {
                 context.respond(to: request, error: ServiceError(ENODATA, ""))
             case .annotate(let job, let estimate, let reason):
                 guard let request = allocs[job] else { continue }
-                let key = "\(reason)|\(estimate.map { String(Int($0)) } ?? "")"
+                let key = "\(reason)|\(estimate.map { String($0.rounded()) } ?? "")"
                 guard lastAnnotation[job] != key else { continue }
                 lastAnnotation[job] = key
                 var sched: [String: JSONValue] = ["reason_pending": .string(reason)]

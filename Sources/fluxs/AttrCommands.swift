@@ -10,7 +10,8 @@ struct GetattrCommand: ParsableCommand {
 
     func run() throws {
         let value = try Instance.with { try $0.rpc("attr.get", ["name": .string(name)]) }
-        print(value["value"]?.stringValue ?? "")
+        let text = value["value"]?.stringValue ?? ""
+        print(name == "jobid" ? Terminal.localized(text) : text)
     }
 }
 

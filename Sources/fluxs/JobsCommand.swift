@@ -19,18 +19,18 @@ struct JobsCommand: ParsableCommand {
     var allStates = false
     @Flag(name: .customShort("A"), help: "List the jobs of every user (as --user=all).")
     var allUsers = false
-    @Option(name: [.customShort("u"), .long], help: ArgumentHelp("List the jobs of USER (a name, a uid or all).", valueName: "USER"))
+    @Option(name: [.customShort("u", allowingJoined: true), .long], help: ArgumentHelp("List the jobs of USER (a name, a uid or all).", valueName: "USER"))
     var user: String?
-    @Option(name: [.customShort("f"), .long],
+    @Option(name: [.customShort("f", allowingJoined: true), .long],
             help: ArgumentHelp("List jobs in these states or with these results, comma-separated (pending, running, inactive, depend, priority, sched, run, cleanup, completed, failed, canceled, timeout).", valueName: "STATES"))
     var filter: String?
     @Flag(name: [.customShort("n"), .customLong("no-header")], help: "Leave out the header line.")
     var noHeader = false
-    @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Output format: a name or a format string.", valueName: "FORMAT"))
+    @Option(name: [.customShort("o", allowingJoined: true), .long], help: ArgumentHelp("Output format: a name or a format string.", valueName: "FORMAT"))
     var format: String?
     @Flag(help: "Print the jobs as JSON.")
     var json = false
-    @Option(name: [.customShort("c"), .long], help: ArgumentHelp("List at most N jobs (0: no limit).", valueName: "N"))
+    @Option(name: [.customShort("c", allowingJoined: true), .long], help: ArgumentHelp("List at most N jobs (0: no limit).", valueName: "N"))
     var count: Int?
     @Option(help: ArgumentHelp("Only jobs active since TIME (-DURATION, @SECONDS, a date); implies -a.", valueName: "TIME"))
     var since: String?
@@ -57,6 +57,7 @@ struct JobsCommand: ParsableCommand {
         if !ids.isEmpty { payload["ids"] = .array(try Jobs.parse(ids).map(Jobs.wire)) }
         if let format { payload["format"] = .string(format) }
         if json { payload["json"] = true }
+        if !Terminal.utf8Locale { payload["ascii"] = true }
         let response = try Instance.with { try $0.rpc("job-manager.list", .object(payload)) }
         if json {
             // One job asked for by id prints as that job's object, as flux jobs does.

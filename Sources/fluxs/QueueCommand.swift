@@ -1,5 +1,6 @@
 // `fluxs queue list|status|enable|disable|start|stop|drain|idle`: the named queues of
-// the job manager (broker attribute `queues`).
+// the job manager (broker attribute `queues`), or the anonymous queue of an instance
+// without any (its name is empty; status lines then carry no "NAME: " prefix, as Flux's).
 import ArgumentParser
 import FluxsFormats
 import FluxsMessage
@@ -10,7 +11,7 @@ import Glibc
 /// Queue tools.
 struct QueueCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "queue", abstract: "List and control the named queues.",
+        commandName: "queue", abstract: "List and control the queues (the anonymous one without named queues).",
         subcommands: [QueueListCommand.self, QueueStatusCommand.self, QueueEnableCommand.self, QueueDisableCommand.self,
                       QueueStartCommand.self, QueueStopCommand.self, QueueDrainCommand.self, QueueIdleCommand.self])
 
@@ -41,7 +42,8 @@ struct QueueListCommand: ParsableCommand {
 
     func run() throws {
         let rows = try QueueCommand.list().map { q in
-            [(q["name"]?.stringValue ?? "") + (q["default"]?.boolValue == true ? "*" : ""),
+            // The anonymous queue (no queues configured) has no name, and no default mark.
+            [(q["name"]?.stringValue ?? "") + (q["default"]?.boolValue == true && q["name"]?.stringValue != "" ? "*" : ""),
              q["enabled"]?.boolValue == true ? "✔" : "✗", q["started"]?.boolValue == true ? "✔" : "✗",
              String(q["pending"]?.intValue ?? 0), String(q["running"]?.intValue ?? 0), q["property"]?.stringValue ?? "-"]
         }
@@ -61,10 +63,11 @@ struct QueueStatusCommand: ParsableCommand {
         if let queue, queues.isEmpty { throw CommandFailure("unknown queue \"\(queue)\"") }
         for q in queues {
             let name = q["name"]?.stringValue ?? ""
+            let prefix = name.isEmpty ? "" : "\(name): "
             let disabled = q["disabled_reason"]?.stringValue.map { ": \($0)" } ?? ""
             let stopped = q["stopped_reason"]?.stringValue.map { ": \($0)" } ?? ""
-            print("\(name): Job submission is \(q["enabled"]?.boolValue == true ? "enabled" : "disabled\(disabled)")")
-            print("\(name): Scheduling is \(q["started"]?.boolValue == true ? "started" : "stopped\(stopped)")")
+            print("\(prefix)Job submission is \(q["enabled"]?.boolValue == true ? "enabled" : "disabled\(disabled)")")
+            print("\(prefix)Scheduling is \(q["started"]?.boolValue == true ? "started" : "stopped\(stopped)")")
         }
     }
 }

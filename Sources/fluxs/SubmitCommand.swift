@@ -100,7 +100,7 @@ struct SubmitFlags: ParsableArguments {
         } else if wait {
             for id in ids {
                 do {
-                    code = max(code, try JobOutcome.wait(handle, id).exitCode())
+                    code = max(code, try JobOutcome.wait(handle, id, reap: false).exitCode())
                 } catch {
                     Main.printError(program, Jobs.message(id, error.message))
                     code = max(code, 1)

@@ -30,6 +30,12 @@ enum Terminal {
     /// The f58 form this terminal should print.
     static var f58Form: JobIDForm { utf8Locale ? .f58 : .f58plain }
 
+    /// Text from the instance (an error, the jobid attribute) with its f58 ids in this
+    /// terminal's form: "ƒ" becomes "f" where the locale cannot show it.
+    static func localized(_ text: String) -> String {
+        utf8Locale ? text : text.replacing("ƒ", with: "f")
+    }
+
     /// Reads all of standard input.
     static func readStandardInput() throws(CommandFailure) -> String {
         do { return String(decoding: try Descriptors.readAll(0, name: "stdin"), as: UTF8.self) } catch {

@@ -13,6 +13,16 @@ import Testing
         ]))
     }
 
+    @Test func removingAnAttribute() throws {
+        var jobspec = try Self.sample()
+        try jobspec.removeAttribute("system.queue")
+        #expect(jobspec.queue == nil)
+        #expect(jobspec.jobName == "probe")
+        try jobspec.removeAttribute("system.queue")
+        try jobspec.removeAttribute("system.job.name")
+        #expect(jobspec.attribute("system.job") == [:])
+    }
+
     @Test func typedViews() throws {
         let jobspec = try Self.sample()
         #expect(jobspec.duration == 600)

@@ -107,8 +107,11 @@ enum JobspecSamples {
         ("count range string", S.withSlot(["count": "1-4"]), [
             "resources[0].count: must be a fixed integer: idset and range strings are not allowed in version 1",
         ]),
-        ("gpu count zero", S.withSlotChildren([S.core, ["type": "gpu", "count": 0]]), [
-            "resources[0].with[0].with[1].count: must be a positive integer",
+        ("gpu count negative", S.withSlotChildren([S.core, ["type": "gpu", "count": -1]]), [
+            "resources[0].with[0].with[1].count: must be an integer, 0 or more",
+        ]),
+        ("core count zero", S.withSlotChildren([["type": "core", "count": 0]]), [
+            "resources[0].with[0].with[0].count: must be a positive integer",
         ]),
         // Other vertex keys.
         ("exclusive not boolean", S.withSlot(["exclusive": "yes"]), ["resources[0].exclusive: must be a boolean"]),
@@ -266,6 +269,10 @@ enum JobspecSamples {
     static let shapes: [(String, JSONValue, Int?, Int, Int, Int, Int, Bool)] = [
         ("node>slot>core", S.document(), 2, 6, 2, 0, 6, false),
         ("slot>core", S.document(resources: [S.slot]), nil, 3, 2, 0, 3, false),
+        // flux-core's validator allows a gpu count of 0 (node, slot and core need 1 or more).
+        ("slot>(core,gpu) with gpu count 0", S.document(
+            resources: [["type": "slot", "count": 3, "label": "task", "with": [S.core, ["type": "gpu", "count": 0]]]]),
+            nil, 3, 2, 0, 3, false),
         ("slot>(core,gpu) total", S.document(
             resources: [["type": "slot", "count": 4, "label": "task", "with": [S.core, ["type": "gpu", "count": 2]]]],
             tasks: [["command": ["a"], "slot": "task", "count": ["total": 7]]]), nil, 4, 2, 2, 7, false),

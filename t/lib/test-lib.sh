@@ -37,12 +37,27 @@ done
 
 # MARK: - Trash directory and the process marker
 
-TRASH_DIRECTORY="$TEST_DIRECTORY/trash-$TEST_NAME"
+export FLUXS_TEST_OUTER_TMPDIR=${FLUXS_TEST_OUTER_TMPDIR:-${TMPDIR:-/tmp}}
+# A script whose tests act as other users (setpriv) sets FLUXS_TEST_OTHER_UIDS=t before
+# sourcing this file. The clone may sit in a directory only its owner can enter (root's
+# home, a mktemp -d folder), so such a script gets its trash directory in the outer
+# TMPDIR, open to every uid, and its own copy of the programs and of t/lib's scripts
+# there (test_other_uids_programs_ below). The name is kept in FLUXS_TEST_TRASH for the
+# re-run under an instance (test_under_fluxs).
+if [ -n "${FLUXS_TEST_OTHER_UIDS:-}" ]; then
+    if [ -z "${FLUXS_TEST_TRASH:-}" ]; then
+        FLUXS_TEST_TRASH=$(mktemp -d "$FLUXS_TEST_OUTER_TMPDIR/fluxs-$TEST_NAME.XXXXXX") ||
+            { echo "Bail out! cannot make a trash directory in $FLUXS_TEST_OUTER_TMPDIR"; exit 1; }
+        export FLUXS_TEST_TRASH
+    fi
+    TRASH_DIRECTORY=$FLUXS_TEST_TRASH/trash
+else
+    TRASH_DIRECTORY="$TEST_DIRECTORY/trash-$TEST_NAME"
+fi
 rm -rf "$TRASH_DIRECTORY"
 mkdir -p "$TRASH_DIRECTORY" || { echo "Bail out! cannot make $TRASH_DIRECTORY"; exit 1; }
 cd "$TRASH_DIRECTORY" || exit 1
 export HOME="$TRASH_DIRECTORY"
-export FLUXS_TEST_OUTER_TMPDIR=${FLUXS_TEST_OUTER_TMPDIR:-${TMPDIR:-/tmp}}
 export TMPDIR="$TRASH_DIRECTORY"
 export FLUXS_TEST_MARKER="fluxs-test-$TEST_NAME-$$"
 
@@ -75,6 +90,7 @@ test_kill_marked_() {
 test_exit_trap_() {
     local rc=$?
     test_kill_marked_
+    test_other_uids_cleanup_
     return $rc
 }
 trap test_exit_trap_ EXIT
@@ -170,10 +186,42 @@ test_under_fluxs() {
     test_set_prereq INSTANCE
 }
 
+# MARK: - Other users
+
+# For FLUXS_TEST_OTHER_UIDS scripts: the programs (FLUXS_BUILD_DIR) and t/lib's Python
+# scripts copied to $FLUXS_TEST_TRASH/bin and /lib, mode 0755 all the way down, first
+# on PATH; the helper library location is $TEST_LIB. Removed when the script ends.
+TEST_LIB=$TEST_DIRECTORY/lib
+if [ -n "${FLUXS_TEST_OTHER_UIDS:-}" ]; then
+    chmod 755 "$FLUXS_TEST_TRASH" "$TRASH_DIRECTORY"
+    if [ ! -d "$FLUXS_TEST_TRASH/bin" ]; then
+        mkdir -p "$FLUXS_TEST_TRASH/bin" "$FLUXS_TEST_TRASH/lib" &&
+            for program in fluxs fluxs-broker fluxs-shell fluxs-imp fluxs-sched-sim; do
+                cp "$FLUXS_BUILD_DIR/$program" "$FLUXS_TEST_TRASH/bin/" || exit 1
+            done &&
+            cp "$TEST_DIRECTORY"/lib/*.py "$FLUXS_TEST_TRASH/lib/" &&
+            chmod -R a+rX "$FLUXS_TEST_TRASH/bin" "$FLUXS_TEST_TRASH/lib" ||
+            { echo "Bail out! cannot copy the programs into $FLUXS_TEST_TRASH"; exit 1; }
+    fi
+    FLUXS_BUILD_DIR=$FLUXS_TEST_TRASH/bin
+    TEST_LIB=$FLUXS_TEST_TRASH/lib
+    export PATH="$FLUXS_BUILD_DIR:$PATH"
+fi
+export TEST_LIB
+
+# test_other_uids_cleanup_: removes the copies and the trash's parent (called at exit by
+# the run that is not about to be re-run under an instance).
+test_other_uids_cleanup_() {
+    [ -n "${FLUXS_TEST_OTHER_UIDS:-}" ] || return 0
+    rm -rf "$FLUXS_TEST_TRASH/bin" "$FLUXS_TEST_TRASH/lib"
+    rmdir "$FLUXS_TEST_TRASH" 2>/dev/null
+    return 0
+}
+
 # fluxs_raw ARGS: the raw wire client (t/lib/fluxs-raw.py). In the background use
 # $FLUXS_RAW ARGS &, so that $! is the client itself.
 # (/usr/bin/python3 when there is one: other uids cannot run a python under /root.)
-FLUXS_RAW="$(command -v /usr/bin/python3 || command -v python3) $TEST_DIRECTORY/lib/fluxs-raw.py"
+FLUXS_RAW="$(command -v /usr/bin/python3 || command -v python3) $TEST_LIB/fluxs-raw.py"
 fluxs_raw() { $FLUXS_RAW "$@"; }
 export FLUXS_RAW
 export -f fluxs_raw
@@ -259,6 +307,7 @@ test_done() {
         [ -n "$debug" ] || { cd "$TEST_DIRECTORY" && rm -rf "$TRASH_DIRECTORY"; }
         exit 0
     fi
+    [ -z "${FLUXS_TEST_OTHER_UIDS:-}" ] || echo "# the trash directory is $TRASH_DIRECTORY"
     echo "# failed $test_failures among $test_count test(s)"
     exit 1
 }
