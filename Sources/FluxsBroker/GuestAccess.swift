@@ -11,6 +11,7 @@ enum GuestAccess {
         "broker.ping", "broker.info", "attr.get", "attr.list",
         "job-manager.submit", "job-manager.list", "job-manager.info", "job-manager.wait", "job-manager.last",
         "job-manager.cancel", "job-manager.cancel-all", "job-manager.raise", "job-manager.kill", "job-manager.urgency", "job-manager.memo",
+        "job-manager.update",
         "job-manager.queue-list",
         "kvs.get", "kvs.lookup", "kvs.watch", "kvs.commit",
         "resource.status", "resource.R", "sched.feasibility",

@@ -62,21 +62,9 @@ extension JobManagerCore {
     public mutating func setUrgency(_ request: RequestID, id: JobID, urgency: Int, by requester: Requester,
                                     at now: Double) -> [Action] {
         guard let record = jobs[id] else { return [.respond(request, .error(ServiceError(ENOENT, "unknown job id")))] }
-        let refusal: ServiceError? =
-            if !requester.isOwner, requester.userid != record.userid {
-                ServiceError(EPERM, "guests can only reprioritize their own jobs")
-            } else if !requester.isOwner, urgency > JobUrgency.default {
-                ServiceError(EPERM, "guests can only adjust urgency <= 16")
-            } else if !JobUrgency.range.contains(urgency) {
-                ServiceError(EINVAL, "urgency must be 0-31")
-            } else if record.state == .inactive {
-                ServiceError(EINVAL, "job is inactive")
-            } else if record.state.isRunning {
-                ServiceError(EINVAL, "urgency cannot be changed once resources are allocated")
-            } else {
-                nil
-            }
-        if let refusal { return [.respond(request, .error(refusal))] }
+        if let refusal = Self.urgencyRefusal(record, urgency: urgency, by: requester) {
+            return [.respond(request, .error(refusal))]
+        }
         var actions: [Action] = []
         post(id, "urgency", ["urgency": .int(Int64(urgency)), "userid": .int(Int64(requester.userid))],
              at: now, into: &actions)
@@ -86,6 +74,23 @@ extension JobManagerCore {
         }
         process([id], at: now, into: &actions)
         return actions
+    }
+
+    /// Why `requester` may not set the urgency of `record` to `urgency` (nil: they may).
+    static func urgencyRefusal(_ record: JobRecord, urgency: Int, by requester: Requester) -> ServiceError? {
+        if !requester.isOwner, requester.userid != record.userid {
+            ServiceError(EPERM, "guests can only reprioritize their own jobs")
+        } else if !requester.isOwner, urgency > JobUrgency.default {
+            ServiceError(EPERM, "guests can only adjust urgency <= 16")
+        } else if !JobUrgency.range.contains(urgency) {
+            ServiceError(EINVAL, "urgency must be 0-31")
+        } else if record.state == .inactive {
+            ServiceError(EINVAL, "job is inactive")
+        } else if record.state.isRunning {
+            ServiceError(EINVAL, "urgency cannot be changed once resources are allocated")
+        } else {
+            nil
+        }
     }
 
     /// Cancels a job: a fatal exception of type "cancel" with `note`.

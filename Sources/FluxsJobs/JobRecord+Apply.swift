@@ -9,6 +9,10 @@
 //   dependency-remove  NEW, DEPEND                   (same; must match an added one)
 //   depend             DEPEND (none outstanding)     PRIORITY
 //   urgency            NEW, DEPEND, PRIORITY, SCHED  (same)
+//   jobspec-update     NEW, DEPEND, PRIORITY         (same)      the summary follows (JobUpdate)
+//   jobspec-update     SCHED                         PRIORITY    (as in Flux: the priority is posted again)
+//   jobspec-update     RUN, CLEANUP                  (same)
+//   resource-update    RUN, CLEANUP                  (same)      {expiration}: R's expiration
 //   priority           PRIORITY                      SCHED
 //   priority           SCHED                         SCHED (reprioritized)
 //   alloc              SCHED                         RUN
@@ -48,6 +52,8 @@ extension JobRecord {
             ("submit", [.new], nil), ("validate", [.new], .depend), ("invalidate", [.new], nil),
             ("dependency-add", [.new, .depend], nil), ("dependency-remove", [.new, .depend], nil),
             ("depend", [.depend], .priority), ("urgency", [.new, .depend, .priority, .sched], nil),
+            ("jobspec-update", [.new, .depend, .priority, .run, .cleanup], nil), ("jobspec-update", [.sched], .priority),
+            ("resource-update", [.run, .cleanup], nil),
             ("priority", [.priority, .sched], .sched),
             ("alloc", [.sched], .run), ("alloc", [.cleanup], nil),
             ("start", [.run, .cleanup], nil), ("finish", [.run, .cleanup], .cleanup),
@@ -129,6 +135,13 @@ extension JobRecord {
             freed = true
         case "exception":
             exceptions.append(try exceptionContext(entry))
+        case "jobspec-update":
+            summary = try JobUpdate.applied(entry.context ?? [:], to: summary, job: id)
+        case "resource-update":
+            guard let expiration = entry.context?["expiration"]?.doubleValue, expiration.isFinite, expiration >= 0 else {
+                throw fault("resource-update needs an \"expiration\" of 0 or more")
+            }
+            self.resources?.expiration = expiration
         case "memo":
             for (key, value) in entry.context ?? [:] {
                 if value.isNull { memo[key] = nil } else { memo[key] = value }

@@ -3,6 +3,9 @@
 // rebuilds the same value the live job manager held. Two inputs live beside the log
 // in the KVS and are given, not logged: the jobspec (as a `JobSummary`, at creation)
 // and R (with the `alloc` entry, as flux-core writes job.<id>.R in the same commit).
+// `jobspec-update` and `resource-update` entries (fluxs update) change both after the
+// fact; the job manager rewrites them in the KVS with those entries, and replaying
+// the entries over the rewritten values gives the same record (they set, never add).
 
 import FluxsFormats
 import FluxsMessage
@@ -19,23 +22,27 @@ public struct JobResources: Sendable, Hashable {
     public var ncores: Int
     /// GPUs in all.
     public var ngpus: Int
-    /// When the allocation expires (Unix time), 0 for never.
+    /// When the allocation expires (Unix time), 0 for never (R's, then `resource-update`'s).
     public var expiration: Double
+    /// When the allocation began (Unix time), 0 when R does not say.
+    public var starttime: Double
 
     /// A summary as given.
-    public init(ranks: IDSet, nodelist: String = "", nnodes: Int, ncores: Int, ngpus: Int = 0, expiration: Double = 0) {
+    public init(ranks: IDSet, nodelist: String = "", nnodes: Int, ncores: Int, ngpus: Int = 0, expiration: Double = 0,
+                starttime: Double = 0) {
         self.ranks = ranks
         self.nodelist = nodelist
         self.nnodes = nnodes
         self.ncores = ncores
         self.ngpus = ngpus
         self.expiration = expiration
+        self.starttime = starttime
     }
 
     /// The summary of R.
     public init(_ r: ResourceSet) {
         self.init(ranks: r.ranks, nodelist: r.nodelist.description, nnodes: r.nnodes, ncores: r.ncores,
-                  ngpus: r.ngpus, expiration: r.expiration)
+                  ngpus: r.ngpus, expiration: r.expiration, starttime: r.starttime)
     }
 }
 
@@ -43,8 +50,8 @@ public struct JobResources: Sendable, Hashable {
 public struct JobRecord: Sendable, Hashable {
     /// The job id.
     public let id: JobID
-    /// What the jobspec asked for.
-    public let summary: JobSummary
+    /// What the jobspec asks for (as submitted, then as `jobspec-update` entries change it).
+    public internal(set) var summary: JobSummary
 
     /// The submitting user (from `submit`).
     public internal(set) var userid: UInt32 = 0
