@@ -113,8 +113,10 @@ let package = Package(
         ]),
 
         // The thin command-line front end.
+        // (FluxsKVS and KVSStore: fluxs dump and restore --checkpoint read and write a statedir's KVS file.)
         .executableTarget(name: "fluxs", dependencies: [
             "FluxsFormats", "FluxsYAML", "FluxsClient", "FluxsMessage", "FluxsPMI", "FluxsProcess", "CFluxsSupport",
+            "FluxsKVS", "KVSStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The benchmark suite behind `make bench`.
