@@ -90,4 +90,52 @@ print(\" \".join(d[\"tasks\"][0][\"command\"][1] + \"/\" + d[\"attributes\"][\"s
     test_expect_code 2 fluxs submit --dry-run --cc=3-1 app 2>err &&
     test_grep "^fluxs-submit: error: --cc: " err
 '
+test_expect_success '--cc: {cc} is replaced in the options too (--output, --env), and left without --cc' '
+    fluxs submit --dry-run --cc=3-4 --output=out.{cc} --env=PART={cc} app >two.json &&
+    python3 -c "
+import json
+text = open(\"two.json\").read()
+dec = json.JSONDecoder(); docs = []; i = 0
+while i < len(text):
+    while i < len(text) and text[i].isspace(): i += 1
+    if i == len(text): break
+    doc, i = dec.raw_decode(text, i); docs.append(doc)
+print(\" \".join(d[\"attributes\"][\"system\"][\"shell\"][\"options\"][\"output\"][\"stdout\"][\"path\"] + \"/\" + d[\"attributes\"][\"system\"][\"environment\"][\"PART\"] for d in docs))
+" >got &&
+    echo "out.3/3 out.4/4" >expected &&
+    test_cmp expected got &&
+    fluxs submit --dry-run --output=out.{cc} app >js.json &&
+    test "$(field "j[\"attributes\"][\"system\"][\"shell\"][\"options\"][\"output\"][\"stdout\"][\"path\"]" js.json)" = "\"out.{cc}\""
+'
+test_expect_success 'environment rules apply in command-line order across --env, --env-remove and --env-file' '
+    FOO=bar fluxs submit --dry-run --env-remove=* --env=FOO app >js.json &&
+    test "$(field "j[\"attributes\"][\"system\"][\"environment\"]" js.json)" = "{\"FOO\": \"bar\"}" &&
+    FOO=bar fluxs submit --dry-run --env=A=1 --env-remove=* --env=FOO app >js.json &&
+    test "$(field "j[\"attributes\"][\"system\"][\"environment\"]" js.json)" = "{\"FOO\": \"bar\"}" &&
+    printf "B=2\n-A\n" >rules.env &&
+    fluxs submit --dry-run --env=-* --env=A=1 --env-file=rules.env --env=C=\$B app >js.json &&
+    test "$(field "j[\"attributes\"][\"system\"][\"environment\"]" js.json)" = "{\"B\": \"2\", \"C\": \"2\"}" &&
+    fluxs submit --dry-run --env-file=rules.env --env=-* --env=D=4 app >js.json &&
+    test "$(field "j[\"attributes\"][\"system\"][\"environment\"]" js.json)" = "{\"D\": \"4\"}"
+'
+test_expect_success 'batch: the directives'"'"' environment rules come before the command line'"'"'s, each in order; --flags in a directive' '
+    printf "#!/bin/sh\n# flux: --env=-* --env=A=1 --flags=waitable\necho hi\n" >s.sh &&
+    fluxs batch --dry-run --env=B=\$A --env-remove=A s.sh >js.json &&
+    test "$(field "j[\"attributes\"][\"system\"][\"environment\"]" js.json)" = "{\"B\": \"1\"}"
+'
+test_expect_success '--flags takes waitable, novalidate and debug (comma lists, repeated); others are refused' '
+    fluxs submit --dry-run --flags=waitable app >js.json &&
+    fluxs submit --dry-run --flags=waitable,debug --flags novalidate app >js2.json &&
+    test_cmp js.json js2.json &&
+    test_expect_code 2 fluxs submit --dry-run --flags=waitable,bogus app 2>err &&
+    test_grep "^fluxs-submit: error: --flags: Unknown flag bogus" err &&
+    test_expect_code 2 fluxs bulksubmit --dry-run --flags=nope echo {} ::: a 2>err &&
+    test_grep "^fluxs-bulksubmit: error: --flags: Unknown flag nope" err
+'
+test_expect_success '-x is --exclusive' '
+    fluxs submit --dry-run -N1 -x app >js.json &&
+    test "$(field "j[\"resources\"][0][\"exclusive\"]" js.json)" = true &&
+    fluxs submit --dry-run -N1 --exclusive app >js2.json &&
+    test_cmp js.json js2.json
+'
 test_done

@@ -44,6 +44,32 @@ test_expect_success '-S sets attributes; a given rundir is used and kept' '
     test -d rd && test ! -e rd/local &&
     test -f state/kvs.sqlite
 '
+test_expect_success '-s N is --test-size=N' '
+    fluxs start -s 2 fluxs getattr size >out &&
+    fluxs start -s2 fluxs getattr size >>out &&
+    printf "2\n2\n" >expected &&
+    test_cmp expected out &&
+    no_leftovers
+'
+test_expect_success '-c DIR gives every broker the configuration, with --test-size too' '
+    mkdir -p conf.d &&
+    printf "[exec]\nkill-timeout = \"3s\"\n" >conf.d/a.toml &&
+    fluxs start -c $PWD/conf.d fluxs getattr job-exec.kill-timeout >out &&
+    fluxs start -s2 --config-path=$PWD/conf.d fluxs exec -r 1 fluxs getattr job-exec.kill-timeout >>out &&
+    printf "3s\n3s\n" >expected &&
+    test_cmp expected out &&
+    no_leftovers
+'
+test_expect_success '-o passes comma-separated options to every broker' '
+    fluxs start -o,--config-path=$PWD/conf.d,-Smy.x=5 sh -c "fluxs getattr job-exec.kill-timeout; fluxs getattr my.x" >out &&
+    fluxs start --test-size=2 -o,-c$PWD/conf.d --broker-opts=-Smy.y=1 \
+        fluxs exec -r 1 sh -c "fluxs getattr job-exec.kill-timeout; fluxs getattr my.y" >>out &&
+    printf "3s\n5\n3s\n1\n" >expected &&
+    test_cmp expected out &&
+    test_expect_code 2 fluxs start -o,--bogus true 2>err &&
+    test_grep "fluxs-broker: error: unknown option --bogus" err &&
+    no_leftovers
+'
 test_expect_success 'a read-only attribute cannot be set at start' '
     test_expect_code 2 fluxs start -Srank=3 true 2>err &&
     test_grep "attribute rank is read-only" err

@@ -66,6 +66,13 @@ test_expect_success 'logger adds to the ring; dmesg prints it; -C clears it' '
     fluxs dmesg >out &&
     ! test_grep "something happened" out 2>/dev/null
 '
+test_expect_success 'logger: -n names the app, -s the severity, info by default (as flux logger)' '
+    fluxs logger -n myapp "plain entry" &&
+    fluxs logger -s warning -nother "bad entry" &&
+    fluxs dmesg >logger.out &&
+    test_grep "Z myapp.info\[0\]: plain entry$" logger.out &&
+    test_grep "Z other.warning\[0\]: bad entry$" logger.out
+'
 test_expect_success 'dmesg -f follows new entries' '
     fluxs dmesg -f >follow &
     pid=$! &&

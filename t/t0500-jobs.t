@@ -254,7 +254,8 @@ test_expect_success 'malformed and unknown ids, timeouts and refused requests gi
 	rc=2
 	fluxs-job: error: urgency "32": must be 0-31, hold, default or expedite
 	rc=2
-	rc=0
+	fluxs-jobs: error: unknown job id ID
+	rc=1
 	fluxs-job: error: ID: unknown job id
 	fluxs-job: error: ID: unknown job id
 	rc=1
@@ -268,8 +269,9 @@ test_expect_success 'malformed and unknown ids, timeouts and refused requests gi
 	rc=1
 	fluxs-job: error: job ID ended (clean) without event "start"
 	rc=1
-	fluxs-job: error: there are no active jobs to wait for
-	rc=2
+	ID
+	fluxs-job: error: ID: cancel
+	rc=1
 	EOF
     test_cmp expected out.ids
 '
@@ -295,13 +297,35 @@ test_expect_success 'bad jobspecs are refused with the validator'"'"'s message, 
     test_grep "^fluxs-jobs: error: .*nosuchstate" out
 '
 
+cat >widen.sh <<'EOF'
+set -e
+a=$(fluxs submit --job-name=a --setattr=system.exec.test.run_duration=0s true)
+b=$(fluxs submit --job-name=averyveryverylongname --setattr=system.exec.test.run_duration=0s true)
+fluxs job wait-event -q -t 20s "$b" clean
+fluxs job wait-event -q -t 20s "$a" clean
+fluxs jobs -a -o "+:{name:<2}|?+:{queue:<2}|{result}" "$a" "$b"
+fluxs jobs -a -n -o "+:{name:<2}|" "$a"
+EOF
+test_expect_success 'jobs -o: +: widens a column to its widest value and heading, ?+: also drops a blank one' '
+    jobs_run widen.sh >out 2>err &&
+    cat >expected <<-\EOF &&
+	NAME                 ||RESULT
+	a                    ||COMPLETED
+	averyveryverylongname||COMPLETED
+	a |
+	EOF
+    test_cmp expected out
+'
+
 cat >follow.sh <<'EOF'
 exec 2>&1
 set -e
 id=$(fluxs submit --setattr=system.exec.test.run_duration=0.5s true)
-fluxs job eventlog -f "$id" | awk '{print $2}' | tr '\n' ' '; echo
-fluxs job eventlog -F json "$id" | head -1 | python3 -c "import json,sys; print(json.load(sys.stdin)[\"name\"])"
+fluxs job eventlog -F "$id" | awk '{print $2}' | tr '\n' ' '; echo
+fluxs job eventlog -f json "$id" | head -1 | python3 -c "import json,sys; print(json.load(sys.stdin)[\"name\"])"
 fluxs job wait-event -v -t 5s "$id" start | awk '{print $2}' | tr '\n' ' '; echo
+fluxs job wait-event -f json -t 5s "$id" start | python3 -c "import json,sys; print(json.load(sys.stdin)[\"name\"])"
+fluxs job eventlog --follow --format=json "$id" | tail -1 | python3 -c "import json,sys; print(json.load(sys.stdin)[\"name\"])"
 fluxs job last 1 | wc -l
 # A running job killed by a signal: its status is 128 + the signal number.
 k=$(fluxs submit --setattr=system.exec.test.run_duration=30s true)
@@ -310,24 +334,35 @@ fluxs job kill -s INT "$k"
 fluxs job status "$k" || echo status=$?
 field "$k" "{result}"
 fluxs job purge --num-limit=0
+fluxs job purge --num-limit=1 "$id" 2>err.purge || echo purge=$?
+fluxs job purge "$id"
+fluxs job purge --num-limit=1 --force
+fluxs job purge -f --num-limit=0
 fluxs jobs -a -n | wc -l
 fluxs job eventlog "$id" 2>&1 || true
 EOF
-test_expect_success 'eventlog -f follows to clean; json lines; kill; purge forgets inactive jobs' '
+test_expect_success 'eventlog -F follows to clean; -f json lines; kill; purge -f forgets inactive jobs, purge alone counts' '
     jobs_run follow.sh >out 2>err &&
     sed "s/ƒ[1-9A-HJ-NP-Za-km-z]*/ID/g" out >out.ids &&
     cat >expected <<-\EOF &&
 	submit validate depend priority alloc start finish release free clean 
 	submit
 	submit validate depend priority alloc start 
+	start
+	clean
 	1
 	status=130
 	FAILED
-	purged 2 inactive jobs
+	use --force to purge 2 of 2 inactive jobs
+	purge=2
+	use --force to purge 1 of 2 inactive jobs
+	purged 1 inactive jobs, 1 remaining
+	purged 1 inactive jobs, 0 remaining
 	0
 	fluxs-job: error: unknown job id ID
 	EOF
-    test_cmp expected out.ids
+    test_cmp expected out.ids &&
+    test_grep "^fluxs-job: error: job ids and --age-limit or --num-limit exclude each other" err.purge
 '
 
 cat >persist1.sh <<'EOF'

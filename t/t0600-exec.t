@@ -582,14 +582,14 @@ EOF
 test_expect_success 'bulksubmit: one job per input, cross products, {seq}, stdin with --sep, --wait with the largest code' '
     run2 bulk.sh >out 2>err &&
     cat >expected <<-\EOF &&
-	echo a 1 0
-	echo a 2 1
-	echo a 3 2
-	echo b 1 3
-	echo b 2 4
-	echo b 3 5
-	echo p 0
-	echo q 1
+	bulksubmit: submit echo a 1 0
+	bulksubmit: submit echo a 2 1
+	bulksubmit: submit echo a 3 2
+	bulksubmit: submit echo b 1 3
+	bulksubmit: submit echo b 2 4
+	bulksubmit: submit echo b 3 5
+	bulksubmit: submit echo p 0
+	bulksubmit: submit echo q 1
 	r
 	s
 	t
@@ -599,6 +599,45 @@ test_expect_success 'bulksubmit: one job per input, cross products, {seq}, stdin
 	nv COMPLETED
 	EOF
     test_cmp expected out
+'
+
+# MARK: - fluxs job timeleft, {cc} in options
+
+cat >timeleft.sh <<'EOF'
+set -e
+fluxs job timeleft
+fluxs job timeleft -H
+fluxs run -t 10m fluxs job timeleft >in.job
+fluxs run -t 10m fluxs job timeleft -H >in.job.h
+fluxs run fluxs job timeleft
+id=$(fluxs submit -t 5m sleep 300)
+fluxs job wait-event -q -t 20s "$id" start
+fluxs job timeleft "$id" >by.id
+fluxs cancel "$id"
+fluxs job wait-event -q -t 20s "$id" clean
+fluxs job timeleft "$id"
+held=$(fluxs submit --urgency=hold true)
+fluxs job timeleft "$held" 2>err.held || echo held=$?
+fluxs cancel "$held"
+fluxs submit --quiet --wait --cc=1-2 --output=cc{cc}.out --env=PART=p{cc} sh -c 'echo $PART'
+cat cc1.out cc2.out
+EOF
+test_expect_success 'job timeleft: the job'"'"'s (FLUXS_JOB_ID, or an id), else the instance'"'"'s; 0 once ended; -H; {cc} in --output and --env' '
+    run2 timeleft.sh >out 2>err &&
+    cat >expected <<-\EOF &&
+	4294967295
+	infinity
+	4294967295
+	0
+	held=1
+	p1
+	p2
+	EOF
+    test_cmp expected out &&
+    test $(cat in.job) -ge 500 && test $(cat in.job) -le 600 &&
+    test_grep "^[0-9.]*m$" in.job.h &&
+    test $(cat by.id) -ge 200 && test $(cat by.id) -le 300 &&
+    test_grep "^fluxs-job: error: job ƒ[^ ]* has not started" err.held
 '
 
 # The second job of each list ends before --watch gets to it.

@@ -279,6 +279,48 @@ test_expect_success 'fluxs uri A/B goes down through levels; errors for a job th
     test_grep "^fluxs-uri: error: unknown job id" err.deep
 '
 
+# MARK: - fluxs shutdown TARGET, fluxs uri --wait, timeleft in a child
+
+cat >shutdown.sh <<'EOF'
+a=$(fluxs alloc --bg -N1)
+fluxs shutdown --quiet "$a"; echo shutdown=$?
+fluxs job wait-event -q -t 30s "$a" clean; echo clean=$?
+fluxs jobs -n -o "{status}" "$a"
+b=$(fluxs batch -n1 --urgency=hold --output=held-batch.out --wrap sleep 300)
+fluxs uri "$b" 2>err.nowait; echo nowait=$?
+fluxs uri --wait "$b" >uri.b &
+fluxs job release "$b"
+wait $!; echo wait=$?
+fluxs shutdown --background "$(cat uri.b)"; echo background=$?
+fluxs job wait-event -q -t 30s "$b" clean; echo clean=$?
+c=$(fluxs submit --urgency=hold true)
+fluxs uri --wait "$c" 2>err.c &
+fluxs cancel "$c"
+wait $!; echo cancelled=$?
+fluxs alloc -N1 -t 10m fluxs job timeleft >child.left
+fluxs shutdown "$c" 2>err.plain; echo plain=$?
+EOF
+test_expect_success 'fluxs shutdown ID ends an alloc --bg instance; --background with a URI; uri --wait waits for a pending instance; timeleft in a child' '
+    run2 shutdown.sh >out 2>err &&
+    cat >expected <<-\EOF &&
+	shutdown=0
+	clean=0
+	COMPLETED
+	nowait=1
+	wait=0
+	background=0
+	clean=0
+	cancelled=1
+	plain=1
+	EOF
+    test_cmp expected out &&
+    test_grep "is not an instance" err.nowait &&
+    test_grep "^local://" uri.b &&
+    test_grep "^fluxs-uri: error: ƒ[^ ]*: " err.c &&
+    test_grep "^fluxs-shutdown: error: ƒ[^ ]* is not an instance" err.plain &&
+    test $(cat child.left) -ge 500 && test $(cat child.left) -le 600
+'
+
 # MARK: - fluxs pstree
 
 cat >pstree.sh <<'EOF'

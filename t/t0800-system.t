@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 test_description='system instance: conf.d configuration, its errors, fluxs config get, fluxs keygen, a three-node CURVE instance in network namespaces, a broker without the certificate, a node restarted, the instance restarted from its statedir'
+# Tests here act as other uids: a trash directory and programs they can reach.
+FLUXS_TEST_OTHER_UIDS=t
 . "$(dirname "$0")/lib/test-lib.sh"
 
 # The three-node tests need root (network namespaces, hostnames) and iproute2; they make
@@ -87,9 +89,49 @@ test_expect_success 'a configuration is merged over its files and shown by fluxs
     printf "ignored: not a .toml file\n" >one.d/README &&
     fluxs-broker --config-path=$PWD/one.d sh -c "fluxs config get; fluxs config get exec.kill-timeout; fluxs getattr job-exec.kill-timeout; fluxs config get tbon.nothing" >out 2>err;
     echo "{\"access\":{\"allow-guest-user\":true},\"exec\":{\"kill-timeout\":\"3s\"},\"tbon\":{\"topo\":\"kary:4\"}}" >expected &&
-    echo "\"3s\"" >>expected && echo 3s >>expected &&
+    echo 3s >>expected && echo 3s >>expected &&
     test_cmp expected out &&
     test_grep "fluxs-config: error: tbon.nothing is not set in the configuration" err
+'
+
+test_expect_success 'config get: strings without quotes; -d, -q and -t as in flux config get' '
+    cat >get.sh <<-\EOF &&
+	fluxs config get exec.kill-timeout
+	fluxs config get tbon
+	fluxs config get -d dflt tbon.nothing
+	fluxs config get --default=7 exec.nothing
+	fluxs config get -q tbon.nothing; echo quiet=$?
+	fluxs config get -t string tbon.topo
+	fluxs config get -t fsd exec.kill-timeout
+	fluxs config get -t fsd-integer exec.kill-timeout
+	fluxs config get -t fsd-real exec.kill-timeout
+	fluxs config get -t BOOLEAN access.allow-guest-user
+	fluxs config get -t object access
+	fluxs config get -t integer tbon.topo; echo type=$?
+	fluxs config get -t fsd tbon.topo; echo fsd=$?
+	fluxs config get -t nosuch tbon.topo; echo unknown=$?
+	EOF
+    fluxs-broker -c $PWD/one.d bash get.sh >out 2>err &&
+    cat >expected <<-\EOF &&
+	3s
+	{"topo":"kary:4"}
+	dflt
+	7
+	quiet=1
+	kary:4
+	3s
+	3
+	3.000000
+	true
+	{"allow-guest-user":true}
+	type=1
+	fsd=1
+	unknown=2
+	EOF
+    test_cmp expected out &&
+    test_grep "^fluxs-config: error: tbon.topo does not have the requested type" err &&
+    test_grep "^fluxs-config: error: Unknown type: nosuch" err &&
+    test $(grep -c "is not set" err) = 0
 '
 
 test_expect_success 'a bad configuration stops the broker at start, naming the file, the key and the reason' '
@@ -145,7 +187,7 @@ test_expect_success NETNS 'three nodes, each its own namespace and hostname, sta
 	└─ 2 node2: full
 	node0 node1 node2 
 	node0 node1 node2 
-	"$PWD/sys.cert"
+	$PWD/sys.cert
 	EOF
     test_cmp expected out &&
     test -s kept.id

@@ -1,6 +1,7 @@
 // Rendering an `OutputFormat`: value -> conversion -> text -> h -> precision (with the
 // "+" marker) -> fill and alignment to width; then `?:` columns blank in every row are
-// dropped, and each line loses its trailing spaces.
+// dropped, `+:` columns widened to their widest value (and heading), and each line
+// loses its trailing spaces.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,7 +11,7 @@ extension OutputFormat {
     /// `heading(name)` its column title (by default the name upper-cased).
     public func render<Row>(_ rows: [Row], header: Bool = true, heading: (String) -> String = { $0.uppercased() },
                             value: (Row, String) -> FieldValue) -> [String] {
-        let keep = keptPieces(rows, value: value)
+        let keep = widened(keptPieces(rows, value: value), rows, header: header, heading: heading, value: value)
         var lines: [String] = []
         if header {
             lines.append(line(keep) { name, _, _, spec in
@@ -40,7 +41,7 @@ extension OutputFormat {
         for piece in kept {
             switch piece {
             case .text(let literal): text += literal
-            case .field(let name, let conversion, let strftime, let spec, _):
+            case .field(let name, let conversion, let strftime, let spec, _, _):
                 text += field(name, conversion, strftime, spec)
             }
         }
@@ -54,7 +55,7 @@ extension OutputFormat {
         var dropSpace = false
         for piece in pieces {
             switch piece {
-            case .field(let name, let conversion, let strftime, _, true)
+            case .field(let name, let conversion, let strftime, _, true, _)
             where rows.allSatisfy({ Self.convert(value($0, name), conversion, strftime).isBlank }):
                 dropSpace = true
                 continue
@@ -69,7 +70,24 @@ extension OutputFormat {
         return kept
     }
 
-    /// Applies a conversion (F, H, D, d) to a value.
+    /// `pieces` with each `+:` field's width raised to its widest value in `rows` (as
+    /// converted, without its spec; blank values count as empty) and, with a header, to
+    /// its heading's length.
+    private func widened<Row>(_ pieces: [Piece], _ rows: [Row], header: Bool, heading: (String) -> String,
+                              value: (Row, String) -> FieldValue) -> [Piece] {
+        pieces.map { piece in
+            guard case .field(let name, let conversion, let strftime, var spec, let drop, true) = piece else { return piece }
+            var widest = max(spec.width ?? 0, header ? heading(name).count : 0)
+            for row in rows {
+                let converted = Self.convert(value(row, name), conversion, strftime)
+                if !converted.isBlank { widest = max(widest, Self.apply(Spec(), to: converted).count) }
+            }
+            spec.width = widest
+            return .field(name: name, conversion: conversion, strftime: strftime, spec: spec, dropIfBlank: drop, expand: true)
+        }
+    }
+
+    /// Applies a conversion (F, H, D, d, P) to a value.
     static func convert(_ value: FieldValue, _ conversion: Character?, _ strftime: String?) -> FieldValue {
         guard let conversion else { return value }
         let number: Double? = switch value {
@@ -78,12 +96,20 @@ extension OutputFormat {
         default: nil
         }
         guard let number else { return .text("") }
+        // Clock times and H:M:S only for numbers a clock can hold (a job may ask for a
+        // duration of 1e300 s; rendering runs in the job manager and must not trap).
+        if conversion != "F", conversion != "P", !number.isFinite || abs(number) > 1.0e15 {
+            return .text(number > 0 ? fsd(number) : "-")
+        }
         switch conversion {
         case "F": return .text(fsd(number))
         case "H":
             let total = Int(number.rounded())
             return .text(String(format2: total / 3600, (total / 60) % 60, total % 60))
         case "D": return .text(number > 0 ? localTime(number, "%Y-%m-%dT%H:%M:%S") : "")
+        case "P":
+            let percent = number * 100
+            return .text((percent > 0 && percent < 1 ? fixed(percent, 2) : printf("%.3g", percent)) + "%")
         default: return .text(localTime(number, strftime ?? "%Y-%m-%d %H:%M:%S"))
         }
     }

@@ -2,7 +2,7 @@
 // strings restricted to what Flux uses. Text between fields is copied ("{{" and "}}" are
 // braces); a field is
 //
-//   {[?:]NAME[!CONV][:SPEC]}      SPEC = [[FILL]ALIGN][0][WIDTH][.PRECISION][TYPE][h][+]
+//   {[?:|+:|?+:]NAME[!CONV][:SPEC]}      SPEC = [[FILL]ALIGN][0][WIDTH][.PRECISION][TYPE][h][+]
 //
 //   ALIGN  < left, > right, ^ centre; default: numbers right, text left
 //   0      pad numbers with zeros (right-aligned)
@@ -12,9 +12,14 @@
 //   +      when precision cuts text, its last kept character becomes "+"
 //   ?:     drop the whole column (and one following space) if it is empty or 0 in
 //          every row
+//   +:     widen the column to its widest value (converted, without SPEC; blank values
+//          count as empty) and its heading when there is a header: WIDTH becomes a
+//          minimum, as in Flux's default `+:{username:<8}`
+//   ?+:    both
 //   CONV   !F duration as flux-jobs prints FSD ("2.000s", "1.017m"), !H duration as H:MM:SS, !D time as
 //          ISO 8601 local time, !d time through strftime: {t_submit!d:%b%d %R::>12}
-//          (the strftime pattern, then "::", then SPEC)
+//          (the strftime pattern, then "::", then SPEC), !P a fraction as a percentage
+//          ("50%", "12.3%", "0.25%": three significant digits, two decimals below 1%)
 //
 // A command may give the set of its field names: a format using any other is refused.
 // Headers come from a caller-supplied heading function (by default the name upper-cased),
@@ -70,8 +75,8 @@ public struct OutputFormat: Sendable, Hashable {
     public enum Piece: Sendable, Hashable {
         /// Literal text.
         case text(String)
-        /// A field.
-        case field(name: String, conversion: Character?, strftime: String?, spec: Spec, dropIfBlank: Bool)
+        /// A field; `dropIfBlank` for `?:`, `expand` for `+:` (both for `?+:`).
+        case field(name: String, conversion: Character?, strftime: String?, spec: Spec, dropIfBlank: Bool, expand: Bool)
     }
 
     /// The pieces, in order.
@@ -79,7 +84,7 @@ public struct OutputFormat: Sendable, Hashable {
 
     /// The field names, in order.
     public var fieldNames: [String] {
-        pieces.compactMap { if case .field(let name, _, _, _, _) = $0 { name } else { nil } }
+        pieces.compactMap { if case .field(let name, _, _, _, _, _) = $0 { name } else { nil } }
     }
 
     /// Parses `text`; when `fields` is given, every field must be one of them. Throws a
@@ -95,10 +100,12 @@ public struct OutputFormat: Sendable, Hashable {
             if c == "}", chars.first == "}" { chars.removeFirst(); literal.append("}"); continue }
             if c == "}" { throw fault("single \"}\" (write \"}}\" for a brace)") }
             if c != "{" { literal.append(c); continue }
-            var dropIfBlank = false
-            if literal.hasSuffix("?:") {
-                literal.removeLast(2)
-                dropIfBlank = true
+            var (dropIfBlank, expand) = (false, false)
+            for (sentinel, drop, widen) in [("?+:", true, true), ("+:", false, true), ("?:", true, false)]
+            where literal.hasSuffix(sentinel) {
+                literal.removeLast(sentinel.count)
+                (dropIfBlank, expand) = (drop, widen)
+                break
             }
             if !literal.isEmpty { pieces.append(.text(literal)); literal = "" }
             var body = ""
@@ -109,8 +116,8 @@ public struct OutputFormat: Sendable, Hashable {
             }
             if !closed { throw fault("missing \"}\"") }
             let piece: Piece
-            do { piece = try Self.field(body, dropIfBlank: dropIfBlank) } catch { throw fault(error.message) }
-            if case .field(let name, _, _, _, _) = piece, let fields, !fields.contains(name) {
+            do { piece = try Self.field(body, dropIfBlank: dropIfBlank, expand: expand) } catch { throw fault(error.message) }
+            if case .field(let name, _, _, _, _, _) = piece, let fields, !fields.contains(name) {
                 throw fault("unknown field \"\(name)\" (fields: \(fields.sorted().joined(separator: ", ")))")
             }
             pieces.append(piece)
@@ -120,7 +127,7 @@ public struct OutputFormat: Sendable, Hashable {
     }
 
     /// Parses "NAME[!CONV][:SPEC]".
-    private static func field(_ body: String, dropIfBlank: Bool) throws(ParseError) -> Piece {
+    private static func field(_ body: String, dropIfBlank: Bool, expand: Bool) throws(ParseError) -> Piece {
         var head = Substring(body)
         var specText = Substring("")
         if let colon = body.firstIndex(of: ":") {
@@ -130,8 +137,8 @@ public struct OutputFormat: Sendable, Hashable {
         var conversion: Character?
         if let bang = head.firstIndex(of: "!") {
             let rest = head[head.index(after: bang)...]
-            guard rest.count == 1, let c = rest.first, "FHDd".contains(c) else {
-                throw ParseError("unknown conversion \"!\(rest)\" (known: !F !H !D !d)")
+            guard rest.count == 1, let c = rest.first, "FHDdP".contains(c) else {
+                throw ParseError("unknown conversion \"!\(rest)\" (known: !F !H !D !d !P)")
             }
             conversion = c
             head = head[..<bang]
@@ -149,7 +156,7 @@ public struct OutputFormat: Sendable, Hashable {
             }
         }
         return .field(name: String(head), conversion: conversion, strftime: strftime,
-                      spec: try parseSpec(specText), dropIfBlank: dropIfBlank)
+                      spec: try parseSpec(specText), dropIfBlank: dropIfBlank, expand: expand)
     }
 
     /// Parses SPEC (see the grammar above).
@@ -168,16 +175,29 @@ public struct OutputFormat: Sendable, Hashable {
         if rest.first == "0" { spec.zero = true; rest.removeFirst() }
         let widthDigits = rest.prefix(while: \.isASCIIDigit)
         rest.removeFirst(widthDigits.count)
-        if !widthDigits.isEmpty { spec.width = Int(String(widthDigits)) }
+        if !widthDigits.isEmpty { spec.width = try Self.size(widthDigits, of: text) }
         if rest.first == "." {
             rest.removeFirst()
             let digits = rest.prefix(while: \.isASCIIDigit)
             guard !digits.isEmpty else { throw ParseError("\"\(text)\": a number must follow \".\"") }
             rest.removeFirst(digits.count)
-            spec.precision = Int(String(digits))
+            spec.precision = try Self.size(digits, of: text)
         }
         if !rest.isEmpty { throw ParseError("\"\(text)\" is not [[fill]align][0][width][.precision][type][h][+]") }
         return spec
+    }
+
+    /// The most a width or precision may be: formats come from any client (a guest's
+    /// `fluxs jobs -o`) and are rendered by the job manager, whose memory they must not
+    /// take.
+    public static let maximumSize = 10_000
+
+    /// A width or precision, 0 to `maximumSize`.
+    private static func size(_ digits: ArraySlice<Character>, of text: Substring) throws(ParseError) -> Int {
+        guard digits.count <= 5, let n = Int(String(digits)), n <= maximumSize else {
+            throw ParseError("\"\(text)\": widths and precisions are at most \(maximumSize)")
+        }
+        return n
     }
 }
 

@@ -1,12 +1,18 @@
 // Dependencies (RFC 26 schemes as flux-core implements them), parsed from a jobspec
 // entry and judged against the target job's record:
 //
-//   scheme      satisfied when the target ...      never, when the target ...
-//   after       has started (start event)          went inactive without starting
-//   afterany    is inactive                        -
-//   afterok     is inactive and COMPLETED          is inactive with another result
-//   afternotok  is inactive and not COMPLETED      is inactive and COMPLETED
+//   scheme       satisfied when the target ...      never, when the target ...
+//   afterstart   has started (start event)          went inactive without starting
+//   after        (the same: Flux's deprecated name for afterstart)
+//   afterany     is inactive                        -
+//   afterok      started, is inactive, COMPLETED    never started, or another result
+//   afternotok   started, is inactive, not COMPLETED  never started, or COMPLETED
+//   afterexcept  started, is inactive, and a fatal  never started, or ended without
+//                exception ended it                 a fatal exception
 //   begin-time  (the clock reaches the value, a Unix time in seconds)
+//
+// As in Flux, only afterany is met by a job canceled before it ran: a chain of
+// afterok (&&) or afternotok/afterexcept (||) jobs ends there.
 //
 // A target the job manager does not know (never submitted, or purged) can never
 // satisfy anything. The dependency's RFC 21 description is "SCHEME=VALUE", e.g.
@@ -22,6 +28,8 @@ public struct JobDependency: Sendable, Hashable {
     /// The supported schemes.
     public enum Scheme: String, Sendable, CaseIterable {
         /// The target has started.
+        case afterstart
+        /// The target has started (Flux's deprecated name for afterstart).
         case after
         /// The target is inactive, whatever its result.
         case afterany
@@ -29,6 +37,8 @@ public struct JobDependency: Sendable, Hashable {
         case afterok
         /// The target did not complete successfully.
         case afternotok
+        /// A fatal exception ended the target.
+        case afterexcept
         /// A point in time has passed.
         case beginTime = "begin-time"
     }
@@ -87,15 +97,21 @@ public struct JobDependency: Sendable, Hashable {
         switch scheme {
         case .beginTime:
             return .pending
-        case .after:
+        case .after, .afterstart:
             if record.started { return .satisfied }
             return record.state == .inactive ? .never("job \(value) never started") : .pending
         case .afterany:
             return record.state == .inactive ? .satisfied : .pending
         case .afterok, .afternotok:
             guard record.state == .inactive, let result = record.result else { return .pending }
+            guard record.started else { return .never("job \(value) never started") }
             if (result == .completed) == (scheme == .afterok) { return .satisfied }
             return .never("job \(value) " + (result == .completed ? "succeeded" : Self.failureWord(result)))
+        case .afterexcept:
+            guard record.state == .inactive else { return .pending }
+            guard record.started else { return .never("job \(value) never started") }
+            if let exception = record.exception, exception.isFatal { return .satisfied }
+            return .never("job \(value) ended without an exception")
         }
     }
 

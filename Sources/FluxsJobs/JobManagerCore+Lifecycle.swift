@@ -37,6 +37,16 @@ extension JobManagerCore {
         return doomed.map { .removeJob($0) }
     }
 
+    /// Forgets the inactive job `id` (`fluxs job purge -f ID`): EINVAL for an active job,
+    /// ENOENT for one the job manager does not know.
+    public mutating func purge(_ id: JobID) throws(ServiceError) -> [Action] {
+        guard let record = jobs[id] else { throw ServiceError(ENOENT, "unknown job id \(id)") }
+        guard record.state == .inactive else { throw ServiceError(EINVAL, "cannot purge active job \(id)") }
+        jobs[id] = nil
+        waiters[id] = nil
+        return [.removeJob(id)]
+    }
+
     /// A job manager rebuilt from replayed records, and the actions to resume with.
     public static func restore(_ restored: [JobRecord], allocLimit: Int? = nil,
                                at now: Double) -> (JobManagerCore, [Action]) {

@@ -1,6 +1,6 @@
 // fluxs-broker: one broker of an instance. `fluxs start` runs it; so do process
 // managers, a parent instance's job shells, and systemd for a system instance.
-// Usage: fluxs-broker [--config-path=DIR] [-S NAME=VALUE]... [--] [CMD ARGS...]
+// Usage: fluxs-broker [-c, --config-path=DIR] [-S NAME=VALUE]... [--] [CMD ARGS...]
 //        fluxs-broker --keygen FILE [NAME]   (fluxs keygen: a CURVE certificate)
 // With no CMD it runs $SHELL (interactive on a terminal, else reading commands from
 // stdin); with -Sbroker.rc2_none=1 it runs nothing and serves until `fluxs shutdown`.
@@ -49,16 +49,18 @@ while let arg = args.first {
         setting = next
     } else if arg.hasPrefix("--config-path=") {
         configPath = String(arg.dropFirst("--config-path=".count))
-    } else if arg == "--config-path" {
-        guard let next = args.first else { fail("--config-path needs a directory", code: 2) }
+    } else if arg == "--config-path" || arg == "-c" {
+        guard let next = args.first else { fail("\(arg) needs a directory", code: 2) }
         args = args.dropFirst()
         configPath = next
+    } else if arg.hasPrefix("-c") {
+        configPath = String(arg.dropFirst(2))
     } else if arg.hasPrefix("--setattr=") {
         setting = String(arg.dropFirst(10))
     } else if arg.hasPrefix("-S") {
         setting = String(arg.dropFirst(2))
     } else if arg == "-h" || arg == "--help" {
-        print("Usage: fluxs-broker [--config-path=DIR] [-S NAME=VALUE]... [--] [CMD ARGS...]")
+        print("Usage: fluxs-broker [-c, --config-path=DIR] [-S NAME=VALUE]... [--] [CMD ARGS...]")
         exit(0)
     } else if arg.hasPrefix("-") {
         fail("unknown option \(arg)", code: 2)

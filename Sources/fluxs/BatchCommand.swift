@@ -15,7 +15,7 @@ struct BatchCommand: ParsableCommand {
 
     @OptionGroup(title: "Submission options")
     var submission: SubmissionOptions
-    @Flag(help: "Wrap the arguments into a script (#!/bin/sh and the command) instead of reading SCRIPT.")
+    @Flag(help: "Wrap the arguments (or, without any, the script on stdin) into a /bin/sh script.")
     var wrap = false
     @Flag(help: "Do not print the job id.")
     var quiet = false
@@ -24,13 +24,6 @@ struct BatchCommand: ParsableCommand {
     @Argument(parsing: .captureForPassthrough, help: "SCRIPT and its arguments (default: the script on stdin), or with --wrap a command.")
     var command: [String] = []
 
-    func validate() throws {
-        var submission = self.submission
-        if wrap, try submission.takeProgram(command, command: Self.self).isEmpty {
-            throw ValidationError("--wrap needs a command")
-        }
-    }
-
     func run() throws {
         var options = self.submission
         let words = try options.takeProgram(command, command: Self.self)
@@ -38,7 +31,9 @@ struct BatchCommand: ParsableCommand {
         var arguments: [String] = []
         var name = "batch"
         if wrap {
-            script = "#!/bin/sh\n" + words.map(Self.quoted).joined(separator: " ") + "\n"
+            // As Flux: the command wrapped, or without one the script on stdin.
+            let body = words.isEmpty ? try Terminal.readStandardInput() : words.map(Self.quoted).joined(separator: " ") + "\n"
+            script = "#!/bin/sh\n" + body
             name = "wrap"
         } else if let path = words.first, path != "-" {
             script = try Terminal.readFile(path)

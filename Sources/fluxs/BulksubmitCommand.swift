@@ -44,7 +44,7 @@ struct BulksubmitCommand: ParsableCommand {
             let fill = { (text: String) in Self.fill(text, tuple, seq: seq) }
             let program = template.map(fill)
             if dryRun {
-                print(program.joined(separator: " "))
+                print("bulksubmit: submit " + program.joined(separator: " "))
                 continue
             }
             let options = submission.substituting(fill)

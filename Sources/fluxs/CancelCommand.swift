@@ -17,16 +17,16 @@ struct CancelCommand: ParsableCommand {
 
     @Flag(name: .long, help: "Cancel all the caller's active jobs (or those of --user).")
     var all = false
-    @Option(name: [.customShort("u"), .long], help: ArgumentHelp("Cancel the jobs of USER (a name, a uid or all).", valueName: "USER"))
+    @Option(name: [.customShort("u", allowingJoined: true), .long], help: ArgumentHelp("Cancel the jobs of USER (a name, a uid or all).", valueName: "USER"))
     var user: String?
-    @Option(name: [.customShort("S"), .long],
+    @Option(name: [.customShort("S", allowingJoined: true), .long],
             help: ArgumentHelp("Cancel jobs in these states (default active): depend, priority, sched, run, pending, running, active.", valueName: "STATES"))
     var states: String?
     @Flag(name: [.customShort("n"), .long], help: "Only say how many jobs would be canceled.")
     var dryRun = false
     @Flag(name: [.customShort("q"), .long], help: "Print nothing when no job matches.")
     var quiet = false
-    @Option(name: [.customShort("m"), .long], help: ArgumentHelp("A note for the cancel exception.", valueName: "NOTE"))
+    @Option(name: [.customShort("m", allowingJoined: true), .long], help: ArgumentHelp("A note for the cancel exception.", valueName: "NOTE"))
     var message: String?
     @Argument(help: "The jobs (any id form).")
     var ids: [String] = []

@@ -18,8 +18,8 @@ struct CommandArguments {
     var joined: [Character: [String]] { letters.reduce(into: [:]) { $0[$1.key] = options[$1.value] } }
     private var letters: [Character: String] = [:]
 
-    /// Splits `captured`: leading `-Xvalue` words for letters in `joinedLetters` (keyed
-    /// by their long names), `--name=value` and `--name value` for those long names and
+    /// Splits `captured`: leading `-Xvalue` and `-X value` words for letters in
+    /// `joinedLetters` (keyed by their long names), `--name=value` and `--name value` for those long names and
     /// for `longOptions`, are options; a leading "--" is dropped; any other option before
     /// the program is a usage error.
     init(_ captured: [String], joinedLetters: [Character: String], longOptions: Set<String> = [],
@@ -46,8 +46,15 @@ struct CommandArguments {
                 continue
             }
             let letter = word.dropFirst().first!
-            guard word.count > 2, let name = joinedLetters[letter] else { throw ValidationError("unknown option '\(word)'") }
-            options[name, default: []].append(String(word.dropFirst(2)))
+            guard let name = joinedLetters[letter] else { throw ValidationError("unknown option '\(word)'") }
+            if word.count > 2 {
+                options[name, default: []].append(String(word.dropFirst(2)))
+            } else if let value = words.first {
+                options[name, default: []].append(value)
+                words = words.dropFirst()
+            } else {
+                throw ValidationError("missing value for '\(word)'")
+            }
         }
         program = Array(words)
     }

@@ -1,6 +1,7 @@
 // `fluxs config get` and `fluxs keygen`: a system instance's configuration as the broker
-// holds it (config.get, man fluxs-config(1)), and a new CURVE certificate for its
-// overlay (made by fluxs-broker, the program that links libzmq; man fluxs-keygen(1)).
+// holds it (config.get; strings without quotes, -d, -q and -t as in flux config get; man
+// fluxs-config(1)), and a new CURVE certificate for its overlay (made by fluxs-broker,
+// the program that links libzmq; man fluxs-keygen(1)).
 import ArgumentParser
 import FluxsFormats
 import FluxsProcess
@@ -14,20 +15,63 @@ struct ConfigCommand: ParsableCommand {
         commandName: "config", abstract: "Show the instance's configuration.", subcommands: [ConfigGetCommand.self])
 }
 
-/// Prints the effective configuration as JSON.
+/// Prints the effective configuration, or one key of it, as flux config get does.
 struct ConfigGetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "get", abstract: "Print the effective configuration (or one TABLE.KEY of it) as JSON.")
+        commandName: "get", abstract: "Print the effective configuration (or one TABLE.KEY of it).",
+        discussion: """
+            Values are printed as compact JSON, except strings, which are printed without \
+            quotes, for shell scripts.
+            """)
+    @Option(name: [.customShort("d", allowingJoined: true), .customLong("default")],
+            help: ArgumentHelp("Print VALUE (and exit 0) when NAME is not set.", valueName: "VALUE"))
+    var defaultValue: String?
+    @Flag(name: [.customShort("q"), .long], help: "Print no error when NAME is not set (exit 1 all the same).")
+    var quiet = false
+    @Option(name: [.customShort("t", allowingJoined: true), .long],
+            help: ArgumentHelp("Require the value to be of TYPE: string, integer, real, boolean, object, array, fsd, fsd-integer or fsd-real.", valueName: "TYPE"))
+    var type: String?
     @Argument(help: "A table or TABLE.KEY (default: all of it).")
     var key: String?
+
+    /// The names of --type, lower case (matched without regard to case, as in Flux).
+    static let types: Set<String> = ["any", "string", "integer", "real", "boolean", "object", "array", "fsd", "fsd-integer", "fsd-real"]
+
+    func validate() throws {
+        if let type, !Self.types.contains(type.lowercased()) { throw ValidationError("Unknown type: \(type)") }
+    }
 
     func run() throws {
         var value = try Instance.with { try $0.rpc("config.get") }
         for part in (key ?? "").split(separator: ".") {
-            guard let next = value[String(part)] else { throw CommandFailure("\(key!) is not set in the configuration") }
+            guard let next = value[String(part)] else {
+                if let defaultValue { return print(defaultValue) }
+                if quiet { throw ExitCode(1) }
+                throw CommandFailure("\(key!) is not set in the configuration")
+            }
             value = next
         }
-        print(value.compactText)
+        guard let text = Self.text(value, type: type?.lowercased() ?? "any") else {
+            throw CommandFailure("\(key ?? "value") does not have the requested type")
+        }
+        print(text)
+    }
+
+    /// `value` as printed when it has the type `type`; nil when it does not.
+    static func text(_ value: JSONValue, type: String) -> String? {
+        let plain = value.stringValue ?? value.compactText
+        switch (type, value) {
+        case ("any", _), ("string", .string), ("integer", .int), ("real", .double), ("boolean", .bool),
+             ("object", .object), ("array", .array):
+            return plain
+        case ("fsd", .string(let text)), ("fsd-integer", .string(let text)), ("fsd-real", .string(let text)):
+            guard let seconds = try? FluxDuration.parse(text) else { return nil }
+            if type == "fsd" { return text }
+            if type == "fsd-real" { return TimeText.fixed(seconds, 6) }
+            return seconds.isFinite ? String(Int(seconds)) : nil
+        default:
+            return nil
+        }
     }
 }
 

@@ -44,10 +44,19 @@ struct Fluxs: AsyncParsableCommand {
             PstreeCommand.self,
             JobsCommand.self,
             CancelCommand.self,
+            UpdateCommand.self,
+            WatchCommand.self,
+            PgrepCommand.self,
+            PkillCommand.self,
+            EnvCommand.self,
+            MultiProgCommand.self,
             JobCommand.self,
             JobspecCommand.self,
             HostlistCommand.self,
             KVSCommand.self,
+            DumpCommand.self,
+            RestoreCommand.self,
+            ArchiveCommand.self,
             ConfigCommand.self,
             KeygenCommand.self,
         ]
@@ -115,8 +124,10 @@ enum Main {
         return "fluxs"
     }
 
+    /// Prints `TOOL: error: MESSAGE`; job ids a service wrote in the message follow
+    /// the locale, as every id the CLI prints does ("f" where "ƒ" cannot show).
     static func printError(_ tool: String, _ message: String) {
-        writeStderr("\(tool): error: \(message)\n")
+        writeStderr("\(tool): error: \(Terminal.localized(message))\n")
     }
 }
 

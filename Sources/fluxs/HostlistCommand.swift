@@ -20,7 +20,7 @@ struct HostlistCommand: ParsableCommand {
     @Option(name: [.customShort("n", allowingJoined: true), .long], parsing: .unconditional,
             help: "Only the hosts at indices IDS (an idset; -IDS counts from the end).")
     var nth: String?
-    @Option(name: [.customShort("F"), .long], help: "Print the indices of HOSTS in the result.")
+    @Option(name: [.customShort("F", allowingJoined: true), .long], help: "Print the indices of HOSTS in the result.")
     var find: String?
     @Option(name: [.customShort("L", allowingJoined: true), .long], parsing: .unconditional,
             help: "At most N hosts (-N: the last N).")

@@ -47,11 +47,17 @@ enum InstanceJob {
     }
 
     /// The URI of the instance at `path`: "." (this one), or job ids separated by "/",
-    /// each an instance job of the one before.
-    static func resolve(_ path: String) throws -> (uri: FluxsURI, handle: FluxsHandle) {
+    /// each an instance job of the one before. With `wait`, a job that has not yet
+    /// posted its URI (pending, or starting) is waited for at each level.
+    static func resolve(_ path: String, wait: Bool = false) throws -> (uri: FluxsURI, handle: FluxsHandle) {
         var handle = try Instance.connect()
         for part in path.split(separator: "/") where part != "." {
             let id = try Jobs.parse(String(part))
+            if wait {
+                do { _ = try waitForURI(handle, id) } catch let error as ServiceError {
+                    throw CommandFailure(Jobs.message(id, error.message))
+                }
+            }
             let record: JSONValue
             do { record = try Jobs.info(handle, id) } catch { throw CommandFailure(Jobs.message(id, error.message)) }
             guard let text = record["memo"]?["uri"]?.stringValue else {

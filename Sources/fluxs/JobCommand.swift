@@ -1,8 +1,8 @@
 // `fluxs job`: per-job tools: `fluxs job id` converts job ids between the RFC 19 text
 // forms (no instance needed); the others talk to the job manager (man fluxs-job(1)):
 // eventlog and wait-event (JobEventlogCommand.swift), urgency, hold, release, expedite,
-// raise and kill (JobControlCommands.swift), info, status, wait, last and purge
-// (JobQueryCommands.swift), attach (RunCommand.swift, JobAttach.swift).
+// raise and kill (JobControlCommands.swift), info, status, wait, last, purge and
+// timeleft (JobQueryCommands.swift), attach (RunCommand.swift, JobAttach.swift).
 import ArgumentParser
 import FluxsFormats
 
@@ -15,7 +15,7 @@ struct JobCommand: ParsableCommand {
             JobIDCommand.self, JobEventlogCommand.self, JobWaitEventCommand.self, JobInfoCommand.self,
             JobUrgencyCommand.self, JobHoldCommand.self, JobReleaseCommand.self, JobExpediteCommand.self,
             JobRaiseCommand.self, JobKillCommand.self, JobStatusCommand.self, JobWaitCommand.self,
-            JobLastCommand.self, JobPurgeCommand.self, JobAttachCommand.self,
+            JobLastCommand.self, JobPurgeCommand.self, JobTimeleftCommand.self, JobAttachCommand.self,
         ])
 }
 

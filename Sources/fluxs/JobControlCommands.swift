@@ -80,11 +80,11 @@ struct JobRaiseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "raise", abstract: "Raise an exception on a job.",
         discussion: "Severity 0 is fatal: the job ends (a pending job never runs). The note is the words after the id, or --message.")
-    @Option(name: [.customShort("s"), .long], help: ArgumentHelp("Severity, 0 (fatal, the default) to 7.", valueName: "N"))
+    @Option(name: [.customShort("s", allowingJoined: true), .long], help: ArgumentHelp("Severity, 0 (fatal, the default) to 7.", valueName: "N"))
     var severity: Int = 0
-    @Option(name: [.customShort("t"), .long], help: ArgumentHelp("Exception type (default cancel).", valueName: "TYPE"))
+    @Option(name: [.customShort("t", allowingJoined: true), .long], help: ArgumentHelp("Exception type (default cancel).", valueName: "TYPE"))
     var type: String = "cancel"
-    @Option(name: [.customShort("m"), .long], help: ArgumentHelp("The exception's note.", valueName: "NOTE"))
+    @Option(name: [.customShort("m", allowingJoined: true), .long], help: ArgumentHelp("The exception's note.", valueName: "NOTE"))
     var message: String?
     @Argument(help: "The job (any id form).")
     var id: String
@@ -111,7 +111,7 @@ struct JobRaiseCommand: ParsableCommand {
 struct JobKillCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kill", abstract: "Send a signal to the tasks of running jobs.")
-    @Option(name: [.customShort("s"), .long], help: ArgumentHelp("The signal, by name or number (default TERM).", valueName: "SIG"))
+    @Option(name: [.customShort("s", allowingJoined: true), .long], help: ArgumentHelp("The signal, by name or number (default TERM).", valueName: "SIG"))
     var signal: String = "TERM"
     @Argument(help: "The jobs (any id form).")
     var ids: [String]

@@ -50,7 +50,7 @@ struct JobEventPrinter {
 struct JobEventFormatOptions: ParsableArguments {
     @Flag(name: [.customShort("H"), .long], help: "Human times: the first event's date, then seconds since it.")
     var human = false
-    @Option(name: [.customShort("F"), .long], help: ArgumentHelp("Print events as text (default) or json (the log's own lines).", valueName: "FORMAT"))
+    @Option(name: [.customShort("f", allowingJoined: true), .long], help: ArgumentHelp("Print events as text (default) or json (the log's own lines).", valueName: "FORMAT"))
     var format: String = "text"
 
     func validate() throws {
@@ -75,7 +75,7 @@ struct JobEventlogCommand: ParsableCommand {
             CONTEXT is the event's context as KEY=VALUE words, values in JSON. With --follow, \
             keeps printing events as they happen until the job's last event, clean.
             """)
-    @Flag(name: [.customShort("f"), .long], help: "Follow the log until the clean event.")
+    @Flag(name: [.customShort("F"), .long], help: "Follow the log until the clean event.")
     var follow = false
     @OptionGroup var output: JobEventFormatOptions
     @Argument(help: "The job (any id form).")
@@ -112,10 +112,10 @@ struct JobWaitEventCommand: ParsableCommand {
             Exits 0 when the event is there, 1 after the timeout or when the job's log ends \
             (clean) without it.
             """)
-    @Option(name: [.customShort("t"), .long],
+    @Option(name: [.customShort("t", allowingJoined: true), .long],
             help: ArgumentHelp("Give up after DURATION (a Flux Standard Duration: 10, 2.5s, 100ms, 1m).", valueName: "DURATION"))
     var timeout: String?
-    @Option(name: [.customShort("m"), .customLong("match-context")],
+    @Option(name: [.customShort("m", allowingJoined: true), .customLong("match-context")],
             help: ArgumentHelp("Only an event whose context has KEY equal to VALUE (JSON if it parses, else a string).", valueName: "KEY=VALUE"))
     var match: String?
     @Flag(name: [.customShort("q"), .long], help: "Print nothing; only the exit status tells.")

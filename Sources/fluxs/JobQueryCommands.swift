@@ -1,9 +1,10 @@
-// `fluxs job info|status|wait|last|purge`: what the job manager and the KVS know about
-// jobs, waiting for their end, and forgetting inactive ones.
+// `fluxs job info|status|wait|last|purge|timeleft`: what the job manager and the KVS
+// know about jobs, waiting for their end, forgetting inactive ones, and the time left.
 import ArgumentParser
 import FluxsClient
 import FluxsFormats
 import FluxsMessage
+import FluxsProcess
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -79,10 +80,13 @@ struct JobOutcome {
         return exceptionExitCode
     }
 
-    /// Waits for `id` (nil: the caller's next job to end).
-    static func wait(_ handle: FluxsHandle, _ id: JobID?) throws(ServiceError) -> JobOutcome {
-        let payload: JSONValue = id.map { ["id": Jobs.wire($0)] } ?? [:]
-        return JobOutcome(try handle.rpc("job-manager.wait", payload), id: id ?? JobID(0))
+    /// Waits for `id` (nil: the caller's job that ended first and was not yet waited
+    /// for, or the next to end), reaping it as wait(2) does unless `reap` is false.
+    static func wait(_ handle: FluxsHandle, _ id: JobID?, reap: Bool = true) throws(ServiceError) -> JobOutcome {
+        var payload: [String: JSONValue] = [:]
+        if let id { payload["id"] = Jobs.wire(id) }
+        if !reap { payload["reap"] = false }
+        return JobOutcome(try handle.rpc("job-manager.wait", .object(payload)), id: id ?? JobID(0))
     }
 }
 
@@ -91,7 +95,7 @@ struct JobStatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status", abstract: "Wait for jobs to end; exit with the largest of their exit codes.",
         discussion: "A job that ended by an exception without an exit code of its own counts as --exception-exit-code.")
-    @Option(name: [.customShort("e"), .customLong("exception-exit-code")],
+    @Option(name: [.customShort("e", allowingJoined: true), .customLong("exception-exit-code")],
             help: ArgumentHelp("The exit code of a job ended by an exception (default 1).", valueName: "N"))
     var exceptionExitCode: Int32 = 1
     @Flag(name: [.customShort("v"), .long], help: "Print how each job ended.")
@@ -111,7 +115,7 @@ struct JobStatusCommand: ParsableCommand {
         for job in jobs {
             let outcome: JobOutcome
             do {
-                outcome = try JobOutcome.wait(handle, job)
+                outcome = try JobOutcome.wait(handle, job, reap: false)
             } catch {
                 Main.printError(Jobs.tool, Jobs.message(job, error.message))
                 code = max(code, 1)
@@ -130,10 +134,12 @@ struct JobWaitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wait", abstract: "Wait for a job (or the next one, or all) to end.",
         discussion: """
-            With ID: exits 0 if the job succeeded, else prints why and exits 1. Without ID: \
-            waits for the caller's next job to end and prints its id. With --all: waits for \
-            every active job of the caller, printing their ids as they end; exits 1 if any \
-            failed. Exit status 2: the job is unknown, or there is nothing to wait for.
+            As wait(2): each job that ended is waited for once. With ID: exits 0 if the job \
+            succeeded, else prints why and exits 1. Without ID: waits for the caller's job \
+            that ended first and was not yet waited for (or the next to end) and prints its \
+            id. With --all: does so until none is left, exits 0, or 1 if any failed. Exit \
+            status 2: the job is unknown or was already waited for, or (without --all) there \
+            is nothing left to wait for.
             """)
     @Flag(name: [.customShort("a"), .long], help: "Wait for all the caller's active jobs.")
     var all = false
@@ -159,20 +165,17 @@ struct JobWaitCommand: ParsableCommand {
             if !outcome.success { throw CommandFailure("\(Jobs.show(job)): \(outcome.summary)") }
             return
         }
-        // The service waits for the next job of the caller to end, even when none is
-        // active: count the active ones first.
-        let active: Int
-        do {
-            let list = try handle.rpc("job-manager.list", ["filter": "active", "json": true, "count": 0])
-            active = list["jobs"]?.arrayValue?.count ?? 0
-        } catch {
-            throw CommandFailure(error.message, exitCode: 2)
-        }
-        if active == 0 { throw CommandFailure("there are no active jobs to wait for", exitCode: 2) }
+        // Each wait reaps one job; ECHILD says there is none left (for --all, the end).
         var failed = false
-        for _ in 0..<(all ? active : 1) {
+        repeat {
             let outcome: JobOutcome
-            do { outcome = try JobOutcome.wait(handle, nil) } catch { throw CommandFailure(error.message, exitCode: 2) }
+            do {
+                outcome = try JobOutcome.wait(handle, nil)
+            } catch where all && error.errnum == ECHILD {
+                break
+            } catch {
+                throw CommandFailure(error.message, exitCode: 2)
+            }
             print(Jobs.show(outcome.id))
             fflush(nil)
             if !outcome.success {
@@ -181,7 +184,7 @@ struct JobWaitCommand: ParsableCommand {
             } else if verbose {
                 writeStderr("\(Jobs.show(outcome.id)): \(outcome.summary)\n")
             }
-        }
+        } while all
         if failed { throw ExitCode(1) }
     }
 }
@@ -205,30 +208,133 @@ struct JobLastCommand: ParsableCommand {
     }
 }
 
-/// Forgets inactive jobs.
+/// Forgets inactive jobs, as flux job purge does: only with -f, --force; without it,
+/// says how many would go.
 struct JobPurgeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "purge", abstract: "Remove inactive jobs from the job manager and the KVS.",
-        discussion: "With no limit, every inactive job is purged. Prints how many were.")
+        discussion: """
+            Jobs are chosen by ID, or else by the limits (oldest first; none without a limit). \
+            Without -f only prints "use --force to purge N of M inactive jobs"; with -f purges \
+            them and prints "purged N inactive jobs, M remaining".
+            """)
     @Option(help: ArgumentHelp("Purge inactive jobs that ended more than DURATION ago.", valueName: "DURATION"))
     var ageLimit: String?
     @Option(help: ArgumentHelp("Purge the oldest inactive jobs until at most N are left.", valueName: "N"))
     var numLimit: Int?
+    @Flag(name: [.customShort("f"), .long], help: "Purge (without it, only say how many jobs would go).")
+    var force = false
     @Flag(name: [.customShort("q"), .long], help: "Print nothing.")
     var quiet = false
+    @Argument(help: "Inactive jobs to purge (instead of the limits).")
+    var ids: [String] = []
 
     func validate() throws {
         if let ageLimit {
             do { _ = try FluxDuration.parse(ageLimit) } catch { throw ValidationError("--age-limit: \(error.message)") }
         }
         if let numLimit, numLimit < 0 { throw ValidationError("--num-limit must be 0 or more") }
+        if !ids.isEmpty, ageLimit != nil || numLimit != nil {
+            throw ValidationError("job ids and --age-limit or --num-limit exclude each other")
+        }
     }
 
     func run() throws {
-        var payload: [String: JSONValue] = [:]
-        if let ageLimit { payload["age"] = .double(try FluxDuration.parse(ageLimit)) }
-        if let numLimit { payload["num"] = .int(Int64(numLimit)) }
-        let count = try Instance.with { try $0.rpc("job-manager.purge", .object(payload)) }["count"]?.intValue ?? 0
-        if !quiet { print("purged \(count) inactive job\(count == 1 ? "" : "s")") }
+        let handle = try Instance.connect()
+        let age = try ageLimit.map { try FluxDuration.parse($0) }
+        var count = 0
+        do {
+            if !ids.isEmpty {
+                for job in try Jobs.parse(ids) {
+                    if force {
+                        let reply = try handle.rpc("job-manager.purge-id", ["id": Jobs.wire(job)])
+                        count += Int(reply["count"]?.intValue ?? 0)
+                        continue
+                    }
+                    guard try Jobs.info(handle, job)["state"]?.stringValue == "INACTIVE" else {
+                        throw CommandFailure(Jobs.message(job, "cannot purge active job"))
+                    }
+                    count += 1
+                }
+            } else if force {
+                var payload: [String: JSONValue] = [:]
+                if let age { payload["age"] = .double(age) }
+                if let numLimit { payload["num"] = .int(Int64(numLimit)) }
+                count = Int(try handle.rpc("job-manager.purge", .object(payload))["count"]?.intValue ?? 0)
+            } else {
+                count = Self.eligible(try Self.inactiveTimes(handle), age: age, num: numLimit, now: TimeText.now())
+            }
+            let inactive = try Self.inactiveTimes(handle).count
+            if quiet { return }
+            if force {
+                print("purged \(count) inactive jobs, \(inactive) remaining")
+            } else {
+                print("use --force to purge \(count) of \(inactive) inactive jobs")
+            }
+        } catch let error as ServiceError {
+            throw CommandFailure(error.message)
+        }
+    }
+
+    /// When each inactive job of every user became inactive.
+    static func inactiveTimes(_ handle: FluxsHandle) throws(ServiceError) -> [Double] {
+        let list = try handle.rpc("job-manager.list", ["filter": "inactive", "userid": -1, "json": true, "count": 0])
+        return (list["jobs"]?.arrayValue ?? []).map { $0["t_inactive"]?.doubleValue ?? 0 }
+    }
+
+    /// How many of the jobs that became inactive at `times` the limits select, as the job
+    /// manager's purge chooses them: oldest first, while older than `age` or more than
+    /// `num` are left.
+    static func eligible(_ times: [Double], age: Double?, num: Int?, now: Double) -> Int {
+        var count = 0
+        for time in times.sorted() {
+            let tooOld = age.map { now - time > $0 } ?? false
+            let tooMany = num.map { times.count - count > $0 } ?? false
+            guard tooOld || tooMany else { break }
+            count += 1
+        }
+        return count
+    }
+}
+
+/// Prints the time left before a job's time limit (or the instance's), as flux job
+/// timeleft does: whole seconds (at least 1 while any is left), 0 once it has passed or
+/// the job has ended, 4294967295 (UINT_MAX) without a limit; -H: a Flux Standard Duration.
+struct JobTimeleftCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "timeleft", abstract: "Print the seconds left before the time limit of a job or of this instance.",
+        discussion: """
+            Without ID: the job this runs in (FLUXS_JOB_ID), else the instance (the expiration \
+            of its R). A job that has ended has 0 left; one without a limit, 4294967295 \
+            (infinity with -H). A pending job is an error.
+            """)
+    @Flag(name: [.customShort("H"), .long], help: "Print a Flux Standard Duration instead of seconds.")
+    var human = false
+    @Argument(help: "The job (default: FLUXS_JOB_ID, else the instance).")
+    var id: String?
+
+    func run() throws {
+        let handle = try Instance.connect()
+        let expiration: Double
+        if let text = id ?? ProcessEnvironment.current["FLUXS_JOB_ID"] {
+            let job = try Jobs.parse(text)
+            let record: JSONValue
+            do { record = try Jobs.info(handle, job) } catch { throw CommandFailure(Jobs.message(job, error.message)) }
+            switch record["state"]?.stringValue {
+            case "RUN": expiration = record["expiration"]?.doubleValue ?? 0
+            case "CLEANUP", "INACTIVE": expiration = 1
+            default: throw CommandFailure("job \(Jobs.show(job)) has not started")
+            }
+        } else {
+            expiration = try ResourceSnapshot.fetch(handle).R.expiration
+        }
+        let left = expiration == 0 ? Double.infinity : max(0, expiration - TimeText.now())
+        if human {
+            print(FluxDuration.format(left))
+        } else if left.isInfinite {
+            print(UInt32.max)
+        } else {
+            print(left > 0 && left < 1 ? 1 : Int(left.rounded(.down)))
+        }
     }
 }

@@ -49,9 +49,10 @@ struct DmesgCommand: ParsableCommand {
 /// Adds a message to the broker's log ring.
 struct LoggerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "logger", abstract: "Log a message to the broker's log ring.")
-    @Option(name: .shortAndLong, help: "Severity: emerg, alert, crit, err, warning, notice (default), info, debug.")
-    var severity: String = "notice"
-    @Option(name: .shortAndLong, help: "The name to log under (default: logger).")
+    @Option(name: [.customShort("s", allowingJoined: true), .long],
+            help: "Severity: emerg, alert, crit, err, warning, notice, info (default), debug.")
+    var severity: String = "info"
+    @Option(name: [.customShort("n", allowingJoined: true), .long], help: "The name to log under (default: logger).")
     var appname: String = "logger"
     @Argument(help: "The message.")
     var message: [String]

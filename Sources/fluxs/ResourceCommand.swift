@@ -18,7 +18,7 @@ struct ResourceCommand: ParsableCommand {
 struct ResourceFilterOptions: ParsableArguments {
     @Option(name: .shortAndLong, help: "Show only resources in these states (comma separated).")
     var states: String?
-    @Option(name: [.customShort("i"), .long], help: "Show only these ranks (an idset) or hosts (a hostlist).")
+    @Option(name: [.customShort("i", allowingJoined: true), .long], help: "Show only these ranks (an idset) or hosts (a hostlist).")
     var include: String?
 
     /// The snapshot of the instance, restricted to `--include` when given.
@@ -70,7 +70,7 @@ struct ResourceListCommand: ParsableCommand {
         commandName: "list", abstract: "List resources by state: free, allocated, down (up, all).")
 
     @OptionGroup var filter: ResourceFilterOptions
-    @Option(name: [.customShort("o"), .long], help: "Output format: a named format (default, rlist) or {field} text.")
+    @Option(name: [.customShort("o", allowingJoined: true), .long], help: "Output format: a named format (default, rlist) or {field} text.")
     var format = "default"
     @Flag(name: .shortAndLong, help: "Print no header.")
     var noHeader = false

@@ -11,7 +11,7 @@ struct ResourceStatusCommand: ParsableCommand {
         commandName: "status", abstract: "Show nodes by state: avail, drained, draining; online or offline.")
 
     @OptionGroup var filter: ResourceFilterOptions
-    @Option(name: [.customShort("o"), .long], help: "Output format: a named format (default, long) or {field} text.")
+    @Option(name: [.customShort("o", allowingJoined: true), .long], help: "Output format: a named format (default, long) or {field} text.")
     var format = "default"
     @Flag(name: .shortAndLong, help: "Print no header.")
     var noHeader = false
@@ -46,11 +46,11 @@ struct ResourceDrainCommand: ParsableCommand {
 
     @Flag(name: .shortAndLong, help: "Replace the reason of targets already drained instead of failing.")
     var force = false
-    @Option(name: [.customShort("o"), .long], help: "Listing format: a named format (default, short) or {field} text.")
+    @Option(name: [.customShort("o", allowingJoined: true), .long], help: "Listing format: a named format (default, short) or {field} text.")
     var format = "default"
     @Flag(name: .shortAndLong, help: "Listing: print no header.")
     var noHeader = false
-    @Option(name: [.customShort("i"), .long], help: "Listing: show only these ranks (an idset) or hosts (a hostlist).")
+    @Option(name: [.customShort("i", allowingJoined: true), .long], help: "Listing: show only these ranks (an idset) or hosts (a hostlist).")
     var include: String?
     @Argument(help: "The nodes: an idset of ranks or a hostlist.")
     var targets: String?

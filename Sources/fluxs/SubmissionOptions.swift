@@ -17,7 +17,7 @@ struct SubmissionOptions: ParsableArguments {
     var coresPerTask: Int = 1
     @Option(name: [.customShort("g", allowingJoined: true), .long], help: "GPUs per task (default 0).")
     var gpusPerTask: Int = 0
-    @Flag(help: "Allocate whole nodes (with -N).")
+    @Flag(name: [.customShort("x"), .long], help: "Allocate whole nodes (with -N).")
     var exclusive = false
     @Option(name: [.customShort("t", allowingJoined: true), .long], help: "Time limit: minutes, or a duration such as 30s, 10m, 2h (0 or inf: none).")
     var timeLimit: String?
@@ -25,12 +25,13 @@ struct SubmissionOptions: ParsableArguments {
     var jobName: String?
     @Option(name: [.customShort("q", allowingJoined: true), .long], help: "Submit to the named QUEUE (see fluxs queue list).")
     var queue: String?
-    @Option(help: "Environment rule, in order: -PATTERN removes, NAME=VALUE sets, PATTERN copies (default: the whole environment).")
-    var env: [String] = []
+    // --env, --env-remove and --env-file apply in command-line order (OrderedArgument).
+    @Option(help: ArgumentHelp("Environment rule, in command-line order with --env-remove and --env-file: -PATTERN removes, NAME=VALUE sets, PATTERN copies (default: the whole environment).", valueName: "RULE"))
+    var env: [OrderedArgument] = []
     @Option(help: ArgumentHelp("Remove variables matching PATTERN from the job's environment (as --env=-PATTERN).", valueName: "PATTERN"))
-    var envRemove: [String] = []
-    @Option(help: ArgumentHelp("Apply the environment rules in FILE, one a line (# comments).", valueName: "FILE"))
-    var envFile: [String] = []
+    var envRemove: [OrderedArgument] = []
+    @Option(help: ArgumentHelp("Apply the environment rules in FILE, one a line (# comments), at this place in the order.", valueName: "FILE"))
+    var envFile: [OrderedArgument] = []
     @Option(help: ArgumentHelp("Write the tasks' stdout to FILE ({{id}}, {{name}} and other templates); default: the KVS.", valueName: "FILE"))
     var output: String?
     @Option(help: ArgumentHelp("Write the tasks' stderr to FILE (default: with stdout).", valueName: "FILE"))
@@ -57,10 +58,20 @@ struct SubmissionOptions: ParsableArguments {
     var dependencies: [String] = []
     @Option(help: ArgumentHelp("Do not run before TIME: +DURATION, @SECONDS, HH:MM[:SS] or YYYY-MM-DD[THH:MM[:SS]].", valueName: "TIME"))
     var beginTime: String?
+    @Option(help: ArgumentHelp("Submission flags, comma-separated: waitable, novalidate, debug (accepted for Flux's scripts; see fluxs-submit(1)).", valueName: "FLAGS"))
+    var flags: [String] = []
+
+    /// Flux's submission flags (`--flags`). Every fluxs job is waitable by its owner and
+    /// every jobspec is validated, so none of them changes the request.
+    static let submissionFlags: Set<String> = ["waitable", "novalidate", "debug"]
 
     func validate() throws {
         if let urgency, Jobs.urgency(urgency) == nil {
             throw ValidationError("--urgency \"\(urgency)\": must be 0-31, hold, default or expedite")
+        }
+        for flag in flags.flatMap({ $0.split(separator: ",", omittingEmptySubsequences: false) })
+        where !Self.submissionFlags.contains(String(flag)) {
+            throw ValidationError("--flags: Unknown flag \(flag)")
         }
     }
 
@@ -87,23 +98,32 @@ struct SubmissionOptions: ParsableArguments {
     var urgencyValue: Int? { urgency.flatMap(Jobs.urgency) }
 
     /// The jobspec these options describe for `command`. With `cc` (one job of a
-    /// `--cc` or `--bcc` set), "{cc}" in the command and the job name becomes the index,
-    /// and with `ccEnvironment` (--cc) the job's environment gets FLUXS_JOB_CC.
+    /// `--cc` or `--bcc` set), "{cc}" in the command and in the options that name things
+    /// (as `substituting` lists them) becomes the index, and with `ccEnvironment` (--cc)
+    /// the job's environment gets FLUXS_JOB_CC.
     func jobspec(command: [String], cc: UInt32? = nil, ccEnvironment: Bool = true) throws(CommandFailure) -> Jobspec {
-        let substitute = { (text: String) in cc.map { text.replacing("{cc}", with: String($0)) } ?? text }
-        var request = JobspecRequest(command: command.map(substitute))
+        guard let cc else { return try filledJobspec(command: command, ccVariable: nil) }
+        let substitute = { (text: String) in text.replacing("{cc}", with: String(cc)) }
+        return try substituting(substitute).filledJobspec(command: command.map(substitute),
+                                                          ccVariable: ccEnvironment ? cc : nil)
+    }
+
+    /// The jobspec for `command` with every placeholder already filled in; `ccVariable`:
+    /// the value of FLUXS_JOB_CC (nil: not set).
+    private func filledJobspec(command: [String], ccVariable cc: UInt32?) throws(CommandFailure) -> Jobspec {
+        var request = JobspecRequest(command: command)
         request.nnodes = nodes
         request.ntasks = ntasks
         request.coresPerTask = coresPerTask
         request.gpusPerTask = gpusPerTask
         request.exclusive = exclusive
-        request.jobName = jobName.map(substitute)
+        request.jobName = jobName
         request.cwd = cwd ?? Terminal.currentDirectory
         do throws(ParseError) {
             if let timeLimit { request.duration = try Self.parseTimeLimit(timeLimit) }
             let submitter = ProcessEnvironment.current
             request.environment = try EnvironmentRules.apply(try environmentRules(), to: submitter, source: submitter)
-            if let cc, ccEnvironment { request.environment["FLUXS_JOB_CC"] = String(cc) }
+            if let cc { request.environment["FLUXS_JOB_CC"] = String(cc) }
             var jobspec = try request.build()
             let dependencies = try self.dependencyList()
             if !dependencies.isEmpty {
@@ -131,15 +151,24 @@ struct SubmissionOptions: ParsableArguments {
         }
     }
 
-    /// --env, then --env-remove, then each --env-file's lines, in that order.
+    /// The rules of --env, --env-remove (as -PATTERN) and --env-file (each line of the
+    /// file in its place), in the order they were given.
     func environmentRules() throws(ParseError) -> [String] {
-        var rules = env + envRemove.map { "-" + $0 }
-        for path in envFile {
-            let text: String
-            do { text = try Terminal.readFile(path) } catch { throw ParseError("--env-file \(path): \(error.message)") }
-            for line in text.split(separator: "\n") {
-                let rule = line.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\r" }.reversed()
-                if !rule.isEmpty && rule.first != "#" { rules.append(String(rule)) }
+        let given = (env.map { ($0, 0) } + envRemove.map { ($0, 1) } + envFile.map { ($0, 2) })
+            .sorted { $0.0.position < $1.0.position }
+        var rules: [String] = []
+        for (argument, kind) in given {
+            switch kind {
+            case 0: rules.append(argument.text)
+            case 1: rules.append("-" + argument.text)
+            default:
+                let path = argument.text
+                let text: String
+                do { text = try Terminal.readFile(path) } catch { throw ParseError("--env-file \(path): \(error.message)") }
+                for line in text.split(separator: "\n") {
+                    let rule = line.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\r" }.reversed()
+                    if !rule.isEmpty && rule.first != "#" { rules.append(String(rule)) }
+                }
             }
         }
         return rules
@@ -176,9 +205,12 @@ struct SubmissionOptions: ParsableArguments {
         merged.timeLimit = timeLimit ?? base.timeLimit
         merged.jobName = jobName ?? base.jobName
         merged.queue = queue ?? base.queue
-        merged.env = base.env + env
-        merged.envRemove = base.envRemove + envRemove
-        merged.envFile = base.envFile + envFile
+        // The base's environment rules come first: number these after them.
+        let shift = (base.env + base.envRemove + base.envFile).map(\.position).max() ?? 0
+        let after = { (list: [OrderedArgument]) in list.map { var rule = $0; rule.position += shift; return rule } }
+        merged.env = base.env + after(env)
+        merged.envRemove = base.envRemove + after(envRemove)
+        merged.envFile = base.envFile + after(envFile)
         merged.output = output ?? base.output
         merged.error = error ?? base.error
         merged.input = input ?? base.input
@@ -191,12 +223,13 @@ struct SubmissionOptions: ParsableArguments {
         merged.urgency = urgency ?? base.urgency
         merged.dependencies = base.dependencies + dependencies
         merged.beginTime = beginTime ?? base.beginTime
+        merged.flags = base.flags + flags
         try merged.validate()
         return merged
     }
 
     /// These options with `transform` applied to every text that may hold a
-    /// placeholder (fluxs bulksubmit's {}, {0}, {seq}).
+    /// placeholder (fluxs bulksubmit's {}, {0}, {seq}; {cc} of --cc).
     func substituting(_ transform: (String) -> String) -> SubmissionOptions {
         var copy = self
         copy.jobName = jobName.map(transform)
@@ -204,7 +237,7 @@ struct SubmissionOptions: ParsableArguments {
         copy.error = error.map(transform)
         copy.input = input.map(transform)
         copy.cwd = cwd.map(transform)
-        copy.env = env.map(transform)
+        copy.env = env.map { $0.map(transform) }
         copy.setattr = setattr.map(transform)
         copy.setopt = setopt.map(transform)
         return copy

@@ -17,6 +17,8 @@ import Glibc
 /// Launches and supervises the brokers of a test instance.
 struct TestInstance {
     let size: Int
+    /// Options for every broker (--config-path, those of -o), before the settings.
+    let options: [String]
     let settings: [String]
     let command: [String]
     let broker: String
@@ -100,7 +102,7 @@ struct TestInstance {
     }
 
     private func spawn(rank: Int, pmi: PMISocketServer) throws(ServiceError) -> pid_t {
-        var argv = [broker]
+        var argv = [broker] + options
         if !settings.contains(where: { $0.hasPrefix("tbon.endpoint=") }) { argv += ["-S", "tbon.endpoint=ipc://{rundir}/tbon"] }
         for setting in settings { argv += ["-S", setting] }
         argv.append("--")

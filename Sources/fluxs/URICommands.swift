@@ -16,11 +16,13 @@ struct URICommand: ParsableCommand {
         commandName: "uri", abstract: "Print the URI of an instance that is a job (ID, or ID/ID/... through levels).")
     @Flag(name: .long, help: "Print the remote form, ssh://HOST/PATH, for use from another node.")
     var remote = false
+    @Flag(name: .long, help: "Wait for a job that is not yet running to post its URI.")
+    var wait = false
     @Argument(help: "The target: \".\" or job ids separated by \"/\".")
     var target: String
 
     func run() throws {
-        let (uri, handle) = try InstanceJob.resolve(target)
+        let (uri, handle) = try InstanceJob.resolve(target, wait: wait)
         guard remote else { return print(uri.description) }
         let host = try Instance.with { _ in try handle.rpc("attr.get", ["name": "hostname"])["value"]?.stringValue ?? "localhost" }
         print("ssh://\(host)\(uri.socketPath)")
@@ -57,7 +59,7 @@ struct PstreeCommand: ParsableCommand {
     var all = false
     @Flag(name: [.customShort("x"), .long], help: "Show each job's id and state.")
     var details = false
-    @Option(name: [.customShort("L"), .long], help: ArgumentHelp("Go at most N levels down (default: all).", valueName: "N"))
+    @Option(name: [.customShort("L", allowingJoined: true), .long], help: ArgumentHelp("Go at most N levels down (default: all).", valueName: "N"))
     var level: Int?
     @Argument(help: "The instance to start from (default \".\").")
     var target: String = "."

@@ -237,6 +237,43 @@ struct JobManagerCoreTests {
         for id in [first, second, third, fourth] { #expect(h.replayMatches(id)) }
     }
 
+    /// afterexcept is met by a job a fatal exception ended while it ran; afterstart (and
+    /// afterok, afternotok, afterexcept) never by a job canceled before it started.
+    @Test func afterexceptAndJobsThatNeverRan() {
+        var h = Harness()
+        let (ran, _) = h.submit()
+        let (excepted, _) = h.submit(JobSummary(dependencies: [JobspecDependency(scheme: "afterexcept", value: ran.formatted(.f58))]))
+        let (started, _) = h.submit(JobSummary(dependencies: [JobspecDependency(scheme: "afterstart", value: ran.formatted(.f58))]))
+        h.on(.allocated(ran, node(0, "n"), annotations: [:]))
+        h.on(.started(ran))
+        #expect(h.state(started) == .sched && h.state(excepted) == .depend)
+        h.cancel(ran)
+        h.on(.finished(ran, status: 15))
+        h.on(.released(ran, ranks: "all", final: true))
+        h.on(.freed(ran))
+        #expect(h.state(ran) == .inactive && h.state(excepted) == .sched)
+
+        let (ok, _) = h.submit()
+        let (noExcept, _) = h.submit(JobSummary(dependencies: [JobspecDependency(scheme: "afterexcept", value: ok.formatted(.f58))]))
+        h.runToEnd(ok)
+        #expect(h.core.record(noExcept)?.exception?.note.hasSuffix("ended without an exception)") == true)
+
+        let (never, _) = h.submit()
+        var dependents: [JobID] = []
+        for scheme in ["afterstart", "afterok", "afternotok", "afterexcept"] {
+            dependents.append(h.submit(JobSummary(dependencies: [JobspecDependency(scheme: scheme, value: never.formatted(.f58))])).0)
+        }
+        let (any, _) = h.submit(JobSummary(dependencies: [JobspecDependency(scheme: "afterany", value: never.formatted(.f58))]))
+        h.cancel(never)
+        h.on(.allocCanceled(never))
+        for id in dependents {
+            #expect(h.state(id) == .inactive)
+            #expect(h.core.record(id)?.exception?.note.hasSuffix("never started)") == true)
+        }
+        #expect(h.state(any) == .sched)
+        for id in [ran, excepted, started, ok, noExcept, never, any] + dependents { #expect(h.replayMatches(id)) }
+    }
+
     @Test func dependencyChainAndFailurePropagates() {
         var h = Harness()
         let (a, _) = h.submit()
@@ -307,6 +344,17 @@ struct JobManagerCoreTests {
         let byAge = h.core.purge(ageLimit: h.now - inactiveAt - 1, at: h.now)
         #expect(byAge == [.removeJob(ids[2])])
         #expect(h.core.purge(ageLimit: 0, at: h.now) == [.removeJob(ids[3]), .removeJob(ids[4])])
+        #expect(h.core.jobs.keys.sorted() == [active])
+    }
+
+    @Test func purgeByID() throws {
+        var h = Harness()
+        let (done, _) = h.submit()
+        h.runToEnd(done)
+        let (active, _) = h.submit()
+        #expect(throws: ServiceError(EINVAL, "cannot purge active job \(active)")) { try h.core.purge(active) }
+        #expect(try h.core.purge(done) == [.removeJob(done)])
+        #expect(throws: ServiceError(ENOENT, "unknown job id \(done)")) { try h.core.purge(done) }
         #expect(h.core.jobs.keys.sorted() == [active])
     }
 
