@@ -84,4 +84,52 @@ test_expect_success 'conflicting set operations are a usage error (exit 2)' '
     test_expect_code 2 fluxs hostlist -i -m a b 2>err &&
     test_grep "^fluxs-hostlist: error: choose at most one of" err
 '
+# Sources from an instance: four brokers n0-n3 (all on this host, from a given R).
+echo '{"version":1,"execution":{"R_lite":[{"rank":"0-3","children":{"core":"0-1"}}],"nodelist":["n[0-3]"],"starttime":0,"expiration":0}}' >R4.json
+cat >sources.sh <<'EOF'
+fluxs hostlist instance
+fluxs hostlist -c instance
+fluxs hostlist -l
+fluxs hostlist -le -d,
+fluxs resource drain 2 maintenance
+fluxs hostlist avail
+fluxs hostlist --count available
+id=$(fluxs submit -N2 --setattr=system.exec.test.run_duration=0s true)
+fluxs job wait-event -q -t 30s "$id" clean
+fluxs hostlist "$id"
+fluxs hostlist -x 0 "$id"
+FLUXS_JOB_ID=$id fluxs hostlist local
+FLUXS_JOB_ID=$id fluxs hostlist -l -c
+echo n7 | fluxs hostlist -u - instance "$id"
+fluxs hostlist foo1 2>&1; echo rc=$?
+fluxs hostlist --fallback foo1 foo2
+fluxs hostlist "n[1-" 2>&1; echo rc=$?
+EOF
+test_expect_success 'sources instance, local, avail, JOBID, -l and --fallback, as flux-hostlist' '
+    fluxs start --test-size=4 -Sresource.path=$PWD/R4.json -Sresource.noverify=1 bash sources.sh >out 2>&1 &&
+    cat >expected <<-\EOF &&
+	n[0-3]
+	4
+	n[0-3]
+	n0,n1,n2,n3
+	n[0-1,3]
+	3
+	n[0-1]
+	n1
+	n[0-1]
+	2
+	n[0-3,7]
+	fluxs-hostlist: error: job foo1 not found
+	rc=1
+	foo[1-2]
+	fluxs-hostlist: error: Invalid jobid or hostlist n[1-
+	rc=1
+	EOF
+    test_cmp expected out
+'
+test_expect_success 'without an instance, instance sources fail with one error line' '
+    (unset FLUXS_URI; test_expect_code 1 fluxs hostlist instance 2>err) &&
+    test $(wc -l <err) -eq 1 &&
+    test_grep "^fluxs-hostlist: error: " err
+'
 test_done

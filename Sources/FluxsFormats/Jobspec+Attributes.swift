@@ -25,7 +25,10 @@ extension Jobspec {
             guard let scheme = entry["scheme"]?.stringValue, let value = entry["value"]?.stringValue else {
                 return nil
             }
-            return JobspecDependency(scheme: scheme, value: value)
+            var options = entry.objectValue ?? [:]
+            options["scheme"] = nil
+            options["value"] = nil
+            return JobspecDependency(scheme: scheme, value: value, options: options)
         }
     }
 

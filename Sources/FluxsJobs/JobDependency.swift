@@ -10,13 +10,18 @@
 //   afterexcept  started, is inactive, and a fatal  never started, or ended without
 //                exception ended it                 a fatal exception
 //   begin-time  (the clock reaches the value, a Unix time in seconds)
+//   singleton   (no other active job of the same user and explicit job name is
+//                past DEPEND, or waits otherwise: judged by the job manager core,
+//                which keeps the waiters of each user and name in submission order)
 //
 // As in Flux, only afterany is met by a job canceled before it ran: a chain of
 // afterok (&&) or afternotok/afterexcept (||) jobs ends there.
 //
 // A target the job manager does not know (never submitted, or purged) can never
 // satisfy anything. The dependency's RFC 21 description is "SCHEME=VALUE", e.g.
-// "afterok=ƒ2Xo6SQQy" or "begin-time=1700000000.0", as the value was written.
+// "afterok=ƒ2Xo6SQQy" or "begin-time=1700000000.0", as the value was written, and
+// "singleton" (flux-core's dependency-singleton plugin's). Other keys of the entry
+// (`?key=val` options of the URI) are kept in the jobspec and ignored, as in flux-core.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -41,6 +46,8 @@ public struct JobDependency: Sendable, Hashable {
         case afterexcept
         /// A point in time has passed.
         case beginTime = "begin-time"
+        /// No other active job of the same user and name is past DEPEND.
+        case singleton
     }
 
     /// What a dependency waits for, given the target's record now.
@@ -69,6 +76,9 @@ public struct JobDependency: Sendable, Hashable {
         }
         self.scheme = scheme
         self.value = entry.value
+        if scheme == .singleton {
+            return
+        }
         if scheme == .beginTime {
             guard let time = Double(entry.value), time.isFinite, time >= 0 else {
                 throw ServiceError(EINVAL, "begin-time: \"\(entry.value)\" is not a time in seconds")
@@ -84,7 +94,7 @@ public struct JobDependency: Sendable, Hashable {
     }
 
     /// The RFC 21 dependency-add/remove description: "SCHEME=VALUE".
-    public var description: String { "\(scheme.rawValue)=\(value)" }
+    public var description: String { scheme == .singleton ? "singleton" : "\(scheme.rawValue)=\(value)" }
 
     /// The fatal exception note for a dependency that can never be met.
     public func neverNote(_ reason: String) -> String {
@@ -95,7 +105,7 @@ public struct JobDependency: Sendable, Hashable {
     public func verdict(target record: JobRecord?) -> Verdict {
         guard let record else { return .never("job \(value) not found") }
         switch scheme {
-        case .beginTime:
+        case .beginTime, .singleton:
             return .pending
         case .after, .afterstart:
             if record.started { return .satisfied }

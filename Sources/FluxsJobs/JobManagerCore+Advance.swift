@@ -41,6 +41,7 @@ extension JobManagerCore {
     mutating func addDependencies(_ id: JobID, _ dependencies: [JobDependency], at now: Double,
                                   into actions: inout [Action]) {
         for dependency in dependencies {
+            if dependency.scheme == .singleton, !singletonMustWait(id) { continue }
             post(id, "dependency-add", ["description": .string(dependency.description)], at: now, into: &actions)
             if !judge(Waiter(job: id, dependency: dependency), at: now, into: &actions) { return }
         }
@@ -51,6 +52,10 @@ extension JobManagerCore {
     @discardableResult
     mutating func judge(_ waiter: Waiter, at now: Double, into actions: inout [Action]) -> Bool {
         let dependency = waiter.dependency
+        if dependency.scheme == .singleton {
+            waitSingleton(waiter.job, at: now, into: &actions)
+            return true
+        }
         let verdict: JobDependency.Verdict
         if dependency.scheme == .beginTime {
             verdict = dependency.verdict(now: now)
@@ -86,7 +91,10 @@ extension JobManagerCore {
             let id = work.removeFirst()
             settle(id, at: now, into: &actions)
             guard let record = jobs[id] else { continue }
-            if record.state == .inactive { runtime[id] = nil }
+            if record.state == .inactive {
+                runtime[id] = nil
+                if let released = singletonJobEnded(id, at: now, into: &actions) { work.append(released) }
+            }
             guard record.started || record.state == .inactive, let waiting = waiters[id] else { continue }
             waiters[id] = nil
             for waiter in waiting {

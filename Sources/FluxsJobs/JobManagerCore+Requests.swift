@@ -6,6 +6,7 @@
 //             urgency outside 0...31                        EINVAL  urgency must be 0-31
 //             a guest asks for urgency > 16                 EPERM   only the instance owner can submit with urgency >16
 //             a dependency is malformed                     EINVAL  (JobDependency's message)
+//             singleton without a given job name            EINVAL  singleton jobs require a job name
 //   urgency   unknown job                                   ENOENT  unknown job id
 //             a guest, not the job's owner                  EPERM   guests can only reprioritize their own jobs
 //             a guest asks for > 16                         EPERM   guests can only adjust urgency <= 16
@@ -44,6 +45,9 @@ extension JobManagerCore {
             } catch {
                 return [.respond(request, .error(error))]
             }
+        }
+        if dependencies.contains(where: { $0.scheme == .singleton }), !summary.nameGiven {
+            return [.respond(request, .error(ServiceError(EINVAL, "singleton jobs require a job name")))]
         }
         var actions: [Action] = []
         jobs[id] = JobRecord(id: id, summary: summary)

@@ -23,6 +23,9 @@ public struct JobSummary: Sendable, Hashable {
     public var queue: String?
     /// The working directory, when set.
     public var cwd: String?
+    /// True when the name was given (`attributes.system.job.name`), not taken from the
+    /// command: only such jobs count for `singleton` dependencies, as in flux-core.
+    public var nameGiven = false
 
     /// A summary as given.
     public init(name: String = "", ntasks: Int = 1, nnodes: Int? = nil, ncores: Int = 1, duration: Double = 0,
@@ -44,5 +47,6 @@ public struct JobSummary: Sendable, Hashable {
         self.init(name: jobspec.jobName ?? base, ntasks: jobspec.ntasks, nnodes: jobspec.nnodes,
                   ncores: jobspec.nslots * jobspec.coresPerSlot, duration: jobspec.duration,
                   dependencies: jobspec.dependencies, queue: jobspec.queue, cwd: jobspec.cwd)
+        nameGiven = jobspec.jobName != nil
     }
 }

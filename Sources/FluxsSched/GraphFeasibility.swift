@@ -1,8 +1,10 @@
 // Why a request could never run on this instance, even empty and with every node up: the
-// first problem found, in this order: a malformed request, properties no node satisfies,
+// first problem found, in this order: a malformed request, properties or constraints no node satisfies,
 // gpus on a gpu-less instance, too many nodes, a slot bigger than any node, too few nodes
 // big enough for a node's share, too little room in all for the slots. Policies do not
 // change the answer (a node-exclusive policy takes whole nodes, which hold the same slots).
+
+import FluxsFormats
 
 extension ResourceGraph {
     /// Why `request` could never be satisfied by this instance even empty and all up, or nil:
@@ -19,17 +21,20 @@ extension ResourceGraph {
             }
         }
         guard let prepared = PreparedRequest(request, .firstFit, nodes) else { return "malformed request" }
-        for name in request.properties where !name.hasPrefix("^") && nodes.propertyNodes[name] == nil {
+        let properties = request.constraint?.conjunctiveProperties
+        for name in properties ?? [] where !name.hasPrefix("^") && !nodes.hasProperty(name) {
             return "no node has property \"\(name)\""
         }
         if nodes.count == 0 { return "the instance has no nodes" }
         let eligible = (0..<nodes.count).filter(prepared.eligible)
         if eligible.isEmpty {
-            let names = request.properties.map { "\"\($0)\"" }.joined(separator: ", ")
+            guard let properties else { return "no node satisfies the constraints \(request.constraint!.json.compactText)" }
+            let names = properties.map { "\"\($0)\"" }.joined(separator: ", ")
             return "no node satisfies the properties \(names)"
         }
         if request.gpusPerSlot > 0 && ngpus == 0 { return "requests gpus; the instance has none" }
-        let qualifier = request.properties.isEmpty ? "" : " with the requested properties"
+        let qualifier = request.constraint == nil ? ""
+            : properties != nil ? " with the requested properties" : " satisfying the constraints"
         if let count = request.nnodes, count > eligible.count {
             return "requests \(count) nodes; the instance has \(eligible.count)\(qualifier)"
         }

@@ -1,7 +1,8 @@
 // The matcher: which nodes, cores and gpus a request gets from a given free state over a
 // time window, under a policy (MatchPolicy.swift says what each policy prefers).
 // Nodes come from the index in policy order, already filtered by free counts; each is then
-// checked against properties and against reservations overlapping the window (which the
+// checked against the job's constraint (a node bitset, GraphConstraint.swift; the scans jump
+// over the nodes it rules out) and against reservations overlapping the window (which the
 // index does not know), so the index makes the common case fast and the checks keep it
 // exact. A match either satisfies the whole request or is nil: nothing is partly taken.
 // Shapes: with a node level, N nodes each get slotsPerNode slots (all on that node); without
@@ -22,8 +23,8 @@ struct PreparedRequest {
     var whole: Bool
     /// The node order.
     var order: NodeOrder
-    /// Property bitsets over node positions, each with whether nodes must have it or lack it.
-    var filters: [(nodes: [UInt64], want: Bool)]
+    /// The nodes the constraint allows, a bitset over positions; nil: every node.
+    var allowed: [UInt64]?
 
     init?(_ request: ResourceRequest, _ policy: MatchPolicy, _ nodes: GraphNodes) {
         guard request.nslots >= 1, request.coresPerSlot >= 1, request.gpusPerSlot >= 0 else { return nil }
@@ -38,21 +39,43 @@ struct PreparedRequest {
         gpus = request.gpusPerSlot
         whole = request.exclusive || policy.isNodeExclusive
         order = policy.order
-        filters = request.properties.map { name in
-            let negated = name.hasPrefix("^")
-            let key = negated ? String(name.dropFirst()) : name
-            return (nodes.propertyNodes[key] ?? [], !negated)
-        }
+        allowed = request.constraint.map(nodes.mask)
     }
 
-    /// True when node `position` satisfies the property filters.
+    /// True when node `position` satisfies the constraint.
+    @inline(__always)
     func eligible(_ position: Int) -> Bool {
-        for (bits, want) in filters {
-            let word = position / 64
-            let has = word < bits.count && bits[word] & (1 << UInt64(position % 64)) != 0
-            if has != want { return false }
+        guard let allowed else { return true }
+        return allowed[position / 64] & (1 << UInt64(position % 64)) != 0
+    }
+
+    /// The first position at or after `position` that the constraint allows, or nil.
+    func nextEligible(from position: Int) -> Int? {
+        guard let allowed else { return position }
+        var word = position / 64
+        guard word < allowed.count else { return nil }
+        var bits = allowed[word] & (~0 << UInt64(position % 64))
+        while bits == 0 {
+            word += 1
+            guard word < allowed.count else { return nil }
+            bits = allowed[word]
         }
-        return true
+        return word * 64 + bits.trailingZeroBitCount
+    }
+
+    /// The last position before `position` that the constraint allows, or nil.
+    func previousEligible(before position: Int) -> Int? {
+        guard let allowed else { return position - 1 >= 0 ? position - 1 : nil }
+        guard position > 0 else { return nil }
+        let last = position - 1
+        var word = last / 64
+        var bits = allowed[word] & (last % 64 == 63 ? ~0 : (1 << UInt64(last % 64 + 1)) - 1)
+        while bits == 0 {
+            guard word > 0 else { return nil }
+            word -= 1
+            bits = allowed[word]
+        }
+        return word * 64 + 63 - bits.leadingZeroBitCount
     }
 
     /// Slots a node with `c` free cores and `g` free gpus can hold.
@@ -129,21 +152,34 @@ extension ResourceGraph {
 
     /// Walks usable nodes with at least `a` free cores and `b` free gpus (idle when `idle`),
     /// in `scan` order, until `body` returns false.
-    private func walk(_ scan: NodeScan, _ state: GraphState, cores a: Int, gpus b: Int, idle: Bool, _ body: (Int) -> Bool) {
+    /// Nodes the constraint of `request` rules out are skipped in the ascending and
+    /// descending scans (by jumping over them in its bitset).
+    private func walk(_ scan: NodeScan, _ state: GraphState, cores a: Int, gpus b: Int, idle: Bool,
+                      _ request: PreparedRequest, _ body: (Int) -> Bool) {
         let index = state.index
         let (a32, b32) = (Int32(clamping: a), Int32(clamping: b))
         switch scan {
         case .ascending:
             var next = index.first(from: 0, cores: a32, gpus: b32, idle: idle)
             while let position = next {
-                if !body(position) { return }
-                next = index.first(from: position + 1, cores: a32, gpus: b32, idle: idle)
+                if request.eligible(position) {
+                    if !body(position) { return }
+                    next = index.first(from: position + 1, cores: a32, gpus: b32, idle: idle)
+                } else {
+                    guard let from = request.nextEligible(from: position) else { return }
+                    next = index.first(from: from, cores: a32, gpus: b32, idle: idle)
+                }
             }
         case .descending:
             var next = index.last(before: state.count, cores: a32, gpus: b32, idle: idle)
             while let position = next {
-                if !body(position) { return }
-                next = index.last(before: position, cores: a32, gpus: b32, idle: idle)
+                if request.eligible(position) {
+                    if !body(position) { return }
+                    next = index.last(before: position, cores: a32, gpus: b32, idle: idle)
+                } else {
+                    guard let before = request.previousEligible(before: position) else { return }
+                    next = index.last(before: before + 1, cores: a32, gpus: b32, idle: idle)
+                }
             }
         case .tightest, .roomiest:
             index.byFreeCores(atLeast: a, descending: scan == .roomiest) { position in
@@ -184,7 +220,7 @@ extension ResourceGraph {
         var picks: [MatchPick] = []
         if request.order == .locality {
             var previous = -2
-            walk(.ascending, state, cores: needCores, gpus: needGpus, idle: request.whole) { position in
+            walk(.ascending, state, cores: needCores, gpus: needGpus, idle: request.whole, request) { position in
                 guard let pick = accept(position) else { return true }
                 if position != previous + 1 { picks.removeAll(keepingCapacity: true) }
                 picks.append(pick)
@@ -194,7 +230,7 @@ extension ResourceGraph {
             if picks.count == count { return picks }
             picks = []
         }
-        walk(scan(request.order), state, cores: needCores, gpus: needGpus, idle: request.whole) { position in
+        walk(scan(request.order), state, cores: needCores, gpus: needGpus, idle: request.whole, request) { position in
             if let pick = accept(position) { picks.append(pick) }
             return picks.count < count
         }
@@ -207,7 +243,7 @@ extension ResourceGraph {
         var picks: [MatchPick] = []
         if request.whole {
             let order: NodeScan = request.order == .locality ? .roomiest : scan(request.order)
-            walk(order, state, cores: request.cores, gpus: request.gpus, idle: true) { position in
+            walk(order, state, cores: request.cores, gpus: request.gpus, idle: true, request) { position in
                 guard let offer = offer(position, state, window, request), offer.idle else { return true }
                 let room = request.capacity(cores: offer.cores, gpus: offer.gpus)
                 guard room >= 1 else { return true }
@@ -220,7 +256,7 @@ extension ResourceGraph {
         if request.order == .locality {
             // The tightest single node that holds every slot, if any.
             var single: MatchPick?
-            walk(.tightest, state, cores: left * request.cores, gpus: left * request.gpus, idle: false) { position in
+            walk(.tightest, state, cores: left * request.cores, gpus: left * request.gpus, idle: false, request) { position in
                 guard let offer = offer(position, state, window, request),
                       request.capacity(cores: offer.cores, gpus: offer.gpus) >= left else { return true }
                 single = (position, take(left, position, state, blocked: offer.blocked, request))
@@ -229,7 +265,7 @@ extension ResourceGraph {
             if let single { return [single] }
         }
         let order: NodeScan = request.order == .locality ? .roomiest : scan(request.order)
-        walk(order, state, cores: request.cores, gpus: request.gpus, idle: false) { position in
+        walk(order, state, cores: request.cores, gpus: request.gpus, idle: false, request) { position in
             guard let offer = offer(position, state, window, request) else { return true }
             let slots = min(left, request.capacity(cores: offer.cores, gpus: offer.gpus))
             guard slots >= 1 else { return true }

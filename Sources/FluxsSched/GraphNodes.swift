@@ -43,6 +43,8 @@ struct GraphNodes: Sendable {
     let totalGpus: [Int32]
     /// For each property name, a bitset over node positions.
     let propertyNodes: [String: [UInt64]]
+    /// The positions of each host name (several when brokers share a host).
+    let hostPositions: [String: [Int]]
 
     /// The node table of `R` (its time window is ignored).
     init(_ R: ResourceSet) {
@@ -89,6 +91,11 @@ struct GraphNodes: Sendable {
             }
         }
         self.propertyNodes = propertyNodes
+        var hostPositions: [String: [Int]] = [:]
+        for (position, node) in nodes.enumerated() {
+            if let name = node.hostname { hostPositions[name, default: []].append(position) }
+        }
+        self.hostPositions = hostPositions
     }
 
     /// The number of nodes.
@@ -146,6 +153,17 @@ enum MaskBits {
             words[word] = take == 64 ? ~0 : (1 << UInt64(take)) - 1
             left -= take
             word += 1
+        }
+    }
+
+    /// Sets bits low..<high (positions over the whole mask).
+    static func setRange(_ words: inout [UInt64], _ low: Int, _ high: Int) {
+        var bit = low
+        while bit < high {
+            let word = bit / 64, offset = bit % 64
+            let take = min(64 - offset, high - bit)
+            words[word] |= (take == 64 ? ~0 : ((1 << UInt64(take)) - 1)) << UInt64(offset)
+            bit += take
         }
     }
 

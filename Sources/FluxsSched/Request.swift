@@ -1,11 +1,10 @@
 // What a job asks the scheduler for, reduced from a version 1 jobspec (RFC 25) to the few
 // numbers matching needs: an optional node count, slots with cores and gpus each, whole
 // nodes or not, a duration and required node properties.
-// Properties come from `attributes.system.constraints` (RFC 31). Only the forms that reduce
-// to "every node has these properties and lacks those" are accepted: `properties` (names,
-// "^name" for must-not-have) and `and` of such objects. `or`, `not`, `hostlist` and `ranks`
-// are refused with EINVAL rather than silently ignored, so a job never runs somewhere it
-// asked not to.
+// The node constraint comes from `attributes.system.constraints` (RFC 31, read by
+// `JobConstraint`): every operator flux-core's matcher knows (properties, hostlist, ranks,
+// and, or, not); anything else is refused with EINVAL at submission, so a job never runs
+// somewhere it asked not to.
 import FluxsFormats
 import FluxsMessage
 #if canImport(Glibc)
@@ -26,19 +25,23 @@ public struct ResourceRequest: Sendable, Hashable {
     public var exclusive: Bool
     /// The duration in seconds; 0 means the graph's (scheduler's) default.
     public var duration: Double
-    /// Properties every node must have; a name starting with "^" is one it must not have.
-    public var properties: [String]
+    /// What every node of the job must satisfy; nil: any node.
+    public var constraint: JobConstraint?
+
+    /// The property names when the constraint is only properties joined by `and` ("^name":
+    /// must not have), else [].
+    public var properties: [String] { constraint?.conjunctiveProperties ?? [] }
 
     /// A request built directly.
     public init(nnodes: Int?, nslots: Int, coresPerSlot: Int, gpusPerSlot: Int = 0, exclusive: Bool = false,
-                duration: Double = 0, properties: [String] = []) {
+                duration: Double = 0, properties: [String] = [], constraint: JobConstraint? = nil) {
         self.nnodes = nnodes
         self.nslots = nslots
         self.coresPerSlot = coresPerSlot
         self.gpusPerSlot = gpusPerSlot
         self.exclusive = exclusive
         self.duration = duration
-        self.properties = properties
+        self.constraint = constraint ?? (properties.isEmpty ? nil : .properties(properties))
     }
 
     /// The request of a validated jobspec. Throws EINVAL for constraints it cannot honour.
@@ -47,9 +50,13 @@ public struct ResourceRequest: Sendable, Hashable {
                   gpusPerSlot: jobspec.gpusPerSlot, exclusive: jobspec.exclusive,
                   duration: max(0, jobspec.duration.isFinite ? jobspec.duration : 0))
         if let constraints = jobspec.constraints {
-            var names: [String] = []
-            try Self.collectProperties(.object(constraints), into: &names)
-            properties = names
+            do throws(ParseError) {
+                try Self.checkProperties(.object(constraints))
+                let parsed = try JobConstraint(json: .object(constraints))
+                constraint = parsed == .any ? nil : parsed
+            } catch {
+                throw ServiceError(EINVAL, "constraints: \(error.message)")
+            }
         }
     }
 
@@ -64,31 +71,18 @@ public struct ResourceRequest: Sendable, Hashable {
     /// GPUs in all.
     public var ngpus: Int { nslots * gpusPerSlot }
 
-    /// Appends the property names of an RFC 31 constraint object.
-    private static func collectProperties(_ value: JSONValue, into names: inout [String]) throws(ServiceError) {
-        guard case .object(let members) = value else {
-            throw ServiceError(EINVAL, "constraints: expected an object, not \(value.kindName)")
-        }
-        for key in members.keys.sorted() {
-            let operand = members[key]!
-            switch key {
-            case "properties":
-                guard case .array(let items) = operand else {
-                    throw ServiceError(EINVAL, "constraints: properties must be an array of strings")
+    /// Refuses empty property names (and "^" alone) anywhere in an RFC 31 object: no node
+    /// could have them.
+    private static func checkProperties(_ value: JSONValue) throws(ParseError) {
+        guard case .object(let members) = value else { return }
+        for (key, operand) in members {
+            guard case .array(let items) = operand else { continue }
+            if key == "properties" {
+                for case .string(let name) in items where name.isEmpty || name == "^" {
+                    throw ParseError("properties must be an array of non-empty strings")
                 }
-                for item in items {
-                    guard case .string(let name) = item, !name.isEmpty, name != "^" else {
-                        throw ServiceError(EINVAL, "constraints: properties must be an array of non-empty strings")
-                    }
-                    names.append(name)
-                }
-            case "and":
-                guard case .array(let items) = operand else {
-                    throw ServiceError(EINVAL, "constraints: and must be an array of constraints")
-                }
-                for item in items { try collectProperties(item, into: &names) }
-            default:
-                throw ServiceError(EINVAL, "constraints: operator \"\(key)\" is not supported")
+            } else if key == "and" || key == "or" || key == "not" {
+                for item in items { try checkProperties(item) }
             }
         }
     }

@@ -1,10 +1,11 @@
 // The requests that could not be allocated in the current pass. Within one pass resources
 // only get scarcer (jobs start, reservations are booked), so a request that failed fails
 // again, and so does any request it is contained in: same shape (slot size, slots per node,
-// exclusivity, properties), at least as many slots or nodes, at least as long. Checking that
+// exclusivity, constraint), at least as many slots or nodes, at least as long. Checking that
 // first spares the graph most of the attempts a pass over a long queue would make.
 // This assumes the match policy finds a placement whenever one exists, which first-fit,
 // best-fit and high-id searches over free resources do.
+import FluxsFormats
 
 /// Requests known not to fit now, in the current pass.
 struct FailedRequests {
@@ -15,7 +16,7 @@ struct FailedRequests {
         var coresPerSlot: Int
         var gpusPerSlot: Int
         var exclusive: Bool
-        var properties: [String]
+        var constraint: JobConstraint?
 
         init(_ request: ResourceRequest) {
             nodeLevel = request.nnodes != nil
@@ -23,7 +24,7 @@ struct FailedRequests {
             coresPerSlot = request.coresPerSlot
             gpusPerSlot = request.gpusPerSlot
             exclusive = request.exclusive
-            properties = request.properties
+            constraint = request.constraint
         }
     }
 

@@ -127,6 +127,17 @@ func schedBenchmarks() -> [Benchmark] {
         ("1 core reserved", "match 1 core past 1,000 reserved nodes (as above)", {
             matchMicroseconds(reservedGraph(), ResourceRequest(nnodes: nil, nslots: 1, coresPerSlot: 1, duration: 3600), rounds: 2000)
         }),
+        // RFC 31 constraints: the constraint is evaluated to a node bitset for each match.
+        ("1 core hostlist", "match 1 core, --requires=host:node[9000-9039] (loaded)", {
+            let hosts = try! Hostlist(parsing: "node[9000-9039]")
+            return matchMicroseconds(loadedGraph(), ResourceRequest(nnodes: nil, nslots: 1, coresPerSlot: 1, duration: 60,
+                                                                     constraint: .hostlist(hosts)))
+        }),
+        ("1 core or-not", "match 1 core, rank:5000-5999|-rank:0-10000 (loaded)", {
+            let constraint = JobConstraint.or([.ranks(IDSet(range: 5000...5999)), .not([.ranks(IDSet(range: 0...10_000))])])
+            return matchMicroseconds(loadedGraph(), ResourceRequest(nnodes: nil, nslots: 1, coresPerSlot: 1, duration: 60,
+                                                                     constraint: constraint))
+        }),
     ]
     for (key, label, measure) in matches {
         all.append(Benchmark(group: "sched", name: "\(label) p50") {

@@ -1,15 +1,31 @@
 // `fluxs hostlist`: RFC 29 hostlists on the command line, after flux-hostlist(1):
 // sources are combined (concatenated by default, or by a set operation), then
 // excluded, sorted, indexed and limited, then printed compressed, expanded or counted.
+// Sources, as Flux reads them: `instance` (the hosts of the instance's R, in rank
+// order), `local` (the job of FLUXS_JOB_ID, else `instance`), `avail`/`available`
+// (`local` less the hosts of ranks down or drained), `stdin`/`-`, and any other word
+// tried first as a job id (the job's nodelist: "job ID not found" unless --fallback
+// takes it as a host name), then as a literal hostlist. The instance is asked only when
+// a source needs it.
 import ArgumentParser
+import FluxsClient
 import FluxsFormats
+import FluxsMessage
+import FluxsProcess
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Combines, transforms and prints hostlists.
 struct HostlistCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hostlist",
         abstract: "Expand, compress, count, index and combine RFC 29 hostlists.",
-        discussion: "SOURCES are hostlists (\"node[0-3,7],login1\") or \"-\" for stdin (the default).")
+        discussion: """
+            SOURCES: instance (the instance's hosts), JOBID (a job's hosts), local (the job of \
+            FLUXS_JOB_ID, else instance), avail or available (local less hosts down or drained), \
+            stdin or - (the default, or local with -l), or a literal hostlist ("node[0-3,7],login1").
+            """)
 
     @Flag(name: .shortAndLong, help: "Print the hosts one by one, separated by the delimiter.")
     var expand = false
@@ -39,7 +55,11 @@ struct HostlistCommand: ParsableCommand {
     var xor = false
     @Flag(name: .shortAndLong, help: "Print nothing; exit 1 when the result is empty.")
     var quiet = false
-    @Argument(help: "Hostlists, or - for stdin.")
+    @Flag(name: .shortAndLong, help: "Take job ids that are not found as host names (f1, fuzz100).")
+    var fallback = false
+    @Flag(name: .shortAndLong, help: "Make local the default source instead of stdin.")
+    var local = false
+    @Argument(help: "Sources: instance, local, avail, JOBID, stdin or -, or hostlists.")
     var sources: [String] = []
 
     func validate() throws {
@@ -78,16 +98,33 @@ struct HostlistCommand: ParsableCommand {
     }
 
     private func readSources() throws -> [Hostlist] {
-        let names = sources.isEmpty ? ["-"] : sources
+        let names = sources.isEmpty ? [local ? "local" : "-"] : sources
+        var instance = InstanceSource()
         return try names.map { name throws in
-            if name == "-" || name == "stdin" {
+            switch name {
+            case "-", "stdin":
                 let words = try Terminal.readStandardInput()
                     .split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" })
                 var list = Hostlist()
                 for word in words { list.append(try parseHostlist(String(word))) }
                 return list
+            case "instance":
+                return try instance.hosts()
+            case "local":
+                return try instance.local()
+            case "avail", "available":
+                return try instance.available()
+            default:
+                if let id = try? JobID(parsing: name) {
+                    do { return try instance.job(id, as: name) } catch let failure as CommandFailure {
+                        if fallback, failure.message == "job \(name) not found", let hosts = try? Hostlist(parsing: name) {
+                            return hosts
+                        }
+                        throw failure
+                    }
+                }
+                do { return try Hostlist(parsing: name) } catch { throw CommandFailure("Invalid jobid or hostlist \(name)") }
             }
-            return try parseHostlist(name)
         }
     }
 
@@ -136,5 +173,66 @@ struct HostlistCommand: ParsableCommand {
 
     private func parseHostlist(_ text: String) throws(CommandFailure) -> Hostlist {
         do { return try Hostlist(parsing: text) } catch { throw CommandFailure(error.message) }
+    }
+}
+
+/// The hostlist sources that ask the instance; connects at the first one.
+private struct InstanceSource {
+    private var handle: FluxsHandle?
+    private var snapshot: ResourceSnapshot?
+
+    private mutating func connected() throws(CommandFailure) -> FluxsHandle {
+        if let handle { return handle }
+        let made = try Instance.connect()
+        handle = made
+        return made
+    }
+
+    private mutating func resources() throws -> ResourceSnapshot {
+        if let snapshot { return snapshot }
+        let handle = try connected()
+        let fetched: ResourceSnapshot
+        do { fetched = try ResourceSnapshot.fetch(handle) } catch let error as ServiceError { throw CommandFailure(error.message) }
+        snapshot = fetched
+        return fetched
+    }
+
+    /// `instance`: the hosts of every rank of the instance's R, in rank order.
+    mutating func hosts() throws -> Hostlist {
+        let snapshot = try resources()
+        return snapshot.nodelist(snapshot.R.ranks)
+    }
+
+    /// A job's nodelist (empty before it has resources); "job NAME not found" when the
+    /// job manager does not know it.
+    mutating func job(_ id: JobID, as name: String) throws -> Hostlist {
+        let handle = try connected()
+        let record: JSONValue
+        do { record = try Jobs.info(handle, id) } catch {
+            if error.errnum == ENOENT { throw CommandFailure("job \(name) not found") }
+            throw CommandFailure("job \(name): \(error.message)")
+        }
+        do { return try Hostlist(parsing: record["nodelist"]?.stringValue ?? "") } catch {
+            throw CommandFailure("job \(name): \(error.message)")
+        }
+    }
+
+    /// `local`: the job of FLUXS_JOB_ID when set (a job's environment; the initial program
+    /// of an instance has it unset), else `instance`.
+    mutating func local() throws -> Hostlist {
+        if let text = ProcessEnvironment.current["FLUXS_JOB_ID"] {
+            let id = try Jobs.parse(text)
+            return try job(id, as: text)
+        }
+        return try hosts()
+    }
+
+    /// `avail`: the `local` hosts less those of ranks down or drained.
+    mutating func available() throws -> Hostlist {
+        let base = try local()
+        let snapshot = try resources()
+        let gone = Set(snapshot.nodelist(snapshot.R.ranks.subtracting(snapshot.usableRanks)))
+        let kept = Set(snapshot.nodelist(snapshot.usableRanks))
+        return Hostlist(base.hosts.filter { !gone.contains($0) || kept.contains($0) })
     }
 }

@@ -51,6 +51,28 @@ struct JobStateTests {
         #expect(JobListQuery().states == .active)
     }
 
+    @Test func nameQueueIncludeAndStats() throws {
+        let running = try JobRecord(replaying: entries(upTo: .run), id: JobID(1), summary: JobSummary(name: "a", queue: "batch"))
+        let pending = try JobRecord(replaying: entries(upTo: .sched), id: JobID(2), summary: JobSummary(name: "b", queue: "debug"))
+        let done = try JobRecord(replaying: entries(upTo: .inactive), id: JobID(3), summary: JobSummary(name: "a"))
+        let all = [running, pending, done]
+        var query = JobListQuery()
+        query.includeAll()
+        query.name = "a"
+        #expect(Set(query.select(all).map(\.id)) == [JobID(1), JobID(3)])
+        query.name = nil
+        query.queues = ["debug", ""]
+        #expect(Set(query.select(all).map(\.id)) == [JobID(2), JobID(3)])
+        query.queues = nil
+        query.ranks = IDSet([0])
+        #expect(query.select(all).isEmpty)  // none has resources here; pending jobs never do
+        let stats = JobListStats(all, purged: 2)
+        #expect(stats.running == 1 && stats.pending == 1 && stats.successful == 1 && stats.failed == 0)
+        #expect(stats.inactivePurged == 2 && stats.active == 2)
+        #expect(JobListStats(all, queues: ["batch"]).active == 1)
+        #expect(stats.json["inactive_purged"] == 2)
+    }
+
     @Test func urgencyWordsAndPriority() {
         #expect(JobUrgency.parse("hold") == 0)
         #expect(JobUrgency.parse("EXPEDITE") == 31)

@@ -59,8 +59,16 @@ struct GraphFeasibilityTests {
                                      ["and": [["properties": ["bigmem"]], ["properties": ["^slow", "ssd"]]]])
         #expect(try ResourceRequest(jobspec: constrained).properties == ["bigmem", "^slow", "ssd"])
         try constrained.setAttribute("system.constraints", ["or": [["properties": ["a"]], ["properties": ["b"]]]])
-        #expect(throws: ServiceError(EINVAL, "constraints: operator \"or\" is not supported")) {
+        #expect(try ResourceRequest(jobspec: constrained).constraint == .or([.properties(["a"]), .properties(["b"])]))
+        try constrained.setAttribute("system.constraints", ["foo": ["a"]])
+        #expect(throws: ServiceError(EINVAL, "constraints: unknown constraint operator: foo")) {
             try ResourceRequest(jobspec: constrained)
         }
+        try constrained.setAttribute("system.constraints", ["not": [["properties": [""]]]])
+        #expect(throws: ServiceError(EINVAL, "constraints: properties must be an array of non-empty strings")) {
+            try ResourceRequest(jobspec: constrained)
+        }
+        try constrained.setAttribute("system.constraints", [:])
+        #expect(try ResourceRequest(jobspec: constrained).constraint == nil)
     }
 }
