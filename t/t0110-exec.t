@@ -83,6 +83,27 @@ test_expect_success 'a bad idset or a missing command is a usage error; a missin
     test_expect_code 68 fluxs exec -r 3 true 2>err &&
     test_grep "^fluxs-exec: error: --rank 3: there is no rank 3 in an instance of size 1$" err
 '
+test_expect_success '-x leaves out ranks (outside ones are no error); leaving out all of them is an error' '
+    fluxs start --test-size=3 sh -c "
+        fluxs exec -l -x 1 echo hi | sort
+        fluxs exec -l -x0,2 echo joined
+        fluxs exec -l -r 0-1 --exclude=1 echo both
+        fluxs exec -l -x 5-7 echo all | wc -l
+        fluxs exec -x 0-2 echo none; echo rc=\$?
+        fluxs exec -x bad echo none 2>/dev/null; echo rc=\$?
+    " >out 2>err &&
+    cat >expected <<-\EOF &&
+	0: hi
+	2: hi
+	1: joined
+	0: both
+	3
+	rc=1
+	rc=2
+	EOF
+    test_cmp expected out &&
+    test_grep "^fluxs-exec: error: No targets specified$" err
+'
 test_expect_success 'SIGINT reaches the command; nothing is left behind' '
     fluxs exec -r 0 sh -c "echo \$\$ >pid; exec sleep 100" &
     exec_pid=$! &&

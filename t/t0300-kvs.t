@@ -28,7 +28,7 @@ fluxs kvs put s=hello n=42 f=1.5 neg=-7 t=true z=null o='{"b":[1,2],"a":{"c":"x"
 fluxs kvs get s n f neg t z o q e sp
 # An object is one value, not a directory.
 fluxs kvs get o.a.c 2>&1 || true
-fluxs kvs put -a s=' world' -a new=abc
+fluxs kvs put -A s=' world' -A new=abc
 fluxs kvs get s new
 EOF
 test_expect_success 'put/get round trip: strings, numbers, booleans, null, objects' '
@@ -86,8 +86,8 @@ fluxs kvs put c=3
 wait $reader
 wait $waiter
 cat waited
-# -w waits for a key to be made.
-FLUXS_URI=$leaf fluxs kvs get -w late >late.out &
+# -W waits for a key to be made.
+FLUXS_URI=$leaf fluxs kvs get -W late >late.out &
 reader=$!
 sleep 0.3
 test ! -s late.out
@@ -95,7 +95,7 @@ fluxs kvs put late=yes
 wait $reader
 cat late.out
 EOF
-test_expect_success 'get --version on a leaf sees the commit made on rank 0; wait and -w wait' '
+test_expect_success 'get --version on a leaf sees the commit made on rank 0; wait and -W wait' '
     kvs_run 4 version.sh >out &&
     printf "2\n3\nyes\n" >expected &&
     test_cmp expected out
@@ -385,7 +385,7 @@ fluxs kvs put --fence f k=1 2>&1 | tail -n 1
 fluxs kvs put --fence f --nprocs 0 k=1 2>&1 | tail -n 1
 fluxs kvs put a..b=1 >/dev/null 2>&1; echo rc=$?
 fluxs kvs get v
-fluxs kvs put -a v=x; echo rc=$?
+fluxs kvs put -A v=x; echo rc=$?
 fluxs kvs put --fence g --nprocs 2 g.a=1 &
 sleep 1
 fluxs kvs put --fence g --nprocs 3 g.b=1; echo rc=$?
@@ -426,6 +426,77 @@ test_expect_success 'errors: missing key, directory, not a directory, bad keys, 
 	rc=1
 	rc=1
 	a c 
+	EOF
+    test_cmp expected out
+'
+
+cat >letters.sh <<'EOF'
+set -e
+fluxs kvs put s=a
+fluxs kvs put -A s=b
+fluxs kvs put --append s=c
+fluxs kvs put -a s=d
+fluxs kvs get s
+fluxs kvs get -w -c 1 s
+fluxs kvs put w=1
+fluxs kvs get --watch --count=2 w >w.out &
+watcher=$!
+kvs_wait_watchers 1
+fluxs kvs put w=2
+wait $watcher
+cat w.out
+fluxs kvs get -W -c 1 s 2>/dev/null || echo usage=$?
+fluxs kvs get -w s t 2>/dev/null || echo usage=$?
+fluxs kvs unlink -f nope s
+fluxs kvs get s 2>&1 || echo rc=$?
+fluxs kvs unlink nope 2>&1 || echo rc=$?
+fluxs kvs unlink --force nope && echo forced
+fluxs kvs put d.a=1 d.e.f=two d.g='{"x":1}'
+fluxs kvs mkdir d.empty
+fluxs kvs copy d c
+fluxs kvs dir -R c
+fluxs kvs ls c | tr '\n' ' '; echo
+fluxs kvs copy d.a one
+fluxs kvs get one
+fluxs kvs namespace create other
+fluxs kvs copy -D other d.e e
+fluxs kvs get -N other e.f
+fluxs kvs move -S other -D primary e moved
+fluxs kvs get moved.f
+fluxs kvs get -N other e 2>&1 || echo rc=$?
+fluxs kvs move c c2
+fluxs kvs get c 2>&1 || echo rc=$?
+fluxs kvs get c2.e.f
+fluxs kvs copy nope x 2>&1 || echo rc=$?
+EOF
+test_expect_success 'Flux letters: get -W, get -w/--watch, put -A, unlink -f; copy and move' '
+    kvs_run 2 letters.sh >out &&
+    cat >expected <<-\EOF &&
+	abcd
+	abcd
+	1
+	2
+	usage=2
+	usage=2
+	fluxs-kvs: error: key s not found
+	rc=1
+	fluxs-kvs: error: key nope not found
+	rc=1
+	forced
+	c.a = 1
+	c.e.f = two
+	c.g = {"x":1}
+	a e. empty. g 
+	1
+	two
+	two
+	fluxs-kvs: error: key e not found
+	rc=1
+	fluxs-kvs: error: key c not found
+	rc=1
+	two
+	fluxs-kvs: error: key nope not found
+	rc=1
 	EOF
     test_cmp expected out
 '

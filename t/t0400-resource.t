@@ -73,8 +73,8 @@ test_expect_success 'drain: the reason shows in drain and status; the node leave
         fluxs resource list -no \"{state} {nnodes} {ranks}\" >after
         fluxs resource drain -n >still
     " >out &&
-    test_grep "^TIME  *STATE  *RANKS  *REASON  *NODELIST$" out &&
-    test_grep "^20[0-9-]*T[0-9:]*  drained  2  *disk is failing  " out &&
+    test_grep "^TIME  *STATE  *REASON  *NODELIST$" out &&
+    test_grep "^[A-Z][a-z][a-z][0-9][0-9] [0-9][0-9]:[0-9][0-9]  drained  disk is failing  " out &&
     test_grep "^   drained  ✔      1 disk is failing " out &&
     test_grep "^     avail  ✔      3 " out &&
     printf "free 3 0-1,3\nallocated 0\ndown 1 2\n" >expected &&
@@ -92,6 +92,58 @@ test_expect_success 'drain -f replaces the reason of a drained node' '
     echo "1 second" >expected &&
     test_cmp expected out
 '
+test_expect_success 'drain fails on drained targets unless -f/-u; undrain TARGETS REASON, -f/-u; drain formats as Flux' '
+    fluxs start --test-size=4 sh -c "
+        fluxs resource drain 1 first
+        fluxs resource drain 1-2 again; echo rc=\$?
+        fluxs resource drain -no \"{ranks} {reason}\"
+        fluxs resource drain 3
+        fluxs resource drain -u 1-3 updated
+        fluxs resource drain -no \"{ranks} {reason}\"
+        fluxs resource drain -f 1 forced
+        fluxs resource drain -fu 1 x; echo rc=\$?
+        fluxs resource drain -no \"{ranks} {reason}\"
+        fluxs resource undrain 0-1 back; echo rc=\$?
+        fluxs resource undrain 1 back in service
+        fluxs resource undrain 1; echo rc=\$?
+        fluxs resource undrain -f 1 && echo forced
+        fluxs resource undrain --update 0-3 all && echo updated
+        fluxs resource drain -n | wc -l
+        fluxs resource drain 2 a fan
+        fluxs resource drain
+        fluxs resource drain -o long
+        fluxs resource drain -o short -n
+    " >out 2>err &&
+    sed -n 1,12p out >head &&
+    cat >expected <<-\EOF &&
+	rc=1
+	1 first
+	1 first
+	2-3 updated
+	rc=1
+	1 forced
+	2-3 updated
+	rc=1
+	rc=1
+	forced
+	updated
+	0
+	EOF
+    test_cmp expected head &&
+    cat >expected.err <<-\EOF &&
+	fluxs-resource: error: rank 1 already drained
+	fluxs-resource: Use --force to overwrite existing drain reason
+	fluxs-resource: error: Only one of --force and --update may be specified
+	fluxs-resource: error: rank 0 not drained
+	fluxs-resource: error: rank 1 not drained
+	EOF
+    test_cmp expected.err err &&
+    test_grep "^TIME  *STATE  *REASON  *NODELIST$" out &&
+    test_grep "^[A-Z][a-z][a-z][0-9][0-9] [0-9][0-9]:[0-9][0-9]  drained  a fan  *[^ ]*$" out &&
+    test_grep "^TIME  *STATE  *RANKS  *REASON  *NODELIST$" out &&
+    test_grep "^[A-Z][a-z][a-z][0-9][0-9] [0-9][0-9]:[0-9][0-9]  drained  2        a fan  *[^ ]*$" out &&
+    test $(grep -c "drained  a fan  " out) -eq 2
+'
 test_expect_success 'unknown targets and states give clear errors' '
     fluxs start --test-size=2 sh -c "
         fluxs resource drain 7 why; echo rc=\$?
@@ -104,7 +156,7 @@ test_expect_success 'unknown targets and states give clear errors' '
     test "$(grep -c "^rc=1$" out)" -eq 6 &&
     test_grep "^fluxs-resource: error: no such rank or host: 7$" err &&
     test_grep "^fluxs-resource: error: no such rank or host: nosuchhost$" err &&
-    test_grep "^fluxs-resource: error: rank 1 is not drained$" err &&
+    test_grep "^fluxs-resource: error: rank 1 not drained$" err &&
     test_grep "^fluxs-resource: error: .*neither an idset nor a hostlist" err &&
     test_grep "invalid resource state \"bogus\" (valid states: free,allocated,down,up,all)" err &&
     test_grep "unknown field \"bogus\"" err

@@ -475,4 +475,67 @@ test_expect_success 'inactive jobs are purged by the count limit' '
     test "$(tail -1 out | tr -d " ")" = 2
 '
 
+cat >stats.sh <<'EOF'
+set -e
+fluxs jobs --stats-only || echo empty=$?
+a=$(fluxs submit --job-name=first -q batch --setattr=system.exec.test.run_duration=0s true)
+fluxs job wait-event -q -t 20s "$a" clean
+held=$(fluxs submit --job-name=second -q debug --urgency=0 $T true)
+long=$(fluxs submit --job-name=third -q batch --setattr=system.exec.test.run_duration=60s true)
+fluxs job wait-event -q -t 20s "$long" start
+fluxs jobs --stats-only && echo active=$?
+fluxs jobs --stats-only -q debug
+fluxs jobs -a -n --name=second -o "{name}"
+fluxs jobs -a -n -q batch -o "{name}" | tr '\n' ' '; echo
+fluxs jobs -a -n -q batch -q debug -o "{name}" | wc -l
+fluxs jobs -a -n -q batch,debug -o "{name}" | wc -l
+fluxs jobs -a -n -i 0 -o "{name}" | tr '\n' ' '; echo
+fluxs jobs -a -n -i 1 -o "{name}" | wc -l
+fluxs jobs -a -n -i vm -o "{name}" | wc -l
+fluxs jobs -a -n -i "nohost[1-2]" -o "{name}" | wc -l
+fluxs jobs -a --name=first -w 6 -o "{name:<10}|{result}"
+fluxs jobs -a -n --name=first -w -o "{name}|{result}"
+fluxs jobs -a -n --name=first --width=-1 -o "{name}|{result}"
+fluxs jobs -a -i "bad[" 2>&1 || echo include=$?
+fluxs jobs --json --stats 2>&1 || echo json=$?
+fluxs cancel "$held" "$long"
+fluxs job wait-event -q -t 20s "$held" clean
+fluxs job wait-event -q -t 20s "$long" clean
+fluxs jobs --stats -a -n -o "{name}" --name=first
+fluxs job purge -f --num-limit=1 >/dev/null
+fluxs jobs --stats-only || echo none=$?
+EOF
+test_expect_success 'jobs --stats, --stats-only (exit 1 with no active job), --name, -q, -i, -w' '
+    echo "{\"version\":1,\"execution\":{\"R_lite\":[{\"rank\":\"0-1\",\"children\":{\"core\":\"0-1\"}}],\"nodelist\":[\"vm,vm\"],\"properties\":{\"batch\":\"0\",\"debug\":\"1\"},\"starttime\":0,\"expiration\":0}}" >R.json &&
+    jobs_run stats.sh -Sresource.path=$PWD/R.json -Sresource.noverify=1 -Squeues=batch:batch,debug:debug >out 2>err &&
+    cat >expected <<-\EOF &&
+	0 running, 0 completed, 0 failed, 0 pending, 0 inactive purged
+	empty=1
+	1 running, 1 completed, 0 failed, 1 pending, 0 inactive purged
+	active=0
+	0 running, 0 completed, 0 failed, 1 pending, 0 inactive purged
+	second
+	third first 
+	3
+	3
+	third first 
+	0
+	2
+	0
+	NAME  
+	first 
+	first|COMPLETED
+	first|COMPLETED
+	fluxs-jobs: error: -i/--include: invalid targets: bad[
+	include=1
+	fluxs-jobs: error: --json incompatible with --stats or --stats-only
+	json=1
+	0 running, 1 completed, 2 failed, 0 pending, 0 inactive purged
+	first
+	0 running, 0 completed, 1 failed, 0 pending, 2 inactive purged
+	none=1
+	EOF
+    test_cmp expected out
+'
+
 test_done

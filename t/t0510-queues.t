@@ -49,6 +49,41 @@ test_expect_success 'a stopped queue keeps its jobs pending; start schedules the
     test_grep "^drained$" out &&
     test_grep "^COMPLETED$" out
 '
+test_expect_success 'enable/disable/start/stop print the new status unless --quiet; start/stop need a queue or --all' '
+    fluxs start --test-size=2 $QUEUES bash -c "
+        fluxs queue stop; echo rc=\$?
+        fluxs queue start; echo rc=\$?
+        fluxs queue stop -m later debug
+        fluxs queue stop --all
+        fluxs queue start -q batch
+        fluxs queue start --all --quiet
+        fluxs queue disable debug
+        fluxs queue status debug
+        fluxs queue enable
+        fluxs queue disable --quiet -m closed batch
+        fluxs queue enable --quiet batch
+        fluxs queue start -q batch debug; echo rc=\$?
+    " >out 2>&1 &&
+    cat >expected <<-\EOF &&
+	fluxs-queue: error: Named queues are defined. Specify queues or use --all.
+	rc=1
+	fluxs-queue: error: Named queues are defined. Specify queues or use --all.
+	rc=1
+	debug: Scheduling is stopped: later
+	batch: Scheduling is stopped
+	debug: Scheduling is stopped
+	batch: Scheduling is started
+	debug: Job submission is disabled: disabled by administrator
+	debug: Job submission is disabled: disabled by administrator
+	debug: Scheduling is started
+	batch: Job submission is enabled
+	debug: Job submission is enabled
+	EOF
+    head -n 13 out >head &&
+    test_cmp expected head &&
+    test_grep "error: Conflicting queues specified as --queue=batch and debug" out &&
+    test_grep "^rc=2$" out
+'
 test_expect_success 'without queues configured: the anonymous queue; a queue named at submit is ignored, as in Flux' '
     fluxs start bash -c "fluxs job wait \$(fluxs submit -q debug \$T true)" &&
     fluxs start fluxs queue list >out &&

@@ -93,13 +93,13 @@ test_expect_success 'a job waiting for resources has its request withdrawn and m
 
 cat >queue.sh <<'EOF'
 exec 2>&1
-fluxs queue stop batch
+fluxs queue stop --quiet batch
 id=$(fluxs submit -q batch $T true)
 fluxs update $id queue=batch; echo same=$?
 fluxs update $id queue=nope; echo unknown=$?
-fluxs queue disable -m closed debug
+fluxs queue disable --quiet -m closed debug
 fluxs update $id queue=debug; echo disabled=$?
-fluxs queue enable debug
+fluxs queue enable --quiet debug
 fluxs update --wait $id queue=debug; echo rc=$?
 fluxs job wait $id; echo wait=$?
 fluxs jobs -a -n -o "{queue} {status}" $id

@@ -5,7 +5,9 @@
 // `-a` adds inactive. A job matches if its state is in the set, or it is inactive with
 // a listed result. `--since T` keeps inactive jobs only if they became inactive after
 // T. `-u` picks one user (nil: all users); `-c N` keeps the first N (0: no limit).
-// Listed ids bypass the filters. Order: pending jobs by priority (highest first) then
+// `--name` keeps jobs of that name, `-q` jobs in one of the listed queues ("" for the
+// anonymous queue), `-i` jobs whose allocation meets a set of ranks or of host names
+// (pending jobs have none, so never match). Listed ids bypass the filters. Order: pending jobs by priority (highest first) then
 // id, then running jobs by t_run (newest first), then inactive jobs by t_inactive
 // (newest first).
 #if canImport(Glibc)
@@ -40,6 +42,14 @@ public struct JobListQuery: Sendable, Hashable {
     public var since: Double?
     /// Exactly these jobs (filters ignored), when given.
     public var ids: [JobID]?
+    /// Only jobs with this name (`--name`).
+    public var name: String?
+    /// Only jobs in one of these queues (`-q`; "" is the anonymous queue).
+    public var queues: Set<String>?
+    /// Only jobs allocated one of these ranks (`-i RANKS`).
+    public var ranks: IDSet?
+    /// Only jobs allocated one of these hosts (`-i HOSTS`).
+    public var hosts: Hostlist?
 
     /// The default query: pending and running jobs of all users, at most 1000.
     public init() {}
@@ -76,6 +86,15 @@ public struct JobListQuery: Sendable, Hashable {
     /// True when `record` passes the filters (ids aside).
     public func matches(_ record: JobRecord) -> Bool {
         if let userid, record.userid != userid { return false }
+        if let name, record.summary.name != name { return false }
+        if let queues, !queues.contains(record.summary.queue ?? "") { return false }
+        if let ranks {
+            guard let allocated = record.resources?.ranks, !allocated.isDisjoint(with: ranks) else { return false }
+        }
+        if let hosts {
+            guard let text = record.resources?.nodelist, let allocated = try? Hostlist(parsing: text),
+                  !allocated.intersection(hosts).isEmpty else { return false }
+        }
         if record.state == .inactive, let since, (record.timestamps[.inactive] ?? 0) <= since { return false }
         if states.contains(record.state) { return true }
         if let result = record.result, results.contains(result) { return true }
@@ -106,6 +125,60 @@ public struct JobListQuery: Sendable, Hashable {
             let (ta, tb) = (a.timestamps[.inactive] ?? 0, b.timestamps[.inactive] ?? 0)
             return ta != tb ? ta > tb : a.id > b.id
         }
+    }
+}
+
+/// Job counts as flux-core's job-list stats (`fluxs jobs --stats`): by state, and
+/// inactive jobs by result; `failed` counts every unsuccessful end (canceled and
+/// timeout too), as `flux jobs --stats` prints it.
+public struct JobListStats: Sendable, Hashable {
+    /// Jobs waiting (depend, priority, sched; new counts here too).
+    public var pending = 0
+    /// Jobs in run or cleanup.
+    public var running = 0
+    /// Inactive jobs that completed with exit status 0.
+    public var successful = 0
+    /// Inactive jobs that did not.
+    public var failed = 0
+    /// Inactive jobs canceled (also in `failed`).
+    public var canceled = 0
+    /// Inactive jobs ended by their time limit (also in `failed`).
+    public var timeout = 0
+    /// Inactive jobs still held.
+    public var inactive = 0
+    /// Inactive jobs purged so far.
+    public var inactivePurged = 0
+
+    /// Counts of `records` (those in `queues` only, when given), with `purged` jobs
+    /// already forgotten.
+    public init(_ records: some Sequence<JobRecord>, queues: Set<String>? = nil, purged: Int = 0) {
+        inactivePurged = purged
+        for record in records {
+            if let queues, !queues.contains(record.summary.queue ?? "") { continue }
+            switch record.state {
+            case .inactive:
+                inactive += 1
+                switch record.result {
+                case .completed: successful += 1
+                case .canceled: canceled += 1; failed += 1
+                case .timeout: timeout += 1; failed += 1
+                default: failed += 1
+                }
+            case .run, .cleanup: running += 1
+            default: pending += 1
+            }
+        }
+    }
+
+    /// Jobs not yet inactive.
+    public var active: Int { pending + running }
+
+    /// The reply's `stats` object.
+    public var json: JSONValue {
+        ["pending": .int(Int64(pending)), "running": .int(Int64(running)), "active": .int(Int64(active)),
+         "successful": .int(Int64(successful)), "failed": .int(Int64(failed)), "canceled": .int(Int64(canceled)),
+         "timeout": .int(Int64(timeout)), "inactive": .int(Int64(inactive)),
+         "inactive_purged": .int(Int64(inactivePurged))]
     }
 }
 

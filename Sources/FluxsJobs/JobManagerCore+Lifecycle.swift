@@ -31,6 +31,7 @@ extension JobManagerCore {
             doomed.append(record.id)
         }
         for id in doomed {
+            purged[jobs[id]?.summary.queue ?? "", default: 0] += 1
             jobs[id] = nil
             waiters[id] = nil
         }
@@ -42,6 +43,7 @@ extension JobManagerCore {
     public mutating func purge(_ id: JobID) throws(ServiceError) -> [Action] {
         guard let record = jobs[id] else { throw ServiceError(ENOENT, "unknown job id \(id)") }
         guard record.state == .inactive else { throw ServiceError(EINVAL, "cannot purge active job \(id)") }
+        purged[record.summary.queue ?? "", default: 0] += 1
         jobs[id] = nil
         waiters[id] = nil
         return [.removeJob(id)]

@@ -117,6 +117,12 @@ public struct JobManagerCore: Sendable {
         var expiration: Double?
     }
 
+    /// The jobs a `singleton` dependency looks at: one user's with one given name.
+    struct SingletonKey: Sendable, Hashable {
+        var userid: UInt32
+        var name: String
+    }
+
     /// A job waiting on a dependency.
     struct Waiter: Sendable, Hashable {
         var job: JobID
@@ -125,6 +131,9 @@ public struct JobManagerCore: Sendable {
 
     /// Every job not yet purged.
     public internal(set) var jobs: [JobID: JobRecord] = [:]
+    /// Inactive jobs purged since the job manager started, by queue ("" for none),
+    /// for `fluxs jobs --stats`.
+    public internal(set) var purged: [String: Int] = [:]
     /// Outstanding allocation requests allowed at once; nil for no limit.
     public var allocLimit: Int?
     /// Named queues whose jobs get no allocation requests (`fluxs queue stop`).
@@ -132,6 +141,9 @@ public struct JobManagerCore: Sendable {
     var runtime: [JobID: Runtime] = [:]
     var waiters: [JobID: [Waiter]] = [:]
     var beginWaiters: [Waiter] = []
+    /// Jobs waiting on a `singleton` dependency, by user and job name, in the order they
+    /// began to wait.
+    var singletons: [SingletonKey: [JobID]] = [:]
 
     /// An empty job manager.
     public init(allocLimit: Int? = nil) {

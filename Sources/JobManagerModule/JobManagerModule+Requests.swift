@@ -152,6 +152,32 @@ extension JobManagerModule {
                 try Self.mustOwn(record, request)
             }
         }
+        query.name = try body.string("name")
+        if let queues = try body.string("queue") {
+            query.queues = Set(queues.split(separator: ",", omittingEmptySubsequences: false).map { String($0) })
+        }
+        if let ranks = try body.string("ranks") {
+            do { query.ranks = try IDSet(parsing: ranks) } catch { throw ServiceError(EPROTO, "\"ranks\" is not an idset: \(ranks)") }
+        }
+        if let hosts = try body.string("hosts") {
+            do { query.hosts = try Hostlist(parsing: hosts) } catch { throw ServiceError(EPROTO, "\"hosts\" is not a hostlist: \(hosts)") }
+        }
+        // Stats count every user's jobs for the owner (as flux-core's job-list), the
+        // caller's own for a guest; in the named queues only when -q is given.
+        let statsOnly = try body.flag("stats_only") == true
+        let stats: JSONValue?
+        if try body.flag("stats") == true || statsOnly {
+            let owner = request.rolemask.contains(.owner)
+            let mine = core.jobs.values.filter { owner || $0.userid == request.userid }
+            let purged = owner ? (query.queues.map { $0.reduce(0) { $0 + (core.purged[$1] ?? 0) } }
+                                  ?? core.purged.values.reduce(0, +)) : 0
+            stats = JobListStats(mine, queues: query.queues, purged: purged).json
+        } else {
+            stats = nil
+        }
+        if statsOnly, let stats {
+            return context.respond(to: request, ["stats": stats])
+        }
         let json = try body.flag("json") == true
         let text = try body.string("format") ?? "default"
         var chosen = json ? nil : try JobFormat(JobFormat.named[text] ?? text)
@@ -164,7 +190,7 @@ extension JobManagerModule {
         let waker = context.reactor.waker
         lister.post {
             let records = selection.select(Array(snapshot.values))
-            let reply: JSONValue
+            var reply: JSONValue
             if let format {
                 let lines = format.lines(records, header: header, now: now) { uid in
                     guard let pw = getpwuid(uid) else { return nil }
@@ -174,7 +200,12 @@ extension JobManagerModule {
             } else {
                 reply = JobListQuery.json(records, now: now)
             }
-            waker.post { finish.run(reply) }
+            if let stats, case .object(var fields) = reply {
+                fields["stats"] = stats
+                reply = .object(fields)
+            }
+            let answer = reply
+            waker.post { finish.run(answer) }
         }
     }
 

@@ -98,28 +98,47 @@ final class ResourcePool {
                 self.context.respond(to: request, .object(status))
             }
         case "resource.drain":
+            // As flux-core's drain.c: without a mode, drained targets are an error;
+            // "update" sets only missing reasons, "overwrite" replaces the reason,
+            // "force-overwrite" the reason and the time. "force": true is "overwrite".
             let ranks = try targets(body, in: R)
-            let reason = body["reason"]?.stringValue ?? ""
+            let reason = try body.string("reason") ?? ""
+            var mode = try Self.drainMode(body)
+            if mode == nil, try body.flag("force") == true { mode = "overwrite" }
+            let already = IDSet(ranks.filter { drained[$0] != nil })
+            if mode == nil, !already.isEmpty {
+                throw ServiceError(EEXIST, "rank\(already.count > 1 ? "s" : "") \(already) already drained")
+            }
             let now = Broker.wallClock()
             for rank in ranks {
                 if var existing = drained[rank] {
-                    if !reason.isEmpty || body["force"]?.boolValue == true { existing.reason = reason }
+                    if mode != "update" || existing.reason.isEmpty { existing.reason = reason }
+                    if mode == "force-overwrite" { existing.timestamp = now }
                     drained[rank] = existing
                 } else {
                     drained[rank] = Drain(reason: reason, timestamp: now)
                 }
             }
             saveDrains()
+            context.log(.info, "drain idset=\(ranks) mode=\(mode ?? "none") reason=\(reason)")
             context.publish("resource.drain", ["ranks": .string(ranks.description), "reason": .string(reason)])
             context.respond(to: request, [:])
         case "resource.undrain":
+            // Targets not drained are an error unless a mode is given (-u, -f); the
+            // reason goes into the log and the event, as Flux's undrain event keeps it.
             let ranks = try targets(body, in: R)
-            for rank in ranks where drained[rank] == nil {
-                throw ServiceError(EINVAL, "rank \(rank) is not drained")
+            let mode = try Self.drainMode(body)
+            let reason = try body.string("reason")
+            let notDrained = IDSet(ranks.filter { drained[$0] == nil })
+            if mode == nil, !notDrained.isEmpty {
+                throw ServiceError(EEXIST, "rank\(notDrained.count > 1 ? "s" : "") \(notDrained) not drained")
             }
             for rank in ranks { drained[rank] = nil }
             saveDrains()
-            context.publish("resource.undrain", ["ranks": .string(ranks.description)])
+            context.log(.info, "undrain idset=\(ranks) mode=\(mode ?? "none") reason=\(reason ?? "")")
+            var event: [String: JSONValue] = ["ranks": .string(ranks.description)]
+            if let reason { event["reason"] = .string(reason) }
+            context.publish("resource.undrain", .object(event))
             context.respond(to: request, [:])
         default:
             throw ServiceError(ENOSYS, "resource has no method \"\(request.topic.dropFirst(9))\"")
@@ -138,8 +157,18 @@ final class ResourcePool {
     }
 
     /// The ranks named by "targets": an idset of ranks, or a hostlist of R's hosts.
+    /// The "mode" of a drain or undrain request: nil, "update", "overwrite" or
+    /// "force-overwrite"; EINVAL for another.
+    private static func drainMode(_ body: JSONValue) throws(ServiceError) -> String? {
+        guard let mode = try body.string("mode") else { return nil }
+        guard ["update", "overwrite", "force-overwrite"].contains(mode) else {
+            throw ServiceError(EINVAL, "invalid drain mode '\(mode)' specified")
+        }
+        return mode
+    }
+
     private func targets(_ body: JSONValue, in R: ResourceSet) throws(ServiceError) -> IDSet {
-        guard let text = body["targets"]?.stringValue, !text.isEmpty else { throw ServiceError(EPROTO, "missing \"targets\"") }
+        guard let text = try body.string("targets"), !text.isEmpty else { throw ServiceError(EPROTO, "missing \"targets\"") }
         if let ids = try? IDSet(parsing: text) {
             let unknown = ids.subtracting(R.ranks)
             guard unknown.isEmpty else { throw ServiceError(ENOENT, "no such rank or host: \(unknown)") }

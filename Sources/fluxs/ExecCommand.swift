@@ -37,6 +37,9 @@ struct ExecCommand: ParsableCommand {
     @Option(name: [.customShort("r", allowingJoined: true), .customLong("rank")],
             help: ArgumentHelp("Run on the ranks in IDSET (default: all).", valueName: "IDSET"))
     var rank: String?
+    @Option(name: [.customShort("x", allowingJoined: true), .customLong("exclude")],
+            help: ArgumentHelp("Leave out the ranks in IDSET (ranks the instance does not have are no error).", valueName: "IDSET"))
+    var exclude: String?
     @Flag(name: [.customShort("l"), .customLong("label-io")], help: "Label each line of output with its rank.")
     var labelIO = false
     @Flag(name: [.customShort("n"), .customLong("noinput")], help: "Do not forward stdin: the commands read end of file.")
@@ -49,7 +52,7 @@ struct ExecCommand: ParsableCommand {
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.")
     var command: [String] = []
 
-    static let joinedLetters: [Character: String] = ["r": "rank", "d": "dir"]
+    static let joinedLetters: [Character: String] = ["r": "rank", "d": "dir", "x": "exclude"]
 
     func validate() throws {
         let words = try CommandArguments(command, joinedLetters: Self.joinedLetters, command: Self.self)
@@ -61,6 +64,9 @@ struct ExecCommand: ParsableCommand {
             } catch let error as ParseError {
                 throw ValidationError("--rank: \(error.message)")
             }
+        }
+        if let excluded = words.joined["x"]?.last ?? exclude, let problem = Self.idsetProblem(excluded) {
+            throw ValidationError("--exclude: \(problem)")
         }
         for setting in setenv {
             guard let eq = setting.firstIndex(of: "="), eq != setting.startIndex else {
@@ -76,7 +82,12 @@ struct ExecCommand: ParsableCommand {
         let code: Int32
         do {
             let size = try instanceSize(handle)
-            let ranks = try targetRanks(words.joined["r"]?.last ?? rank ?? "all", size: size)
+            var ranks = try targetRanks(words.joined["r"]?.last ?? rank ?? "all", size: size)
+            if let excluded = words.joined["x"]?.last ?? exclude {
+                let leftOut = (try? IDSet(parsing: excluded)) ?? IDSet()
+                ranks.removeAll { leftOut.contains($0) }
+                if ranks.isEmpty { throw CommandFailure("No targets specified") }
+            }
             var env: [String: JSONValue] = [:]
             for setting in setenv {
                 let eq = setting.firstIndex(of: "=")!
@@ -94,6 +105,16 @@ struct ExecCommand: ParsableCommand {
             throw CommandFailure(error.message)
         }
         if code != 0 { throw ExitCode(code) }
+    }
+
+    /// Why `text` is not an idset, or nil when it is one.
+    static func idsetProblem(_ text: String) -> String? {
+        do {
+            _ = try IDSet(parsing: text)
+            return nil
+        } catch {
+            return error.message
+        }
     }
 
     /// The instance's size, from the attribute "size".

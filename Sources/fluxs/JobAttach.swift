@@ -3,7 +3,11 @@
 // eventlog watched for exceptions and the end (kvs.watch on eventlog), standard input
 // sent to the tasks (appended to guest.input) when the job reads it from the service,
 // and Ctrl-C: once sends SIGINT to the tasks, twice within 2 s cancels the job. The
-// result is the job's exit code as a shell would give it.
+// result is the job's exit code as a shell would give it. `fluxs job attach` (below)
+// adds Flux's -E (every event of the eventlog on stderr, as "T.TTTs: job.NAME CONTEXT",
+// T from the first event) and --tail=N (of the output stored when the attach starts,
+// the last N lines only; what comes after, all of it).
+import ArgumentParser
 import CFluxsSupport
 import FluxsClient
 import FluxsFormats
@@ -34,11 +38,18 @@ final class JobAttach {
     private var outputSeen = false
     private var inputOpen: Bool
     private var lastInterrupt = -10.0
+    /// -E: every event but exceptions printed on stderr, timed from the first one.
+    private let showEvents: Bool
+    private var firstEvent: Double?
+    /// --tail=N: lines of the stored output still to cut to N (nil: print everything).
+    private var tail: Int?
 
     /// Follows `id`; `forwardInput` sends stdin to the tasks `stdinRanks` ("all" or an idset).
     init(handle: FluxsHandle, id: JobID, program: String, forwardInput: Bool, stdinRanks: String = "all", label: Bool = false,
-         writesInputHeader: Bool = false) {
+         writesInputHeader: Bool = false, showEvents: Bool = false, tail: Int? = nil) {
         inputHeader = writesInputHeader
+        self.showEvents = showEvents
+        self.tail = tail
         self.handle = handle
         self.id = id
         self.program = program
@@ -98,6 +109,13 @@ final class JobAttach {
     private func eventlog(_ message: Message) throws {
         for entry in try Self.newEntries(message, &eventlogCursor) {
             let context = entry.context ?? [:]
+            let zero = firstEvent ?? entry.timestamp
+            firstEvent = zero
+            if showEvents, entry.name != "exception" {
+                let shown = entry.context.map { " " + JSONValue.object($0).compactText } ?? ""
+                let offset = entry.timestamp - zero
+                writeStderr("\(Self.seconds(offset))s: job.\(entry.name)\(shown)\n")
+            }
             switch entry.name {
             case "exception":
                 let severity = context["severity"]?.intValue ?? 0
@@ -116,11 +134,36 @@ final class JobAttach {
     }
 
     private func printOutput(_ message: Message) throws {
+        var pieces: [(stream: String, ranks: String, text: String)] = []
         for entry in try Self.newEntries(message, &outputCursor) {
             guard case .data(let stream, let ranks, let text)? = OutputRecord(entry) else { continue }
-            let shown = label ? OutputRecord.labeled(text, ranks) : text
-            Descriptors.writeAll(stream == "stderr" ? 2 : 1, shown)
+            pieces.append((stream, ranks, text))
         }
+        if let count = tail {
+            // The first answer holds the output stored so far: keep its last lines.
+            tail = nil
+            var lines: [(stream: String, ranks: String, text: String)] = []
+            for piece in pieces {
+                var rest = Substring(piece.text)
+                while let newline = rest.firstIndex(of: "\n") {
+                    lines.append((piece.stream, piece.ranks, String(rest[...newline])))
+                    rest = rest[rest.index(after: newline)...]
+                }
+                if !rest.isEmpty { lines.append((piece.stream, piece.ranks, String(rest))) }
+            }
+            pieces = Array(lines.suffix(count))
+        }
+        for piece in pieces {
+            let shown = label ? OutputRecord.labeled(piece.text, piece.ranks) : piece.text
+            Descriptors.writeAll(piece.stream == "stderr" ? 2 : 1, shown)
+        }
+    }
+
+    /// Seconds with three decimals, as Flux's "%.3f".
+    static func seconds(_ value: Double) -> String {
+        let millis = Int64((max(0, value) * 1000).rounded())
+        let frac = String(millis % 1000)
+        return "\(millis / 1000)." + String(repeating: "0", count: 3 - frac.count) + frac
     }
 
     /// The exit code: the job's own, 128 + N for signal N, 1 for a job that never ran.
@@ -173,5 +216,55 @@ final class JobAttach {
         }
         lastInterrupt = now
         _ = try? handle.sendRequest(topic, payload: body.compactBytes)
+    }
+}
+
+/// Follows a job.
+struct JobAttachCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "attach", abstract: "Print a job's output, live, and pass it standard input.",
+        discussion: """
+            Prints the job's stdout and stderr from the start, live while it runs and also \
+            after it ended, and exits with its exit code. Standard input goes to the tasks \
+            when the job was started by fluxs run. Ctrl-C sends SIGINT to the tasks; a \
+            second one within 2 s cancels the job. --tail alone is --tail=10.
+            """)
+    @Flag(name: [.customShort("l"), .long], help: "Prefix each output line with the task rank.")
+    var labelIO = false
+    @Option(name: [.customShort("i", allowingJoined: true), .long],
+            help: ArgumentHelp("Send standard input to these task ranks only (default all).", valueName: "IDSET"))
+    var stdinRanks: String?
+    @Flag(name: [.customShort("u"), .long], help: "Do not buffer standard input (it never is: accepted for Flux's sake).")
+    var unbuffered = false
+    @Flag(name: [.customShort("E"), .long], help: "Print the job's events on stderr as they happen.")
+    var showEvents = false
+    @Option(help: ArgumentHelp("Of the output stored so far, print only the last N lines (then all that follows).", valueName: "N"))
+    var tail: Int?
+    @Flag(name: [.customShort("r"), .long], help: "Do not send standard input.")
+    var readOnly = false
+    @Argument(help: "The job (any id form).")
+    var id: String
+
+    func validate() throws {
+        if let tail, tail < 0 { throw ValidationError("invalid tail argument") }
+        if let stdinRanks {
+            do { _ = try IDSet(parsing: stdinRanks) } catch { throw ValidationError("--stdin-ranks: \(error.message)") }
+        }
+    }
+
+    func run() throws {
+        let job = try Jobs.parse(id)
+        let code: Int32 = try Jobs.on(job) { handle in
+            _ = try Jobs.info(handle, job)
+            var forward = false
+            if !readOnly {
+                let spec = try? handle.rpc("kvs.get", ["key": .string(Jobs.key(job, "jobspec"))])["value"]
+                forward = spec?["attributes"]?["system"]?["shell"]?["options"]?["input"]?["stdin"]?["type"]?.stringValue == "service"
+            }
+            return try JobAttach(handle: handle, id: job, program: "fluxs-job", forwardInput: forward,
+                                 stdinRanks: stdinRanks ?? "all", label: labelIO, showEvents: showEvents,
+                                 tail: tail).run()
+        }
+        if code != 0 { throw ExitCode(code) }
     }
 }

@@ -3,6 +3,7 @@
 // and prints the lines it gets back.
 import ArgumentParser
 import FluxsFormats
+import Glibc
 
 /// Lists jobs.
 struct JobsCommand: ParsableCommand {
@@ -34,6 +35,21 @@ struct JobsCommand: ParsableCommand {
     var count: Int?
     @Option(help: ArgumentHelp("Only jobs active since TIME (-DURATION, @SECONDS, a date); implies -a.", valueName: "TIME"))
     var since: String?
+    @Option(help: ArgumentHelp("List only jobs named NAME.", valueName: "NAME"))
+    var name: String?
+    @Option(name: [.customShort("q", allowingJoined: true), .long],
+            help: ArgumentHelp("List only jobs in these queues (comma-separated, repeatable; with --stats, count only them).", valueName: "QUEUE,..."))
+    var queue: [String] = []
+    @Option(name: [.customShort("i", allowingJoined: true), .long],
+            help: ArgumentHelp("List only jobs allocated any of these broker ranks (an idset) or hosts (a hostlist); implies -A unless -u is given.", valueName: "HOSTS|RANKS"))
+    var include: String?
+    @Option(name: [.customShort("w", allowingJoined: true), .long],
+            help: ArgumentHelp("Cut lines at N columns (-w alone or 0: the terminal's width, none when not a terminal; below 0: no cut, the default).", valueName: "N"))
+    var width: Int?
+    @Flag(help: "Print job counts (running, completed, failed, pending, inactive purged) before the header.")
+    var stats = false
+    @Flag(help: "Print only the job counts; exit 1 when no job is active.")
+    var statsOnly = false
     @Argument(help: "List these jobs only (any id form), whatever their state.")
     var ids: [String] = []
 
@@ -41,9 +57,52 @@ struct JobsCommand: ParsableCommand {
         if let count, count < 0 { throw ValidationError("--count must be 0 or more") }
     }
 
+    /// The comma-joined `-q` values, nil without -q.
+    var queues: String? {
+        queue.isEmpty ? nil : queue.flatMap { $0.split(separator: ",").map(String.init) }.joined(separator: ",")
+    }
+
+    /// One stats line, as flux jobs prints it.
+    static func statsLine(_ stats: JSONValue) -> String {
+        func n(_ key: String) -> Int64 { stats[key]?.intValue ?? 0 }
+        return "\(n("running")) running, \(n("successful")) completed, \(n("failed")) failed, "
+            + "\(n("pending")) pending, \(n("inactive_purged")) inactive purged"
+    }
+
+    /// The column to cut lines at, nil for none: -w N, or the terminal's width for 0.
+    var cutWidth: Int? {
+        guard let width, width >= 0 else { return nil }
+        if width > 0 { return width }
+        var size = winsize()
+        guard isatty(1) != 0, ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return nil }
+        return Int(size.ws_col)
+    }
+
     func run() throws {
+        if json && (stats || statsOnly) { throw CommandFailure("--json incompatible with --stats or --stats-only") }
+        if statsOnly {
+            // All options but -q are ignored, as in flux jobs.
+            var payload: [String: JSONValue] = ["stats_only": true]
+            if let queues { payload["queue"] = .string(queues) }
+            let response = try Instance.with { try $0.rpc("job-manager.list", .object(payload)) }
+            let counts = response["stats"] ?? [:]
+            print(Self.statsLine(counts))
+            throw ExitCode((counts["active"]?.intValue ?? 0) > 0 ? 0 : 1)
+        }
         var payload: [String: JSONValue] = ["header": .bool(!noHeader)]
-        if allUsers {
+        if stats { payload["stats"] = true }
+        if let name { payload["name"] = .string(name) }
+        if let queues { payload["queue"] = .string(queues) }
+        if let include {
+            if (try? IDSet(parsing: include)) != nil {
+                payload["ranks"] = .string(include)
+            } else if (try? Hostlist(parsing: include)) != nil {
+                payload["hosts"] = .string(include)
+            } else {
+                throw CommandFailure("-i/--include: invalid targets: \(include)")
+            }
+        }
+        if allUsers || (include != nil && user == nil) {
             payload["userid"] = -1
         } else if let user {
             payload["userid"] = .int(try Jobs.userid(user) ?? -1)
@@ -68,8 +127,11 @@ struct JobsCommand: ParsableCommand {
             }
             return
         }
+        if let counts = response["stats"] { print(Self.statsLine(counts)) }
+        let cut = cutWidth
         for line in response["lines"]?.arrayValue ?? [] {
-            print(line.stringValue ?? line.compactText)
+            let text = line.stringValue ?? line.compactText
+            print(cut.map { String(text.prefix($0)) } ?? text)
         }
     }
 }

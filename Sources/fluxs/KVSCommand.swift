@@ -23,7 +23,8 @@ struct KVSCommand: ParsableCommand {
             """,
         subcommands: [
             KVSGetCommand.self, KVSPutCommand.self, KVSLsCommand.self, KVSDirCommand.self,
-            KVSUnlinkCommand.self, KVSMkdirCommand.self, KVSWatchCommand.self, KVSVersionCommand.self,
+            KVSUnlinkCommand.self, KVSCopyCommand.self, KVSMoveCommand.self,
+            KVSMkdirCommand.self, KVSWatchCommand.self, KVSVersionCommand.self,
             KVSWaitCommand.self, KVSEventlogCommand.self, KVSNamespaceCommand.self,
         ])
 }
@@ -135,8 +136,12 @@ struct KVSGetCommand: ParsableCommand {
         commandName: "get", abstract: "Print the value of each key.",
         discussion: "A string is printed as is, any other value as compact JSON, one value a line.")
     @OptionGroup var ns: KVSNamespaceOption
-    @Flag(name: [.customShort("w"), .customLong("waitcreate")], help: "Wait for keys that do not exist yet.")
+    @Flag(name: [.customShort("W"), .customLong("waitcreate")], help: "Wait for keys that do not exist yet.")
     var waitcreate = false
+    @Flag(name: [.customShort("w"), .customLong("watch")], help: "Print the value, then again after each change (as fluxs kvs watch).")
+    var watch = false
+    @Option(name: [.customShort("c", allowingJoined: true), .long], help: ArgumentHelp("With --watch, exit after COUNT values.", valueName: "COUNT"))
+    var count: Int?
     @Option(name: .customLong("version"), help: ArgumentHelp("First wait until the namespace reaches version N.", valueName: "N"))
     var version: Int64?
     @Argument(help: "The keys.")
@@ -146,9 +151,13 @@ struct KVSGetCommand: ParsableCommand {
         if keys.isEmpty { throw ValidationError("missing the key") }
         try KVS.validate(keys)
         if let version, version < 0 { throw ValidationError("--version must be 0 or more") }
+        if watch && keys.count > 1 { throw ValidationError("--watch takes one key") }
+        if count != nil && !watch { throw ValidationError("--count goes with --watch") }
+        try validateCountLimit(count)
     }
 
     func run() throws {
+        if watch { return try KVS.watch(ns, keys[0], count: count) }
         try Instance.with { handle in
             for key in keys {
                 var fields: [String: JSONValue] = ["key": .string(key)]
@@ -172,7 +181,7 @@ struct KVSPutCommand: ParsableCommand {
             NPROCS that the service applies together, as one commit.
             """)
     @OptionGroup var ns: KVSNamespaceOption
-    @Flag(name: [.customShort("a"), .customLong("append")], help: "Append VALUE (as text) to the string at KEY.")
+    @Flag(name: [.customShort("A"), .customShort("a"), .customLong("append")], help: "Append VALUE (as text) to the string at KEY (-a: the old spelling).")
     var append = false
     @Flag(name: [.customShort("s"), .customLong("sequence")], help: "Print the version of the commit.")
     var sequence = false
@@ -326,7 +335,7 @@ struct KVSDirCommand: ParsableCommand {
     }
 }
 
-// MARK: - unlink, mkdir
+// MARK: - unlink, copy, move, mkdir
 
 /// Removes keys, all in one commit.
 struct KVSUnlinkCommand: ParsableCommand {
@@ -336,6 +345,8 @@ struct KVSUnlinkCommand: ParsableCommand {
     var recursive = false
     @Flag(name: [.customShort("s"), .customLong("sequence")], help: "Print the version of the commit.")
     var sequence = false
+    @Flag(name: [.customShort("f"), .customLong("force")], help: "Ignore keys that do not exist.")
+    var force = false
     @Argument(help: "The keys.")
     var keys: [String] = []
 
@@ -345,10 +356,118 @@ struct KVSUnlinkCommand: ParsableCommand {
     }
 
     func run() throws {
-        let ops: [JSONValue] = keys.map { ["op": "unlink", "key": .string($0), "recursive": .bool(recursive)] }
-        let version = try Instance.with { try KVS.commit($0, ns, ops) }
+        let version = try Instance.with { handle -> Int64 in
+            var present = keys
+            if force {
+                // Keys missing now are left out; one removed by someone else before the
+                // commit still fails it, as the commit is all or nothing.
+                present = try keys.filter { key in
+                    do {
+                        _ = try handle.rpc("kvs.get", ns.payload(["key": .string(key)]))
+                    } catch let error as ServiceError where error.errnum == ENOENT {
+                        return false
+                    } catch let error as ServiceError where error.errnum == EISDIR {
+                        return true
+                    }
+                    return true
+                }
+            }
+            let ops: [JSONValue] = present.map { ["op": "unlink", "key": .string($0), "recursive": .bool(recursive)] }
+            return ops.isEmpty ? try handle.rpc("kvs.version", ns.payload())["version"]?.intValue ?? 0
+                : try KVS.commit(handle, ns, ops)
+        }
         if sequence { print(version) }
     }
+}
+
+/// The -S/-D namespaces of copy and move.
+struct KVSCopyOptions: ParsableArguments {
+    @Option(name: [.customShort("S", allowingJoined: true), .customLong("src-namespace")],
+            help: ArgumentHelp("The namespace of SOURCE (default: FLUXS_KVS_NAMESPACE, else primary).", valueName: "NAME"))
+    var source: String?
+    @Option(name: [.customShort("D", allowingJoined: true), .customLong("dst-namespace")],
+            help: ArgumentHelp("The namespace of DESTINATION (default: FLUXS_KVS_NAMESPACE, else primary).", valueName: "NAME"))
+    var destination: String?
+    @Argument(help: "The key to copy.")
+    var from: String
+    @Argument(help: "The key to copy to.")
+    var to: String
+
+    func validate() throws {
+        try KVS.validate([from])
+        try KVS.validate([to], writing: "copy to")
+        if source == "" || destination == "" { throw ValidationError("the namespace name is empty") }
+    }
+
+    /// A payload for `namespace` (nil: the environment's, else the service's default).
+    static func payload(_ namespace: String?, _ fields: [String: JSONValue]) -> JSONValue {
+        var fields = fields
+        var chosen = namespace
+        if chosen == nil, let value = getenv("FLUXS_KVS_NAMESPACE"), value.pointee != 0 { chosen = String(cString: value) }
+        if let chosen { fields["namespace"] = .string(chosen) }
+        return .object(fields)
+    }
+
+    /// The commit operations that write SOURCE's value or directory tree at DESTINATION.
+    func copyOps(_ handle: FluxsHandle) throws -> [JSONValue] {
+        let key = Self.payload(source, ["key": .string(from)])
+        let entry: JSONValue
+        let answer: Result<JSONValue, ServiceError>
+        do { answer = .success(try handle.rpc("kvs.get", key)) } catch { answer = .failure(error) }
+        switch answer {
+        case .success(let reply):
+            entry = ["value": reply["value"] ?? .null]
+        case .failure(let error) where error.errnum == EISDIR:
+            entry = ["dir": try handle.rpc("kvs.lookup", key)["dir"] ?? [:]]
+        case .failure(let error):
+            throw error
+        }
+        var ops: [JSONValue] = []
+        Self.add(to, entry, into: &ops)
+        return ops
+    }
+
+    /// Appends the operations that write `entry` (a {"value"} or a {"dir"} tree) at `key`.
+    static func add(_ key: String, _ entry: JSONValue, into ops: inout [JSONValue]) {
+        if let value = entry["value"] {
+            ops.append(["op": "put", "key": .string(key), "value": value])
+            return
+        }
+        ops.append(["op": "mkdir", "key": .string(key)])
+        let dir = entry["dir"]?.objectValue ?? [:]
+        for name in KVS.sortedNames(dir) { add(KVS.join(key, name), dir[name] ?? [:], into: &ops) }
+    }
+
+    /// Copies, and with `unlinking` removes SOURCE too: in one commit when both keys
+    /// are in one namespace, else the copy first.
+    func run(unlinking: Bool) throws {
+        try Instance.with { handle in
+            var ops = try copyOps(handle)
+            let unlink: JSONValue = ["op": "unlink", "key": .string(from), "recursive": true]
+            let same = Self.payload(source, [:]) == Self.payload(destination, [:])
+            if unlinking && same { ops.append(unlink) }
+            _ = try handle.rpc("kvs.commit", Self.payload(destination, ["ops": .array(ops)]))
+            if unlinking && !same { _ = try handle.rpc("kvs.commit", Self.payload(source, ["ops": [unlink]])) }
+        }
+    }
+}
+
+/// Copies a key or a directory tree.
+struct KVSCopyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "copy", abstract: "Copy SOURCE (a value or a whole directory) to DESTINATION, replacing what is there.")
+    @OptionGroup var options: KVSCopyOptions
+
+    func run() throws { try options.run(unlinking: false) }
+}
+
+/// Moves a key or a directory tree.
+struct KVSMoveCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "move", abstract: "Copy SOURCE to DESTINATION and unlink SOURCE.")
+    @OptionGroup var options: KVSCopyOptions
+
+    func run() throws { try options.run(unlinking: true) }
 }
 
 /// Makes empty directories, all in one commit.
@@ -394,7 +513,13 @@ struct KVSWatchCommand: ParsableCommand {
         try validateCountLimit(count)
     }
 
-    func run() throws {
+    func run() throws { try KVS.watch(ns, key, count: count) }
+}
+
+extension KVS {
+    /// `watch` and `get --watch`: prints the value of `key` now and after each change,
+    /// `count` times at most.
+    static func watch(_ ns: KVSNamespaceOption, _ key: String, count: Int?) throws {
         var printed = 0
         try Instance.with { handle in
             try handle.stream("kvs.watch", ns.payload(["key": .string(key)])) { response in

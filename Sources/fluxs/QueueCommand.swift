@@ -22,10 +22,21 @@ struct QueueCommand: ParsableCommand {
 
 /// Names a queue, or every queue.
 struct QueueTarget: ParsableArguments {
-    @Flag(name: .shortAndLong, help: "Every queue (the default when no QUEUE is named).")
+    @Flag(name: .shortAndLong, help: "Every queue (the default when no QUEUE is named; start and stop need it where named queues exist).")
     var all = false
-    @Argument(help: "The queue.")
-    var queue: String?
+    @Option(name: [.customShort("q", allowingJoined: true), .customLong("queue")], help: .hidden)
+    var oldQueue: String?
+    @Argument(help: ArgumentHelp("The queue.", valueName: "QUEUE"))
+    var name: String?
+
+    /// The queue named, as an argument or with Flux's old -q/--queue.
+    var queue: String? { name ?? oldQueue }
+
+    func validate() throws {
+        if let name, let oldQueue, name != oldQueue {
+            throw ValidationError("Conflicting queues specified as --queue=\(oldQueue) and \(name)")
+        }
+    }
 
     var body: [String: JSONValue] {
         var body: [String: JSONValue] = ["all": .bool(all || queue == nil)]
@@ -52,6 +63,25 @@ struct QueueListCommand: ParsableCommand {
     }
 }
 
+/// The lines `status` prints about a queue: whether it takes submissions, whether it is scheduled.
+enum QueueStatusLines {
+    static func submission(_ q: JSONValue) -> String {
+        let disabled = q["disabled_reason"]?.stringValue.map { ": \($0)" } ?? ""
+        return prefix(q) + "Job submission is \(q["enabled"]?.boolValue == true ? "enabled" : "disabled\(disabled)")"
+    }
+
+    static func scheduling(_ q: JSONValue) -> String {
+        let stopped = q["stopped_reason"]?.stringValue.map { ": \($0)" } ?? ""
+        return prefix(q) + "Scheduling is \(q["started"]?.boolValue == true ? "started" : "stopped\(stopped)")"
+    }
+
+    /// "NAME: ", or nothing for the anonymous queue.
+    static func prefix(_ q: JSONValue) -> String {
+        let name = q["name"]?.stringValue ?? ""
+        return name.isEmpty ? "" : "\(name): "
+    }
+}
+
 /// Says whether each queue takes submissions and schedules jobs.
 struct QueueStatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "status", abstract: "Show whether queues are enabled and started.")
@@ -62,49 +92,64 @@ struct QueueStatusCommand: ParsableCommand {
         let queues = try QueueCommand.list().filter { queue == nil || $0["name"]?.stringValue == queue }
         if let queue, queues.isEmpty { throw CommandFailure("unknown queue \"\(queue)\"") }
         for q in queues {
-            let name = q["name"]?.stringValue ?? ""
-            let prefix = name.isEmpty ? "" : "\(name): "
-            let disabled = q["disabled_reason"]?.stringValue.map { ": \($0)" } ?? ""
-            let stopped = q["stopped_reason"]?.stringValue.map { ": \($0)" } ?? ""
-            print("\(prefix)Job submission is \(q["enabled"]?.boolValue == true ? "enabled" : "disabled\(disabled)")")
-            print("\(prefix)Scheduling is \(q["started"]?.boolValue == true ? "started" : "stopped\(stopped)")")
+            print(QueueStatusLines.submission(q))
+            print(QueueStatusLines.scheduling(q))
         }
     }
 }
 
-/// Enables or disables submission, starts or stops scheduling.
+/// Enables or disables submission, starts or stops scheduling, then prints the new
+/// status of the queues concerned unless --quiet, as flux queue does.
 struct QueueSwitch {
-    static func run(_ topic: String, _ key: String, _ on: Bool, _ target: QueueTarget, reason: [String]) throws {
+    static func run(_ topic: String, _ key: String, _ on: Bool, _ target: QueueTarget, reason: String?,
+                    quiet: Bool) throws {
+        if topic == "job-manager.queue-start", target.queue == nil, !target.all,
+            try QueueCommand.list().contains(where: { !($0["name"]?.stringValue ?? "").isEmpty })
+        {
+            throw CommandFailure("Named queues are defined. Specify queues or use --all.")
+        }
         var body = target.body
         body[key] = .bool(on)
-        if !reason.isEmpty { body["reason"] = .string(reason.joined(separator: " ")) }
+        if let reason { body["reason"] = .string(reason) }
         try Instance.with { try $0.rpc(topic, .object(body)) }
+        guard !quiet else { return }
+        let shown = try QueueCommand.list().filter { target.queue == nil || $0["name"]?.stringValue == target.queue }
+        for q in shown {
+            print(key == "enable" ? QueueStatusLines.submission(q) : QueueStatusLines.scheduling(q))
+        }
     }
 }
 
 /// Lets a queue take submissions.
 struct QueueEnableCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "enable", abstract: "Let a queue take submissions.")
+    @Flag(help: "Print only errors, not the new status.")
+    var quiet = false
     @OptionGroup var target: QueueTarget
-    func run() throws { try QueueSwitch.run("job-manager.queue-enable", "enable", true, target, reason: []) }
+    func run() throws { try QueueSwitch.run("job-manager.queue-enable", "enable", true, target, reason: nil, quiet: quiet) }
 }
 
 /// Refuses submissions to a queue.
 struct QueueDisableCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "disable", abstract: "Refuse submissions to a queue (with a reason).")
-    @Option(name: .shortAndLong, help: "Why (shown to those who submit).")
+    @Option(name: .shortAndLong, help: "Why, shown to those who submit (default: \"disabled by administrator\").")
     var message: String?
+    @Flag(help: "Print only errors, not the new status.")
+    var quiet = false
     @OptionGroup var target: QueueTarget
     func run() throws {
-        try QueueSwitch.run("job-manager.queue-enable", "enable", false, target, reason: message.map { [$0] } ?? [])
+        try QueueSwitch.run("job-manager.queue-enable", "enable", false, target,
+                            reason: message ?? "disabled by administrator", quiet: quiet)
     }
 }
 
 /// Schedules a queue's jobs again.
 struct QueueStartCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "start", abstract: "Schedule a queue's jobs.")
+    @Flag(help: "Print only errors, not the new status.")
+    var quiet = false
     @OptionGroup var target: QueueTarget
-    func run() throws { try QueueSwitch.run("job-manager.queue-start", "start", true, target, reason: []) }
+    func run() throws { try QueueSwitch.run("job-manager.queue-start", "start", true, target, reason: nil, quiet: quiet) }
 }
 
 /// Stops scheduling a queue's jobs (they stay pending).
@@ -112,9 +157,11 @@ struct QueueStopCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop scheduling a queue's jobs (they stay pending).")
     @Option(name: .shortAndLong, help: "Why.")
     var message: String?
+    @Flag(help: "Print only errors, not the new status.")
+    var quiet = false
     @OptionGroup var target: QueueTarget
     func run() throws {
-        try QueueSwitch.run("job-manager.queue-start", "start", false, target, reason: message.map { [$0] } ?? [])
+        try QueueSwitch.run("job-manager.queue-start", "start", false, target, reason: message, quiet: quiet)
     }
 }
 

@@ -39,14 +39,30 @@ struct ResourceStatusCommand: ParsableCommand {
     }
 }
 
+/// The -f/-u of drain and undrain as the request's "mode", as flux resource sends it.
+enum DrainMode {
+    /// nil, "update", "overwrite" (-f) or "force-overwrite" (-ff).
+    static func mode(force: Int, update: Bool) throws -> String? {
+        if update && force > 0 { throw CommandFailure("Only one of --force and --update may be specified") }
+        if update { return "update" }
+        switch force {
+        case 0: return nil
+        case 1: return "overwrite"
+        default: return "force-overwrite"
+        }
+    }
+}
+
 /// Drains nodes, or lists the drained ones.
 struct ResourceDrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "drain", abstract: "Drain nodes so that no new job gets them; without targets, list drained nodes.")
 
-    @Flag(name: .shortAndLong, help: "Replace the reason of targets already drained instead of failing.")
-    var force = false
-    @Option(name: [.customShort("o", allowingJoined: true), .long], help: "Listing format: a named format (default, short) or {field} text.")
+    @Flag(name: .shortAndLong, help: "Do not fail on targets already drained: replace their reason (twice: their drain time too).")
+    var force: Int
+    @Flag(name: .shortAndLong, help: "Do not fail on targets already drained: set the reason only where none was given.")
+    var update = false
+    @Option(name: [.customShort("o", allowingJoined: true), .long], help: "Listing format: a named format (default, long) or {field} text.")
     var format = "default"
     @Flag(name: .shortAndLong, help: "Listing: print no header.")
     var noHeader = false
@@ -57,17 +73,27 @@ struct ResourceDrainCommand: ParsableCommand {
     @Argument(parsing: .captureForPassthrough, help: "Why (the rest of the line).")
     var reason: [String] = []
 
-    /// "default" (Flux's "long": with ranks and the full time) and "short" (Flux's default).
+    /// Flux's drain formats: "default" and "long" (with the ranks); "short" is the
+    /// default's old fluxs name.
     static let namedFormats = [
-        "default": "{timestamp!d:%FT%T::<20} {state:<8.8} {ranks:<8.8+} {reason:<30.30+} {nodelist}",
+        "default": "{timestamp!d:%b%d %R::<12} {state:<8.8} {reason:<30.30+} {nodelist}",
+        "long": "{timestamp!d:%b%d %R::<12} {state:<8.8} {ranks:<8.8+} +:{reason:<30.30} {nodelist}",
         "short": "{timestamp!d:%b%d %R::<12} {state:<8.8} {reason:<30.30+} {nodelist}",
     ]
 
     func run() throws {
         guard let targets else { return try list() }
-        var payload: [String: JSONValue] = ["targets": .string(targets), "force": .bool(force)]
+        var payload: [String: JSONValue] = ["targets": .string(targets)]
+        if let mode = try DrainMode.mode(force: force, update: update) { payload["mode"] = .string(mode) }
         if !reason.isEmpty { payload["reason"] = .string(reason.joined(separator: " ")) }
-        _ = try Instance.with { try $0.rpc("resource.drain", .object(payload)) }
+        do {
+            _ = try Instance.with { try $0.rpc("resource.drain", .object(payload)) }
+        } catch let failure as CommandFailure where failure.message.hasSuffix("already drained") {
+            // As flux resource: the error, then the way out.
+            Main.printError("fluxs-resource", failure.message)
+            writeStderr("fluxs-resource: Use --force to overwrite existing drain reason\n")
+            throw ExitCode(1)
+        }
     }
 
     private func list() throws {
@@ -84,11 +110,20 @@ struct ResourceUndrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "undrain", abstract: "Return drained nodes to service.")
 
+    @Flag(name: .shortAndLong, help: "Do not fail on targets that are not drained.")
+    var force: Int
+    @Flag(name: .shortAndLong, help: "Do not fail on targets that are not drained (as -f).")
+    var update = false
     @Argument(help: "The nodes: an idset of ranks or a hostlist.")
     var targets: String
+    @Argument(parsing: .captureForPassthrough, help: "Why (the rest of the line), kept in the log and the undrain event.")
+    var reason: [String] = []
 
     func run() throws {
-        _ = try Instance.with { try $0.rpc("resource.undrain", ["targets": .string(targets)]) }
+        var payload: [String: JSONValue] = ["targets": .string(targets)]
+        if let mode = try DrainMode.mode(force: force, update: update) { payload["mode"] = .string(mode) }
+        if !reason.isEmpty { payload["reason"] = .string(reason.joined(separator: " ")) }
+        _ = try Instance.with { try $0.rpc("resource.undrain", .object(payload)) }
     }
 }
 
