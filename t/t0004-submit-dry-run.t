@@ -138,4 +138,112 @@ test_expect_success '-x is --exclusive' '
     fluxs submit --dry-run -N1 --exclusive app >js2.json &&
     test_cmp js.json js2.json
 '
+test_expect_success 'per-resource options: the jobspec of flux-core'"'"'s JobspecV1.per_resource' '
+    fluxs submit --dry-run -N2 --tasks-per-node=4 app >js.json &&
+    test "$(field "j[\"resources\"]" js.json)" = "[{\"count\": 2, \"exclusive\": true, \"type\": \"node\", \"with\": [{\"count\": 1, \"label\": \"task\", \"type\": \"slot\", \"with\": [{\"count\": 1, \"type\": \"core\"}]}]}]" &&
+    test "$(field "j[\"tasks\"][0][\"count\"]" js.json)" = "{\"per_slot\": 1}" &&
+    test "$(field "j[\"attributes\"][\"system\"][\"shell\"][\"options\"][\"per-resource\"]" js.json)" = "{\"count\": 4, \"type\": \"node\"}" &&
+    fluxs jobspec validate js.json &&
+    fluxs submit --dry-run -N2 --cores=8 --gpus-per-node=1 --tasks-per-core=2 app >js.json &&
+    test "$(field "j[\"resources\"]" js.json)" = "[{\"count\": 2, \"type\": \"node\", \"with\": [{\"count\": 1, \"label\": \"task\", \"type\": \"slot\", \"with\": [{\"count\": 4, \"type\": \"core\"}, {\"count\": 1, \"type\": \"gpu\"}]}]}]" &&
+    test "$(field "j[\"attributes\"][\"system\"][\"shell\"][\"options\"][\"per-resource\"]" js.json)" = "{\"count\": 2, \"type\": \"core\"}" &&
+    fluxs submit --dry-run --cores=3 app >js.json &&
+    test "$(field "j[\"resources\"]" js.json)" = "[{\"count\": 3, \"label\": \"task\", \"type\": \"slot\", \"with\": [{\"count\": 1, \"type\": \"core\"}]}]" &&
+    test "$(field "j[\"attributes\"][\"system\"].get(\"shell\")" js.json)" = null
+'
+test_expect_success 'per-resource options: flux-core'"'"'s refusals' '
+    test_expect_code 2 fluxs submit --dry-run -n2 --tasks-per-node=1 -N1 app 2>err &&
+    test_grep "Per-resource options can.t be used with per-task options" err &&
+    test_expect_code 1 fluxs submit --dry-run --tasks-per-node=1 --tasks-per-core=1 -N1 app 2>err &&
+    test_grep "Do not specify both the number of tasks per node and per core" err &&
+    test_expect_code 1 fluxs submit --dry-run --gpus-per-node=1 --cores=2 app 2>err &&
+    test_grep "gpus-per-node requires --nodes" err &&
+    test_expect_code 1 fluxs submit --dry-run -N2 --cores=3 app 2>err &&
+    test_grep "number of cores must be evenly divisible by node count" err &&
+    test_expect_code 1 fluxs submit --dry-run -N2 --cores=1 app 2>err &&
+    test_grep "number of cores cannot be less than nnodes" err &&
+    test_expect_code 1 fluxs submit --dry-run --tasks-per-node=2 app 2>err &&
+    test_grep "must specify node or core count with per_resource" err
+'
+test_expect_success 'batch --nslots, --cores-per-slot, --gpus-per-slot (and in directives) are -n, -c, -g' '
+    printf "#!/bin/sh\necho hi\n" >plain.sh &&
+    fluxs batch --dry-run --nslots=3 --cores-per-slot=2 --gpus-per-slot=1 plain.sh >js.json &&
+    fluxs batch --dry-run -n3 -c2 -g1 plain.sh >js2.json &&
+    test_cmp js.json js2.json &&
+    printf "#!/bin/sh\n# flux: --nslots=3 --cores-per-slot=2 -g1\necho hi\n" >slots.sh &&
+    fluxs batch --dry-run slots.sh >js3.json &&
+    test "$(field "j[\"resources\"]" js3.json)" = "$(field "j[\"resources\"]" js.json)" &&
+    test_expect_code 2 fluxs batch --dry-run -n2 --nslots=3 plain.sh 2>err &&
+    test_grep "n and --nslots give different counts" err &&
+    test_expect_code 2 fluxs submit --dry-run --nslots=2 app 2>err &&
+    test_grep "nslots" err
+'
+test_expect_success 'batch --output=none or kvs keeps the output in the KVS; a name is a file' '
+    printf "#!/bin/sh\necho hi\n" >plain.sh &&
+    for o in none kvs; do
+        fluxs batch --dry-run --output=$o plain.sh >js.json &&
+        test "$(field "j[\"attributes\"][\"system\"][\"shell\"][\"options\"].get(\"output\")" js.json)" = null || return 1
+    done &&
+    fluxs batch --dry-run plain.sh >js.json &&
+    test "$(field "j[\"attributes\"][\"system\"][\"shell\"][\"options\"][\"output\"][\"stdout\"][\"path\"]" js.json)" = "\"fluxs-{{id}}.out\"" &&
+    fluxs batch --dry-run --output=x.out plain.sh >js.json &&
+    test "$(field "j[\"attributes\"][\"system\"][\"shell\"][\"options\"][\"output\"][\"stdout\"][\"path\"]" js.json)" = "\"x.out\""
+'
+# dryname SCRIPT: the job name and node count fluxs batch --dry-run makes of SCRIPT.
+dryname() {
+    fluxs batch --dry-run "$1" >dry.json &&
+    field "[j[\"attributes\"][\"system\"][\"job\"][\"name\"], j[\"resources\"][0][\"count\"]]" dry.json
+}
+test_expect_success 'RFC 36 directives: any prefix, # comments, directives after other comments, a docstring' '
+    printf "#!/usr/bin/lua\n-- flux: -N2 --job-name=lua\nprint(1)\n" >lua.sh &&
+    test "$(dryname lua.sh)" = "[\"lua\", 2]" &&
+    printf "#!/bin/sh\n# flux: -N2 # two nodes\n# flux: --job-name=c   # the name\n# flux: # -N3\necho hi\n" >comment.sh &&
+    test "$(dryname comment.sh)" = "[\"c\", 2]" &&
+    printf "#!/usr/bin/env python3\n#\n\"\"\"\nflux: -N2\nflux: --job-name=py\n\"\"\"\nprint(1)\n" >py.sh &&
+    test "$(dryname py.sh)" = "[\"py\", 2]" &&
+    printf "#!/bin/sh\necho first\n// flux: -N2 --job-name=late\n" >late.sh &&
+    test "$(dryname late.sh)" = "[\"late\", 2]"
+'
+test_expect_success 'RFC 36 directives: triple-quoted values on one line and over several' '
+    cat >tq.sh <<-\EOF &&
+	#!/bin/sh
+	# flux: --job-name="""it'"'"'s "x" y"""
+	# flux: --setattr=user.conf="""
+	# flux: [config]
+	# flux:   item = "foo"
+	# flux: """
+	echo hi
+	EOF
+    fluxs batch --dry-run tq.sh >js.json &&
+    test "$(field "j[\"attributes\"][\"system\"][\"job\"][\"name\"]" js.json)" = "\"it'"'"'s \\\"x\\\" y\"" &&
+    test "$(field "j[\"attributes\"][\"user\"][\"conf\"]" js.json)" = "\"[config]\\n  item = \\\"foo\\\"\\n\""
+'
+test_expect_success 'RFC 36 directives: a changed sentinel, a directive after the group, a non-option, an open quote are errors' '
+    printf "#!/bin/sh\n# flux: -N2\n## flux: -N1\n" >sent.sh &&
+    test_expect_code 1 fluxs batch --dry-run sent.sh 2>err &&
+    test_grep "line 3: sentinel changed from .# flux:. to .## flux:." err &&
+    printf "#!/bin/sh\n# flux: -N2\necho x\n# flux: -N1\n" >orphan.sh &&
+    test_expect_code 1 fluxs batch --dry-run orphan.sh 2>err &&
+    test_grep "line 4: orphan .flux:. detected: directives disabled after line 2" err &&
+    printf "#!/bin/sh\n# flux: N2\n" >unknown.sh &&
+    test_expect_code 1 fluxs batch --dry-run unknown.sh 2>err &&
+    test_grep "line 2: Unknown directive:  *N2" err &&
+    printf "#!/bin/sh\n# flux: --setattr=a=\"\"\"\necho x\n" >open.sh &&
+    test_expect_code 1 fluxs batch --dry-run open.sh 2>err &&
+    test_grep "unterminated multi-line quote at line 2" err
+'
+test_expect_success '--add-file: a local file (its base name and mode), NAME=, NAME:PERMS= content with newlines' '
+    printf "a=1\n" >in.conf && chmod 640 in.conf &&
+    fluxs submit --dry-run --add-file=in.conf --add-file=x.sh:0755="#!/bin/sh\necho hi\n" --add-file=my.name=in.conf app >js.json &&
+    field "sorted(j[\"attributes\"][\"system\"][\"files\"])" js.json >names &&
+    echo "[\"in.conf\", \"my.name\", \"x.sh\"]" >expected &&
+    test_cmp expected names &&
+    test "$(field "j[\"attributes\"][\"system\"][\"files\"][\"in.conf\"]" js.json)" = "{\"data\": \"a=1\\n\", \"encoding\": \"utf-8\", \"mode\": 33184, \"size\": 4}" &&
+    test "$(field "j[\"attributes\"][\"system\"][\"files\"][\"x.sh\"]" js.json)" = "{\"data\": \"#!/bin/sh\\necho hi\\n\", \"encoding\": \"utf-8\", \"mode\": 33261}" &&
+    printf "\377\376" >bin.dat &&
+    fluxs submit --dry-run --add-file=bin.dat app >js.json &&
+    test "$(field "j[\"attributes\"][\"system\"][\"files\"][\"bin.dat\"][\"data\"]" js.json)" = "\"//4=\"" &&
+    test_expect_code 1 fluxs submit --dry-run --add-file=nosuch.txt app 2>err &&
+    test_grep "add-file=nosuch.txt: nosuch.txt: No such file or directory" err
+'
 test_done

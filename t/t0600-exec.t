@@ -98,6 +98,31 @@ test_expect_success 'task ranks are given node by node: -N2 -n4 puts 0,1 on brok
     test_cmp expected out
 '
 
+cat >perres.sh <<'EOF'
+set -e -o pipefail
+fluxs run -N2 --tasks-per-node=2 -l sh -c 'echo $(fluxs getattr rank) $FLUXS_JOB_SIZE $FLUXS_TASK_LOCAL_ID' | sort
+echo per-core
+fluxs run -N2 --tasks-per-core=2 sh -c 'fluxs getattr rank' | sort | uniq -c | awk '{print $2, $1}'
+echo cores
+fluxs run --cores=2 sh -c 'echo $FLUXS_JOB_SIZE'
+EOF
+test_expect_success '--tasks-per-node, --tasks-per-core and --cores place tasks as Flux does' '
+    run2 perres.sh >out 2>err &&
+    cat >expected <<-EOF &&
+	0: 0 4 0
+	1: 0 4 1
+	2: 1 4 0
+	3: 1 4 1
+	per-core
+	0 $((2 * ncores))
+	1 $((2 * ncores))
+	cores
+	2
+	2
+	EOF
+    test_cmp expected out
+'
+
 cat >affinity.sh <<'EOF'
 set -e -o pipefail
 # The task's CPU mask in hex, as norm_mask gives it.
@@ -568,6 +593,141 @@ test_expect_success 'submit: --wait and --watch exit with the job'"'"'s code; --
     test_cmp expected out
 '
 
+cat >submitlog.sh <<'EOF'
+set -e
+id=$(fluxs submit --wait-event=start sleep 300)
+fluxs jobs -n -o "{state}" "$id"
+fluxs cancel "$id"
+rc=0; fluxs submit --wait-event=nosuch true >id.out 2>err.out || rc=$?
+echo nosuch=$rc $(wc -l <id.out) $(sed "s/ƒ[^:]*/ID/" err.out)
+fluxs submit --cc=1-2 --log=job{cc}.id true >out.txt
+echo stdout=$(wc -c <out.txt) $(cat job1.id job2.id | grep -c "^ƒ")
+rc=0; fluxs submit --log=all.log --log-stderr=err.log --wait-event=nosuch true || rc=$?
+echo log=$rc $(grep -c "^ƒ" all.log) $(grep -c "without event" err.log)
+rc=0; fluxs submit -v --wait sh -c "exit 3" >/dev/null 2>v.err || rc=$?
+echo verbose=$rc $(sed "s/^ƒ[^:]*: [0-9.]*s:/ID: Ts:/" v.err)
+fluxs bulksubmit --log=b{}.id true ::: x y
+echo bulk $(cat bx.id by.id | grep -c "^ƒ")
+fluxs run -v true 2>run.err
+sed "s/ƒ.*/ID/" run.err
+EOF
+test_expect_success 'submit and bulksubmit --wait-event, --log, --log-stderr and -v; run -v' '
+    run2 submitlog.sh >out 2>err &&
+    cat >expected <<-\EOF &&
+	RUN
+	nosuch=1 1 fluxs-submit: error: ID: ended (clean) without event "nosuch"
+	stdout=0 2
+	log=1 1 1
+	verbose=3 ID: Ts: failed: status=768
+	bulk 2
+	jobid: ID
+	EOF
+    test_cmp expected out
+'
+
+cat >jobsubmit.sh <<'EOF'
+set -e
+fluxs submit --dry-run sh -c 'echo from-json' >js.json
+id=$(fluxs job submit js.json)
+fluxs job attach "$id"
+id=$(fluxs submit --dry-run sh -c 'echo from-stdin' | fluxs job submit -u 20 --flags=waitable)
+fluxs job attach "$id"
+fluxs jobs -a -n -o "{urgency}" "$id"
+cat >js.yaml <<YAML
+version: 1
+resources:
+  - type: slot
+    count: 1
+    label: task
+    with:
+      - type: core
+        count: 1
+tasks:
+  - command: ["sh", "-c", "echo from-yaml"]
+    slot: task
+    count:
+      per_slot: 1
+attributes:
+  system:
+    duration: 0
+    cwd: $PWD
+    environment: {PATH: "$PATH"}
+YAML
+fluxs job attach $(fluxs job submit <js.yaml)
+rc=0; fluxs job submit </dev/null 2>err || rc=$?; echo empty=$rc $(cat err)
+echo '{"version": 2}' >bad.json
+rc=0; fluxs job submit bad.json 2>err || rc=$?; echo bad=$rc $(grep -c "^fluxs-job: error: bad.json: " err)
+rc=0; fluxs job submit --flags=signed js.json 2>err || rc=$?; echo signed=$rc
+EOF
+test_expect_success 'fluxs job submit: a jobspec in JSON or YAML, from a file or stdin, --urgency, --flags' '
+    run2 jobsubmit.sh >out 2>err &&
+    cat >expected <<-\EOF &&
+	from-json
+	from-stdin
+	20
+	from-yaml
+	empty=1 fluxs-job: error: required jobspec is empty
+	bad=1 1
+	signed=2
+	EOF
+    test_cmp expected out
+'
+
+cat >raise.sh <<'EOF'
+set -e
+a=$(fluxs submit sleep 300)
+b=$(fluxs submit sleep 300)
+fluxs job raise "$a" "$b" -- the note
+for j in "$a" "$b"; do fluxs job wait-event -q "$j" clean; done
+fluxs jobs -a -n -o "{result}" "$a" "$b"
+fluxs job eventlog "$b" | grep -c "the note"
+c=$(fluxs submit sleep 300)
+fluxs job raiseall test 2>&1
+fluxs job raiseall -f -s0 test oops 2>&1
+fluxs job wait-event -q "$c" clean
+fluxs jobs -a -n -o "{result}" "$c"
+d=$(fluxs submit --wait-event=start sleep 300)
+fluxs job killall 2>&1
+fluxs job killall -f -s KILL 2>&1
+fluxs job wait-event -q "$d" clean
+fluxs jobs -a -n -o "{returncode}" "$d"
+fluxs job killall 2>&1
+EOF
+test_expect_success 'fluxs job raise ID... [--] NOTE; raiseall and killall count without -f, act with it' '
+    run2 raise.sh >out 2>err &&
+    cat >expected <<-\EOF &&
+	CANCELED
+	CANCELED
+	1
+	fluxs-job: Command matched 1 jobs (-f to confirm)
+	fluxs-job: Raised exception on 1 jobs (0 errors)
+	FAILED
+	fluxs-job: Command matched 1 jobs (-f to confirm)
+	fluxs-job: Killed 1 jobs (0 errors)
+	-9
+	fluxs-job: Command matched 0 jobs
+	EOF
+    test_cmp expected out
+'
+
+cat >addfile.sh <<'EOF'
+set -e
+printf "from a file\n" >data.txt
+printf "\377\001" >bin.dat
+fluxs run -N2 --add-file=data.txt --add-file=run.sh:0700="#!/bin/sh\necho script \$1\n" --add-file=bin.dat \
+    sh -c 'cat $FLUXS_JOB_TMPDIR/data.txt; $FLUXS_JOB_TMPDIR/run.sh arg; stat -c %a $FLUXS_JOB_TMPDIR/run.sh; od -An -tx1 $FLUXS_JOB_TMPDIR/bin.dat' | sort | uniq -c | sed "s/^ *//"
+EOF
+test_expect_success '--add-file puts files in every node'"'"'s job directory: content, mode, binary data' '
+    run2 addfile.sh >out 2>err &&
+    cat >expected <<-\EOF &&
+	2  ff 01
+	2 700
+	2 from a file
+	2 script arg
+	EOF
+    test_cmp expected out
+'
+
 cat >bulk.sh <<'EOF'
 set -e
 fluxs bulksubmit --dry-run echo {0} {1} {seq} ::: a b ::: 1 2 3
@@ -694,6 +854,33 @@ test_expect_success 'a bad shell option, an output file that cannot be made, a m
     test_grep "^fluxs-run: ƒ[^:]*: exception type=exec: .*cannot change to directory /no/such/dir" err &&
     test_grep "^fluxs-run: ƒ[^:]*: exception type=exec: .*cannot open input file $PWD/nosuch.in" err &&
     ! grep "command not found" err
+'
+
+cat >attachopts.sh <<'EOF'
+id=$(fluxs submit sh -c 'for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo line$i; done')
+fluxs job wait-event -q -t 30s "$id" clean
+fluxs job attach --tail=3 "$id"; echo rc=$?
+fluxs job attach --tail "$id" | wc -l
+fluxs job attach -E "$id" 2>events >/dev/null; echo rc=$?
+fluxs job attach -u -i 0 "$id" | wc -l
+fluxs job attach --tail=-1 "$id" 2>/dev/null; echo rc=$?
+EOF
+test_expect_success 'fluxs job attach --tail[=N] prints the last lines, -E the events; -i and -u are taken' '
+    run2 attachopts.sh >out 2>err &&
+    cat >expected <<-\EOF &&
+	line10
+	line11
+	line12
+	rc=0
+	10
+	rc=0
+	12
+	rc=2
+	EOF
+    test_cmp expected out &&
+    test_grep "^0\.000s: job\.submit {" events &&
+    test_grep "^[0-9]*\.[0-9][0-9][0-9]s: job\.finish {\"status\":0}$" events &&
+    test_grep "^[0-9]*\.[0-9][0-9][0-9]s: job\.clean" events
 '
 
 test_done

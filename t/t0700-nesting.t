@@ -383,8 +383,9 @@ test_expect_success 'fluxs pstree draws the instances and their jobs; -x adds id
 
 # MARK: - fluxs batch
 
-# Directives come from the leading comments only: the one after the first command is
-# ignored. The script starts a job of its own in the child, which must end with it.
+# Directives (RFC 36) may follow other comments; a directive after the script's first
+# command would be an error (t0004). The script starts a job of its own in the child,
+# which must end with it.
 cat >job.sh <<'EOF'
 #!/bin/sh
 # a comment before the directives
@@ -392,7 +393,6 @@ cat >job.sh <<'EOF'
 # fluxs: -N2
 # fluxs: -t 1m --job-name=from-directive
 printf '[%s]' "$@"; echo
-# fluxs: --job-name=too-late
 fluxs getattr instance-level
 fluxs resource list -s all -n -o "{nnodes}"
 fluxs submit --env=T0700_MARK=$1 sleep 300 >/dev/null
@@ -416,7 +416,7 @@ echo left=$(wait_all_gone $mark-2)
 cd ..
 echo "s/$id/ID/; s/$cl/CL/; s/$mark/MARK/" >ids.sed
 EOF
-test_expect_success 'fluxs batch: prints the id; directives in the leading comments (the command line wins); the arguments; output in fluxs-ID.out of the submit dir; the child ends with the script, whose code is the job'"'"'s' '
+test_expect_success 'fluxs batch: prints the id; directives (RFC 36; the command line wins); the arguments; output in fluxs-ID.out of the submit dir; the child ends with the script, whose code is the job'"'"'s' '
     run2 batch.sh >out 2>err &&
     cat >expected <<-\EOF &&
 	from-directive 2 60.0 FAILED 3
@@ -441,6 +441,31 @@ test_expect_success 'fluxs batch: prints the id; directives in the leading comme
     echo 2 >expected &&
     test_cmp expected count &&
     ! ls fluxs-*.out 2>/dev/null
+'
+
+cat >slots.sh <<'EOF'
+set -e -o pipefail
+fluxs alloc -v --nslots=2 --cores-per-slot=1 fluxs resource list -s all -n -o "{ncores}" 2>alloc.err
+sed "s/ƒ.*/ID/" alloc.err
+id=$(fluxs alloc --bg -v -N1 2>bg.err)
+sed "s/^ƒ[^:]*: [0-9.]*s:/ID: Ts:/" bg.err
+fluxs shutdown "$id" >/dev/null 2>&1
+printf '#!/bin/sh\n: flux: --nslots=2 # two slots\nfluxs resource list -s all -n -o "{ncores}"\n' >colon.sh
+kvs=$(fluxs batch --output=kvs colon.sh)
+fluxs job attach "$kvs"
+find . -maxdepth 1 -name "fluxs-*.out" | wc -l
+EOF
+test_expect_success 'alloc -v prints the job id (with --bg the steps); --nslots and --cores-per-slot; batch --output=kvs and a directive with another prefix' '
+    run2 slots.sh >out 2>err &&
+    cat >expected <<-\EOF &&
+	2
+	jobid: ID
+	ID: Ts: waiting for resources
+	ID: Ts: ready
+	2
+	0
+	EOF
+    test_cmp expected out
 '
 
 printf 'echo no-interpreter\n' >nobang.sh

@@ -9,7 +9,8 @@
 // in order (node by node), the first T mod S slots taking one more. The shell option
 // `per-resource` {"type": "node", "count": k} (fluxs alloc and batch: one broker a
 // node; --tasks-per-node) overrides both: k tasks on every node, the node's cores and
-// GPUs cut into k runs. Ranks are given node by node in ascending broker rank, so each
+// GPUs cut into k runs; {"type": "core", "count": k} (--tasks-per-core) puts k tasks
+// on every allocated core, each bound to its core. Ranks are given node by node in ascending broker rank, so each
 // node holds a block of ranks.
 
 /// The placement of every task of a job.
@@ -36,18 +37,23 @@ public struct TaskLayout: Sendable, Hashable {
         let hosts = R.nodes.sorted { $0.rank < $1.rank }
         guard !hosts.isEmpty else { throw ParseError("R holds no nodes") }
         if let perResource = jobspec.shellOptions["per-resource"] {
-            guard perResource["type"]?.stringValue == "node", let k = perResource["count"]?.intValue, k >= 1 else {
-                throw ParseError("shell option per-resource: must be {\"type\": \"node\", \"count\": N} with N >= 1")
+            let kind = perResource["type"]?.stringValue
+            guard kind == "node" || kind == "core", let k = perResource["count"]?.intValue, k >= 1, k <= Int64(Int32.max) else {
+                throw ParseError("shell option per-resource: must be {\"type\": \"node\" or \"core\", \"count\": N} with N >= 1")
             }
             var rank = 0
             nodes = hosts.map { host in
                 let cores = Array(host.cores), gpus = Array(host.gpus)
-                let coreRun = max(cores.count / Int(k), 1), gpuRun = gpus.count / Int(k)
-                let tasks = (0..<Int(k)).map { index in
+                // "node": k tasks, the node's cores and GPUs cut into k runs; "core": k
+                // tasks on each core, bound to it, the GPUs cut by the node's task count.
+                let count = kind == "node" ? Int(k) : Int(k) * max(cores.count, 1)
+                let coreRun = max(cores.count / count, 1), gpuRun = gpus.count / count
+                let tasks = (0..<count).map { index in
                     defer { rank += 1 }
-                    return Task(rank: rank, localID: index,
-                                cores: k == 1 ? cores : Self.run(cores, index, coreRun),
-                                gpus: k == 1 ? gpus : Self.run(gpus, index, gpuRun))
+                    let taskCores = kind == "core" ? (cores.isEmpty ? [] : [cores[index / Int(k)]])
+                        : count == 1 ? cores : Self.run(cores, index, coreRun)
+                    return Task(rank: rank, localID: index, cores: taskCores,
+                                gpus: count == 1 ? gpus : Self.run(gpus, index, gpuRun))
                 }
                 return (host.rank, tasks)
             }

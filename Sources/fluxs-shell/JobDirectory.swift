@@ -2,8 +2,9 @@
 // before any task starts (under the node's $TMPDIR, else /tmp; mode 0700, and an
 // existing one is used only if it is a real directory of this user with that mode, so
 // nobody else can put or redirect files in it), holding the files of the jobspec's
-// attributes.system.files ({"NAME": {"data": TEXT, "mode": N}}, as fluxs batch stores its
-// script), named `{{tmpdir}}` in the command; removed with all it holds when the shell
+// attributes.system.files ({"NAME": {"data": TEXT, "mode": N, "encoding": "utf-8" or
+// "base64"}} (RFC 37 file objects), as fluxs batch stores its script and --add-file its
+// files), named `{{tmpdir}}` in the command; removed with all it holds when the shell
 // ends (and by job-exec after a shell that could not).
 import FluxsFormats
 import FluxsProcess
@@ -32,15 +33,60 @@ struct JobDirectory {
             guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
                 throw ParseError("attributes.system.files: \"\(name)\" is not a file name")
             }
-            let mode = mode_t(file["mode"]?.intValue ?? 0o600)
+            let mode = mode_t(file["mode"]?.intValue ?? 0o600) & 0o7777
+            let text = file["data"]?.stringValue ?? ""
+            var bytes = Array(text.utf8)
+            if file["encoding"]?.stringValue == "base64" {
+                guard let decoded = Self.base64(text) else {
+                    throw ParseError("attributes.system.files: \"\(name)\" is not valid base64")
+                }
+                bytes = decoded
+            }
             let fd = open("\(path)/\(name)", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode)
-            guard fd >= 0, Descriptors.writeAll(fd, file["data"]?.stringValue ?? "") else {
+            guard fd >= 0, Self.writeAll(fd, bytes) else {
                 if fd >= 0 { close(fd) }
                 throw ParseError("cannot write \(path)/\(name): \(String(cString: strerror(errno)))")
             }
             fchmod(fd, mode)
             close(fd)
         }
+    }
+
+    /// The bytes of RFC 4648 base64 `text` (padding optional), nil when it is not base64.
+    static func base64(_ text: String) -> [UInt8]? {
+        var out: [UInt8] = []
+        var buffer: UInt32 = 0
+        var bits = 0
+        for char in text.utf8 where char != UInt8(ascii: "=") {
+            let value: UInt8
+            switch char {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): value = char - UInt8(ascii: "A")
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): value = char - UInt8(ascii: "a") + 26
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = char - UInt8(ascii: "0") + 52
+            case UInt8(ascii: "+"): value = 62
+            case UInt8(ascii: "/"): value = 63
+            case UInt8(ascii: "\n"), UInt8(ascii: "\r"): continue
+            default: return nil
+            }
+            buffer = buffer << 6 | UInt32(value)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                out.append(UInt8(truncatingIfNeeded: buffer >> UInt32(bits)))
+            }
+        }
+        return out
+    }
+
+    /// Writes all of `bytes` to `fd`.
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n < 0 { if errno == EINTR { continue }; return false }
+            offset += n
+        }
+        return true
     }
 
     /// `argument` with `{{tmpdir}}` filled in.

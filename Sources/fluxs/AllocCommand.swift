@@ -15,19 +15,23 @@ struct AllocCommand: ParsableCommand {
 
     @OptionGroup(title: "Submission options")
     var submission: SubmissionOptions
+    @OptionGroup(title: "Slot options")
+    var slots: SlotOptions
     @Flag(help: "Print the job id once the instance is ready for work and leave it running.")
     var bg = false
+    @Flag(name: [.customShort("v"), .long], help: "Print \"jobid: ID\" on stderr (with --bg: the steps of the wait).")
+    var verbose: Int
     @Argument(parsing: .captureForPassthrough, help: "The command to run in the new instance (default: a shell).")
     var command: [String] = []
 
     func validate() throws {
-        var submission = self.submission
+        var submission = try slots.applied(to: self.submission)
         let program = try submission.takeProgram(command, command: Self.self)
         if bg && !program.isEmpty { throw ValidationError("--bg runs no command: leave out \(program[0])") }
     }
 
     func run() throws {
-        var submission = self.submission
+        var submission = try slots.applied(to: self.submission)
         let program = try submission.takeProgram(command, command: Self.self)
         let forward = !bg && submission.input == nil
         if forward { submission.setopt.append(#"input.stdin={"type":"service"}"#) }
@@ -38,10 +42,17 @@ struct AllocCommand: ParsableCommand {
         do {
             let id = try Jobs.submit(handle, jobspec, urgency: submission.urgencyValue)
             if bg {
+                let t0 = KVS.monotonic()
+                let log = { (what: String) in
+                    if verbose > 0 { writeStderr("\(Jobs.show(id)): \(TimeText.fixed(KVS.monotonic() - t0, 3))s: \(what)\n") }
+                }
+                log("waiting for resources")
                 _ = try InstanceJob.waitForURI(handle, id)
+                log("ready")
                 print(Jobs.show(id))
                 return
             }
+            if verbose > 0 { writeStderr("jobid: \(Jobs.show(id))\n") }
             code = try JobAttach(handle: handle, id: id, program: "fluxs-alloc", forwardInput: forward,
                                  label: submission.labelIO && submission.output == nil, writesInputHeader: forward).run()
         } catch let error as ServiceError {

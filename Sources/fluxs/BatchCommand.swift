@@ -1,8 +1,9 @@
 // `fluxs batch`: a batch script as the initial program of a new instance on an
-// allocation (man fluxs-batch(1)). Options may also come from directives in the
-// script's leading comments (`# fluxs: -N2 -t 10m`); the command line wins. The script
-// travels in the jobspec (attributes.system.files.script) and runs from the job's
-// directory on the first node; output goes to fluxs-{{id}}.out unless --output says.
+// allocation (man fluxs-batch(1)). Options may also come from the script's submission
+// directives (RFC 36: `# flux: -N2 -t 10m`, BatchDirectives.swift); the command line
+// wins. The script travels in the jobspec (attributes.system.files.script) and runs
+// from the job's directory on the first node; output goes to fluxs-{{id}}.out unless
+// --output names a file, or none or kvs (the KVS, as for other jobs).
 import ArgumentParser
 import FluxsFormats
 
@@ -11,10 +12,12 @@ struct BatchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "batch",
         abstract: "Submit a script to run as the initial program of a new instance.",
-        discussion: "Prints the job id. Directives: lines '# fluxs: OPTIONS' before the script's first command.")
+        discussion: "Prints the job id. Directives: lines 'PREFIX flux: OPTIONS' (RFC 36), e.g. '# flux: -N2'.")
 
     @OptionGroup(title: "Submission options")
     var submission: SubmissionOptions
+    @OptionGroup(title: "Slot options")
+    var slots: SlotOptions
     @Flag(help: "Wrap the arguments (or, without any, the script on stdin) into a /bin/sh script.")
     var wrap = false
     @Flag(help: "Do not print the job id.")
@@ -25,7 +28,7 @@ struct BatchCommand: ParsableCommand {
     var command: [String] = []
 
     func run() throws {
-        var options = self.submission
+        var options = try slots.applied(to: self.submission)
         let words = try options.takeProgram(command, command: Self.self)
         let script: String
         var arguments: [String] = []
@@ -48,7 +51,11 @@ struct BatchCommand: ParsableCommand {
         }
         let directives = try BatchDirectives.parse(script)
         options = try options.overlaid(on: directives)
-        if options.output == nil { options.output = "fluxs-{{id}}.out" }
+        switch options.output {
+        case nil: options.output = "fluxs-{{id}}.out"
+        case "none", "kvs": options.output = nil  // as flux batch: the output stays in the KVS
+        default: break
+        }
         var jobspec = try InstanceJob.jobspec(options, program: ["{{tmpdir}}/script"] + arguments, name: name)
         do {
             try jobspec.setAttribute("system.files.script", ["data": .string(script), "mode": .int(0o700)])
@@ -72,60 +79,3 @@ struct BatchCommand: ParsableCommand {
     }
 }
 
-/// The `# fluxs:` directives of a batch script.
-enum BatchDirectives {
-    /// The submission options the script's directives give (from its leading comment
-    /// block: lines after the #! line up to the first line that is neither a comment
-    /// nor blank).
-    static func parse(_ script: String) throws -> SubmissionOptions {
-        var words: [String] = []
-        for (index, rawLine) in script.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.trimmingWhitespace()
-            if index == 0 && line.hasPrefix("#!") { continue }
-            if line.isEmpty { continue }
-            guard line.hasPrefix("#") else { break }
-            let body = line.dropFirst().trimmingWhitespace()
-            for prefix in ["fluxs:", "FLUXS:", "flux:", "FLUX:"] where body.hasPrefix(prefix) {
-                words += try split(String(body.dropFirst(prefix.count)), line: index + 1)
-            }
-        }
-        do {
-            return try SubmissionOptions.parse(words)
-        } catch {
-            throw CommandFailure("batch directives: \(SubmissionOptions.message(for: error))")
-        }
-    }
-
-    /// Shell-like words: spaces separate, quotes group, backslash escapes.
-    static func split(_ text: String, line: Int) throws -> [String] {
-        var words: [String] = []
-        var current = ""
-        var inWord = false
-        var quote: Character?
-        var escape = false
-        for char in text {
-            if escape {
-                current.append(char)
-                escape = false
-            } else if char == "\\" && quote != "'" {
-                escape = true
-                inWord = true
-            } else if let q = quote {
-                if char == q { quote = nil } else { current.append(char) }
-            } else if char == "'" || char == "\"" {
-                quote = char
-                inWord = true
-            } else if char == " " || char == "\t" {
-                if inWord { words.append(current) }
-                current = ""
-                inWord = false
-            } else {
-                current.append(char)
-                inWord = true
-            }
-        }
-        if quote != nil { throw CommandFailure("batch directive on line \(line): unterminated quote") }
-        if inWord { words.append(current) }
-        return words
-    }
-}

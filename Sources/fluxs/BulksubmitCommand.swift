@@ -40,6 +40,7 @@ struct BulksubmitCommand: ParsableCommand {
         let (template, lists) = Self.split(words)
         let inputs = lists.isEmpty ? [try readInputs()] : lists
         var jobspecs: [Jobspec] = []
+        var logs: [SubmitFlags.Logs] = []
         for (seq, tuple) in Self.product(inputs).enumerated() {
             let fill = { (text: String) in Self.fill(text, tuple, seq: seq) }
             let program = template.map(fill)
@@ -50,10 +51,11 @@ struct BulksubmitCommand: ParsableCommand {
             let options = submission.substituting(fill)
             for copy in try flags.copies() {
                 jobspecs.append(try options.jobspec(command: program, cc: copy, ccEnvironment: flags.cc != nil))
+                logs.append(flags.logs(cc: copy, fill: fill))
             }
         }
         if dryRun { return }
-        try flags.submit(jobspecs, urgency: submission.urgencyValue, program: "fluxs-bulksubmit")
+        try flags.submit(jobspecs, logs: logs, urgency: submission.urgencyValue, program: "fluxs-bulksubmit")
     }
 
     private func readInputs() throws -> [String] {

@@ -77,7 +77,7 @@ struct CommandFailure: Error, CustomStringConvertible {
 @main
 enum Main {
     static func main() async {
-        let args = Array(CommandLine.arguments.dropFirst())
+        let args = OptionalValues.fill(Array(CommandLine.arguments.dropFirst()))
         let tool = toolName(args)
         do {
             var command = try Fluxs.parseAsRoot(args)

@@ -2,7 +2,8 @@
 // forms (no instance needed); the others talk to the job manager (man fluxs-job(1)):
 // eventlog and wait-event (JobEventlogCommand.swift), urgency, hold, release, expedite,
 // raise and kill (JobControlCommands.swift), info, status, wait, last, purge and
-// timeleft (JobQueryCommands.swift), attach (RunCommand.swift, JobAttach.swift).
+// timeleft (JobQueryCommands.swift), attach (RunCommand.swift, JobAttach.swift),
+// submit (JobSubmitCommand.swift), raiseall and killall (JobBulkControlCommands.swift).
 import ArgumentParser
 import FluxsFormats
 
@@ -16,6 +17,7 @@ struct JobCommand: ParsableCommand {
             JobUrgencyCommand.self, JobHoldCommand.self, JobReleaseCommand.self, JobExpediteCommand.self,
             JobRaiseCommand.self, JobKillCommand.self, JobStatusCommand.self, JobWaitCommand.self,
             JobLastCommand.self, JobPurgeCommand.self, JobTimeleftCommand.self, JobAttachCommand.self,
+            JobSubmitCommand.self, JobRaiseallCommand.self, JobKillallCommand.self,
         ])
 }
 

@@ -75,34 +75,48 @@ struct JobExpediteCommand: JobUrgencyPreset {
     var ids: [String]
 }
 
-/// Raises an exception on a job.
+/// Raises an exception on jobs.
 struct JobRaiseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "raise", abstract: "Raise an exception on a job.",
-        discussion: "Severity 0 is fatal: the job ends (a pending job never runs). The note is the words after the id, or --message.")
+        commandName: "raise", abstract: "Raise an exception on jobs.",
+        discussion: """
+            Severity 0 is fatal: the job ends (a pending job never runs). The ids come first;             the words after them (or after --) are the note, or give it with --message.
+            """)
     @Option(name: [.customShort("s", allowingJoined: true), .long], help: ArgumentHelp("Severity, 0 (fatal, the default) to 7.", valueName: "N"))
     var severity: Int = 0
     @Option(name: [.customShort("t", allowingJoined: true), .long], help: ArgumentHelp("Exception type (default cancel).", valueName: "TYPE"))
     var type: String = "cancel"
     @Option(name: [.customShort("m", allowingJoined: true), .long], help: ArgumentHelp("The exception's note.", valueName: "NOTE"))
     var message: String?
-    @Argument(help: "The job (any id form).")
-    var id: String
-    @Argument(help: "The exception's note.")
-    var note: [String] = []
+    @Argument(parsing: .captureForPassthrough, help: "The jobs (any id form), then [--] the exception's note.")
+    var words: [String] = []
+
+    /// The ids (the words up to the first that is not a job id) and the note after them.
+    static func split(_ words: [String]) -> (ids: [JobID], note: [String]) {
+        var ids: [JobID] = []
+        var rest = words[...]
+        while let word = rest.first, let id = try? JobID(parsing: word) {
+            ids.append(id)
+            rest.removeFirst()
+        }
+        if rest.first == "--" { rest.removeFirst() }
+        return (ids, Array(rest))
+    }
 
     func validate() throws {
         if !(0...7).contains(severity) { throw ValidationError("--severity must be 0-7") }
         if type.isEmpty || type.contains(where: \.isWhitespace) { throw ValidationError("--type \"\(type)\": must be one word") }
-        if message != nil && !note.isEmpty { throw ValidationError("give the note with --message or after the id, not both") }
+        let (ids, note) = Self.split(words)
+        if ids.isEmpty { throw ValidationError(words.first.map { "invalid jobid: \($0)" } ?? "missing the job ids") }
+        if message != nil && !note.isEmpty { throw ValidationError("Do not set note on command line and with --message") }
     }
 
     func run() throws {
-        let job = try Jobs.parse(id)
+        let (ids, note) = Self.split(words)
         let text = message ?? note.joined(separator: " ")
-        _ = try Jobs.on(job) {
-            try $0.rpc("job-manager.raise", ["id": Jobs.wire(job), "type": .string(type),
-                                             "severity": .int(Int64(severity)), "note": .string(text)])
+        try Jobs.each(ids) { handle, id in
+            try handle.rpc("job-manager.raise", ["id": Jobs.wire(id), "type": .string(type),
+                                                 "severity": .int(Int64(severity)), "note": .string(text)])
         }
     }
 }

@@ -14,9 +14,17 @@ struct SubmissionOptions: ParsableArguments {
     @Option(name: [.customShort("n", allowingJoined: true), .long], help: "Number of tasks (default 1).")
     var ntasks: Int?
     @Option(name: [.customShort("c", allowingJoined: true), .long], help: "Cores per task (default 1).")
-    var coresPerTask: Int = 1
+    var coresPerTask: Int?
     @Option(name: [.customShort("g", allowingJoined: true), .long], help: "GPUs per task (default 0).")
-    var gpusPerTask: Int = 0
+    var gpusPerTask: Int?
+    @Option(help: ArgumentHelp("Per-resource: the total number of cores (not with -n, -c, -g).", valueName: "N"))
+    var cores: Int?
+    @Option(help: ArgumentHelp("Per-resource: run N tasks on each node.", valueName: "N"))
+    var tasksPerNode: Int?
+    @Option(help: ArgumentHelp("Per-resource: run N tasks on each allocated core.", valueName: "N"))
+    var tasksPerCore: Int?
+    @Option(help: ArgumentHelp("Per-resource: N GPUs on each node (with -N).", valueName: "N"))
+    var gpusPerNode: Int?
     @Flag(name: [.customShort("x"), .long], help: "Allocate whole nodes (with -N).")
     var exclusive = false
     @Option(name: [.customShort("t", allowingJoined: true), .long], help: "Time limit: minutes, or a duration such as 30s, 10m, 2h (0 or inf: none).")
@@ -45,8 +53,10 @@ struct SubmissionOptions: ParsableArguments {
     @Option(name: [.customShort("o", allowingJoined: true), .customLong("setopt")],
             help: ArgumentHelp("Set shell option KEY to VAL (JSON if it parses, else a string; default 1).", valueName: "KEY[=VAL]"))
     var setopt: [String] = []
-    @Option(help: ArgumentHelp("Run only on nodes with PROPERTY (^PROPERTY: without it).", valueName: "PROPERTY"))
+    @Option(help: ArgumentHelp("Run only on nodes satisfying a constraint query (RFC 35): properties (a,b; ^a: without), host:HOSTLIST, rank:IDSET, joined by & | not - and parentheses.", valueName: "CONSTRAINT"))
     var requires: [String] = []
+    @Option(help: ArgumentHelp("Put a file in the job's directory ({{tmpdir}}/NAME): ARG is a local file, or content holding a newline; PERMS in octal (default 0600).", valueName: "[NAME[:PERMS]=]ARG"))
+    var addFile: [String] = []
     @Option(help: "Working directory of the tasks (default: the current directory).")
     var cwd: String?
     @Option(name: [.customShort("S", allowingJoined: true), .customLong("setattr")], help: "Set jobspec attribute KEY (system. assumed unless user. or a leading dot) to VAL (JSON if it parses, else a string; default 1).")
@@ -66,6 +76,9 @@ struct SubmissionOptions: ParsableArguments {
     static let submissionFlags: Set<String> = ["waitable", "novalidate", "debug"]
 
     func validate() throws {
+        if perResourceGiven, ntasks != nil || coresPerTask != nil || (gpusPerTask ?? 0) != 0 {
+            throw ValidationError("Per-resource options can't be used with per-task options. (See --help for details)")
+        }
         if let urgency, Jobs.urgency(urgency) == nil {
             throw ValidationError("--urgency \"\(urgency)\": must be 0-31, hold, default or expedite")
         }
@@ -94,6 +107,10 @@ struct SubmissionOptions: ParsableArguments {
         if try copy.takeProgram(captured, command: command).isEmpty { throw ValidationError("missing the command to run") }
     }
 
+    /// Whether a per-resource option (--cores, --tasks-per-node, --tasks-per-core,
+    /// --gpus-per-node) was given: then the jobspec has flux-core's per-resource shape.
+    var perResourceGiven: Bool { cores != nil || tasksPerNode != nil || tasksPerCore != nil || gpusPerNode != nil }
+
     /// The urgency to submit with, nil for the service's default.
     var urgencyValue: Int? { urgency.flatMap(Jobs.urgency) }
 
@@ -114,8 +131,11 @@ struct SubmissionOptions: ParsableArguments {
         var request = JobspecRequest(command: command)
         request.nnodes = nodes
         request.ntasks = ntasks
-        request.coresPerTask = coresPerTask
-        request.gpusPerTask = gpusPerTask
+        request.coresPerTask = coresPerTask ?? 1
+        request.gpusPerTask = gpusPerTask ?? 0
+        if perResourceGiven {
+            request.perResource = .init(cores: cores, tasksPerNode: tasksPerNode, tasksPerCore: tasksPerCore, gpusPerNode: gpusPerNode)
+        }
         request.exclusive = exclusive
         request.jobName = jobName
         request.cwd = cwd ?? Terminal.currentDirectory
@@ -128,15 +148,29 @@ struct SubmissionOptions: ParsableArguments {
             let dependencies = try self.dependencyList()
             if !dependencies.isEmpty {
                 let existing = jobspec.attribute("system.dependencies")?.arrayValue ?? []
-                let added: [JSONValue] = dependencies.map { ["scheme": .string($0.scheme), "value": .string($0.value)] }
+                let added: [JSONValue] = dependencies.map(\.json)
                 do { try jobspec.setAttribute("system.dependencies", .array(existing + added)) } catch { throw error.parseError }
             }
             if let queue {
                 do { try jobspec.setAttribute("system.queue", .string(queue)) } catch { throw error.parseError }
             }
             if !requires.isEmpty {
-                let constraints: JSONValue = ["properties": .array(requires.map { .string($0) })]
+                // As Flux: every --requires joined by spaces, one RFC 35 query.
+                let query = requires.joined(separator: " ")
+                let constraints: JSONValue
+                do { constraints = try ConstraintQuery.parse(query) } catch {
+                    throw ParseError("--requires='\(query)': \(error.message)")
+                }
                 do { try jobspec.setAttribute("system.constraints", constraints) } catch { throw error.parseError }
+            }
+            if !addFile.isEmpty {
+                // Set as one object: a file's name may hold dots, which a path would split.
+                var files = jobspec.attribute("system.files")?.objectValue ?? [:]
+                for argument in addFile {
+                    let (name, file) = try AddFile.entry(argument)
+                    files[name] = file
+                }
+                do { try jobspec.setAttribute("system.files", .object(files)) } catch { throw error.parseError }
             }
             for assignment in setattr {
                 let (path, value) = try Self.parseSetattr(assignment)
@@ -199,8 +233,12 @@ struct SubmissionOptions: ParsableArguments {
         var merged = self
         merged.nodes = nodes ?? base.nodes
         merged.ntasks = ntasks ?? base.ntasks
-        if coresPerTask == 1 { merged.coresPerTask = base.coresPerTask }
-        if gpusPerTask == 0 { merged.gpusPerTask = base.gpusPerTask }
+        merged.coresPerTask = coresPerTask ?? base.coresPerTask
+        merged.gpusPerTask = gpusPerTask ?? base.gpusPerTask
+        merged.cores = cores ?? base.cores
+        merged.tasksPerNode = tasksPerNode ?? base.tasksPerNode
+        merged.tasksPerCore = tasksPerCore ?? base.tasksPerCore
+        merged.gpusPerNode = gpusPerNode ?? base.gpusPerNode
         merged.exclusive = exclusive || base.exclusive
         merged.timeLimit = timeLimit ?? base.timeLimit
         merged.jobName = jobName ?? base.jobName
@@ -219,6 +257,7 @@ struct SubmissionOptions: ParsableArguments {
         merged.setopt = base.setopt + setopt
         merged.requires = base.requires + requires
         merged.cwd = cwd ?? base.cwd
+        merged.addFile = base.addFile + addFile
         merged.setattr = base.setattr + setattr
         merged.urgency = urgency ?? base.urgency
         merged.dependencies = base.dependencies + dependencies
@@ -247,15 +286,15 @@ struct SubmissionOptions: ParsableArguments {
     func dependencyList() throws(ParseError) -> [JobspecDependency] {
         var list: [JobspecDependency] = []
         for text in dependencies {
-            guard let colon = text.firstIndex(of: ":") else {
+            // A URI as Flux's: SCHEME:VALUE[?key=val&...]; "singleton" alone takes no value.
+            let dependency: JobspecDependency
+            do { dependency = try JobspecDependency(uri: text) } catch {
                 throw ParseError("--dependency \"\(text)\": not SCHEME:VALUE (e.g. afterok:JOBID)")
             }
-            let scheme = String(text[..<colon])
-            let value = String(text[text.index(after: colon)...])
-            guard !scheme.isEmpty, !value.isEmpty else {
+            guard !dependency.value.isEmpty || dependency.scheme == "singleton" else {
                 throw ParseError("--dependency \"\(text)\": not SCHEME:VALUE (e.g. afterok:JOBID)")
             }
-            list.append(JobspecDependency(scheme: scheme, value: value))
+            list.append(dependency)
         }
         if let beginTime {
             let time: Double

@@ -108,3 +108,52 @@ import Testing
         #expect(throws: ParseError("jobspec request: " + message), "\(options)") { try request.build() }
     }
 }
+
+/// The per-resource options, against flux-core's JobspecV1.per_resource.
+struct JobspecRequestPerResourceTests {
+    typealias PerResource = JobspecRequest.PerResource
+
+    static func slot(_ count: Int, cores: Int, gpus: Int = 0) -> JSONValue {
+        var with: [JSONValue] = [["type": "core", "count": .int(Int64(cores))]]
+        if gpus > 0 { with.append(["type": "gpu", "count": .int(Int64(gpus))]) }
+        return ["type": "slot", "count": .int(Int64(count)), "label": "task", "with": .array(with)]
+    }
+
+    /// (options, request, resources, shell option per-resource)
+    static let cases: [(String, JobspecRequest, JSONValue, JSONValue?)] = [
+        ("-N2 --tasks-per-node=4", .init(command: ["a"], nnodes: 2, perResource: PerResource(tasksPerNode: 4)),
+         ["type": "node", "count": 2, "exclusive": true, "with": [slot(1, cores: 1)]], ["type": "node", "count": 4]),
+        ("-N2 --cores=8 --gpus-per-node=1 --tasks-per-core=2",
+         .init(command: ["a"], nnodes: 2, perResource: PerResource(cores: 8, tasksPerCore: 2, gpusPerNode: 1)),
+         ["type": "node", "count": 2, "with": [slot(1, cores: 4, gpus: 1)]], ["type": "core", "count": 2]),
+        ("--cores=3", .init(command: ["a"], perResource: PerResource(cores: 3)), slot(3, cores: 1), nil),
+        ("--cores=4 --tasks-per-node=1", .init(command: ["a"], perResource: PerResource(cores: 4, tasksPerNode: 1)),
+         slot(4, cores: 1), ["type": "node", "count": 1]),
+    ]
+
+    @Test(arguments: cases)
+    func buildsWhatPerResourceBuilds(_ options: String, _ request: JobspecRequest, _ resources: JSONValue, _ option: JSONValue?) throws {
+        let jobspec = try request.build()
+        #expect(jobspec.json["resources"] == [resources], "\(options)")
+        #expect(jobspec.json["tasks"]?.arrayValue?.first?["count"] == ["per_slot": 1], "\(options)")
+        #expect(jobspec.attribute("system.shell.options.per-resource") == option, "\(options)")
+    }
+
+    /// (options, request, flux-core's message)
+    static let refused: [(String, JobspecRequest, String)] = [
+        ("both per", .init(command: ["a"], nnodes: 1, perResource: PerResource(tasksPerNode: 1, tasksPerCore: 1)),
+         "Do not specify both the number of tasks per node and per core"),
+        ("gpus without -N", .init(command: ["a"], perResource: PerResource(cores: 2, gpusPerNode: 1)), "--gpus-per-node requires --nodes"),
+        ("-N2 --cores=3", .init(command: ["a"], nnodes: 2, perResource: PerResource(cores: 3)),
+         "number of cores must be evenly divisible by node count"),
+        ("-N2 --cores=1", .init(command: ["a"], nnodes: 2, perResource: PerResource(cores: 1)), "number of cores cannot be less than nnodes"),
+        ("no count", .init(command: ["a"], perResource: PerResource(tasksPerNode: 2)), "must specify node or core count with per_resource"),
+        ("--tasks-per-core=0", .init(command: ["a"], nnodes: 1, perResource: PerResource(tasksPerCore: 0)),
+         "--tasks-per-core must be >= 1 (got 0)"),
+    ]
+
+    @Test(arguments: refused)
+    func refusesAsFluxDoes(_ options: String, _ request: JobspecRequest, _ message: String) {
+        #expect(throws: ParseError("jobspec request: " + message), "\(options)") { try request.build() }
+    }
+}

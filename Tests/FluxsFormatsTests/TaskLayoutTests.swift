@@ -137,9 +137,24 @@ struct TaskLayoutPerResourceTests {
         #expect(layout.tasks(onRank: 0).map(\.cores) == [[0, 1], [2, 3]])
     }
 
-    @Test func onlyNodesAreResources() throws {
+    @Test func tasksPerCoreBindEachTaskToItsCore() throws {
+        var spec = try JobspecRequest(command: ["app"], nnodes: 2).build()
+        try spec.setAttribute("system.shell.options.per-resource", ["type": "core", "count": 2])
+        let R = ResourceSet(nodes: [
+            ResourceSet.Node(rank: 0, cores: try IDSet(parsing: "0-1")),
+            ResourceSet.Node(rank: 1, cores: try IDSet(parsing: "4")),
+        ])
+        let layout = try TaskLayout(jobspec: spec, R: R)
+        #expect(layout.size == 6)
+        #expect(layout.tasks(onRank: 0).map(\.cores) == [[0], [0], [1], [1]])
+        #expect(layout.tasks(onRank: 0).map(\.localID) == [0, 1, 2, 3])
+        #expect(layout.tasks(onRank: 1).map(\.cores) == [[4], [4]])
+        #expect(layout.tasks(onRank: 1).map(\.rank) == [4, 5])
+    }
+
+    @Test func onlyNodesAndCoresAreResources() throws {
         var spec = try JobspecRequest(command: ["app"]).build()
-        try spec.setAttribute("system.shell.options.per-resource", ["type": "core", "count": 1])
+        try spec.setAttribute("system.shell.options.per-resource", ["type": "socket", "count": 1])
         #expect(throws: ParseError.self) {
             try TaskLayout(jobspec: spec, R: ResourceSet(nodes: [ResourceSet.Node(rank: 0, cores: IDSet([0]))]))
         }
