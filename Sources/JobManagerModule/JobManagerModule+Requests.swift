@@ -272,6 +272,8 @@ extension JobManagerModule {
     /// for any job of an owner with nothing left to wait for then end with ECHILD.
     func answerWaiters(_ id: JobID) {
         guard let record = core.record(id) else { return }
+        // The common case, a job ending with nobody waiting, costs O(1).
+        guard !waiters.isEmpty else { return zombies.ended(id, userid: record.userid) }
         var reaped = false
         var still: [Waiter] = []
         for waiter in waiters {
@@ -287,7 +289,9 @@ extension JobManagerModule {
             reaped = true
         }
         if !reaped { zombies.ended(id, userid: record.userid) }
-        if !core.hasActiveJob(of: record.userid) && !zombies.hasZombie(of: record.userid) {
+        // hasActiveJob looks at every active job: only when someone of this user waits.
+        if still.contains(where: { $0.id == nil && $0.request.userid == record.userid }),
+           !zombies.hasZombie(of: record.userid), !core.hasActiveJob(of: record.userid) {
             let none = ServiceError(ECHILD, "there are no more jobs to wait for")
             still.removeAll { waiter in
                 guard waiter.id == nil, waiter.request.userid == record.userid else { return false }
