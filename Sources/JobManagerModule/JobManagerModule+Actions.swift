@@ -23,6 +23,9 @@ extension JobManagerModule {
                     batch.ops.append(["op": "put", "key": .string("\(dir).R"), "value": R.json])
                 }
                 batch.ops.append(["op": "append", "key": .string("\(dir).eventlog"), "value": .string(entry.line)])
+                if !journal.isEmpty, let uid = core.record(id)?.userid {
+                    batch.journal.append(JournalEntry(id: id, userid: uid, entry: entry))
+                }
                 if entry.name == "clean" { jobEnded(id) }
                 armCommit()
             case .requestAlloc(let id): requestAlloc(id)
@@ -80,8 +83,10 @@ extension JobManagerModule {
         guard !batch.inFlight else { return }
         let ops = batch.ops
         let after = batch.after
+        let posted = batch.journal
         batch.ops.removeAll()
         batch.after.removeAll()
+        batch.journal.removeAll()
         guard !ops.isEmpty else { return after.forEach { $0() } }
         batch.inFlight = true
         batch.commits += 1
@@ -89,6 +94,7 @@ extension JobManagerModule {
             if response.errnum != 0 { self.context.log(.err, "job-manager: kvs commit failed: \(response.errorText)") }
             self.batch.inFlight = false
             after.forEach { $0() }
+            self.publishJournal(posted)
             if !self.batch.ops.isEmpty || !self.batch.after.isEmpty { self.armCommit() }
         }
     }

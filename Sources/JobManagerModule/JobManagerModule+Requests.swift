@@ -1,5 +1,5 @@
 // The job-manager topics: submit, urgency, cancel (one or many), update (JobManagerModule+Update.swift), raise, memo, kill, list,
-// info, wait, last, purge.
+// info, wait, last, purge; events-journal (JobManagerModule+Journal.swift).
 import FluxsBroker
 import FluxsFormats
 import FluxsJobs
@@ -55,6 +55,7 @@ extension JobManagerModule {
                 try Self.mustOwn(record, request)
                 context.respond(to: request, record.json(now: now))
             case "job-manager.wait": try wait(request, body)
+            case "job-manager.events-journal": try subscribeJournal(request, body)
             case "job-manager.last":
                 let count = try body.integer("count", as: Int.self, in: 1...Int.max) ?? 1
                 let mine = core.records.filter { $0.userid == request.userid }.suffix(count).reversed()
@@ -68,6 +69,7 @@ extension JobManagerModule {
                 for w in queueWaiters where w.request.route == request.route { context.respond(to: w.request, error: gone) }
                 waiters.removeAll { $0.request.route == request.route }
                 queueWaiters.removeAll { $0.request.route == request.route }
+                dropJournal(route: request.route, gone)
             case "job-manager.purge-id":
                 perform(try core.purge(try body.jobID()))
                 context.respond(to: request, ["count": 1])

@@ -36,6 +36,8 @@ public final class JobManagerModule: BrokerModule {
     var submitted = 0
     var queues: [NamedQueue] = []
     var queueWaiters: [(request: Message, queues: [String], idle: Bool)] = []
+    /// Subscribers of job-manager.events-journal.
+    var journal: [JournalSubscriber] = []
     /// The thread listings are made on (see list in JobManagerModule+Requests.swift).
     let lister = Worker()
 
@@ -59,6 +61,8 @@ public final class JobManagerModule: BrokerModule {
         for request in parked + requests.values + waiters.map(\.request) + queueWaiters.map(\.request) {
             context.respond(to: request, error: stopping)
         }
+        for subscriber in journal { context.respond(to: subscriber.request, error: stopping) }
+        journal.removeAll()
         queueWaiters.removeAll()
         parked.removeAll()
         requests.removeAll()
@@ -98,6 +102,8 @@ final class Reply: @unchecked Sendable {
 struct CommitBatch {
     var ops: [JSONValue] = []
     var after: [() -> Void] = []
+    /// The events of these operations, for job-manager.events-journal.
+    var journal: [JournalEntry] = []
     var inFlight = false
     var armed = false
     var commits = 0

@@ -134,6 +134,19 @@ extension KVSModule {
         sendWatch(w, ns)
     }
 
+    /// `{"matchtag": M}`: ends the requester's watch sent with matchtag M (its stream
+    /// ends with ENODATA), as Flux's kvs-watch.cancel; answered with {} unless the request
+    /// has noresponse. A watch already ended is no error.
+    func unwatch(_ request: Message, _ body: JSONValue) throws(ServiceError) {
+        guard let matchtag = try body.integer("matchtag", as: UInt32.self) else {
+            throw ServiceError(EPROTO, "missing \"matchtag\" (the watch's) in the request")
+        }
+        let mine = { (w: Watch) in w.request.route == request.route && w.request.matchtag == matchtag }
+        for w in watches where mine(w) { context.respond(to: w.request, error: ServiceError(ENODATA, "")) }
+        watches.removeAll(where: mine)
+        context.respond(to: request, [:])
+    }
+
     func sendWatch(_ w: Watch, _ ns: KVSNamespace) {
         var reply: [String: JSONValue] = ["version": .int(Int64(ns.version))]
         switch (try? ns.entry(at: w.key)) ?? nil {

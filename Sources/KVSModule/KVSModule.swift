@@ -101,6 +101,7 @@ public final class KVSModule: BrokerModule {
             case "kvs.get", "kvs.lookup": try read(request, body)
             case "kvs.commit": try commit(request, body)
             case "kvs.watch": try watch(request, body)
+            case "kvs.unwatch": try unwatch(request, body)
             case "kvs.version": context.respond(to: request, ["version": .int(Int64(try space(body).version))])
             case "kvs.wait-version": try waitVersion(request, body)
             case "kvs.namespace-create": try createNamespace(request, body)
@@ -122,6 +123,8 @@ public final class KVSModule: BrokerModule {
     func checkGuest(_ request: Message, _ body: JSONValue) throws(ServiceError) {
         guard namespaceName(body) == "primary" else { throw ServiceError(EPERM, "guests may use only the primary namespace") }
         switch request.topic {
+        case "kvs.unwatch":
+            break
         case "kvs.get", "kvs.lookup", "kvs.watch":
             try guestOwns(try key(body), request.userid, writing: false)
         case "kvs.commit":

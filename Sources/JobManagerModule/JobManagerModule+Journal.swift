@@ -1,0 +1,73 @@
+// job-manager.events-journal: a stream of the events the job manager posts, as Flux's
+// request of that name, for clients that follow many jobs at once (the Python
+// FluxExecutor, fluxs-python(7)) without a KVS watch per job. Events reach subscribers
+// once the commit that holds them is done and its replies are sent, so a submitter
+// has the id of its job before the job's first event; each response carries the
+// events of one commit.
+import FluxsBroker
+import FluxsFormats
+import FluxsJobs
+import FluxsMessage
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One subscriber of job-manager.events-journal.
+struct JournalSubscriber {
+    let request: Message
+    /// Whose jobs: nil for every user's (the owner's choice with "userid": -1).
+    let userid: UInt32?
+    /// The event names wanted; nil for all.
+    let allow: Set<String>?
+}
+
+/// An event posted, waiting for its commit before subscribers hear of it.
+struct JournalEntry {
+    let id: JobID
+    let userid: UInt32
+    let entry: EventlogEntry
+}
+
+extension JobManagerModule {
+    /// `{"userid"?: UID, "allow"?: [NAME, ...]}`: subscribes the requester.
+    func subscribeJournal(_ request: Message, _ body: JSONValue) throws(ServiceError) {
+        guard request.flags.contains(.streaming) else {
+            throw ServiceError(EPROTO, "job-manager.events-journal is a streaming request")
+        }
+        var allow: Set<String>?
+        if let names = body["allow"], !names.isNull {
+            if let list = names.arrayValue, list.allSatisfy({ $0.stringValue != nil }) {
+                allow = Set(list.compactMap(\.stringValue))
+            } else if let object = names.objectValue {
+                allow = Set(object.keys)
+            } else {
+                throw ServiceError(EPROTO, "\"allow\" must be an array of event names")
+            }
+        }
+        journal.append(JournalSubscriber(request: request, userid: try Self.userFilter(request, body), allow: allow))
+        context.respond(to: request, ["events": []])
+    }
+
+    /// Sends the events of a finished commit to the subscribers who may see them.
+    func publishJournal(_ entries: [JournalEntry]) {
+        guard !journal.isEmpty, !entries.isEmpty else { return }
+        for subscriber in journal {
+            var events: [JSONValue] = []
+            for posted in entries {
+                if let uid = subscriber.userid, uid != posted.userid { continue }
+                if let allow = subscriber.allow, !allow.contains(posted.entry.name) { continue }
+                var entry: [String: JSONValue] = ["timestamp": .double(posted.entry.timestamp), "name": .string(posted.entry.name)]
+                if let context = posted.entry.context { entry["context"] = .object(context) }
+                events.append(["id": .int(Int64(bitPattern: posted.id.value)), "entry": .object(entry)])
+            }
+            if !events.isEmpty { context.respond(to: subscriber.request, ["events": .array(events)]) }
+        }
+    }
+
+    /// Ends the journal streams of a client that went away (the error answers clear the
+    /// broker's records; nobody receives them).
+    func dropJournal(route: [String], _ error: ServiceError) {
+        for subscriber in journal where subscriber.request.route == route { context.respond(to: subscriber.request, error: error) }
+        journal.removeAll { $0.request.route == route }
+    }
+}

@@ -1,0 +1,1 @@
+"""The core of the fluxs Python API: handles, messages and futures."""
