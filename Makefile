@@ -8,16 +8,22 @@ SWIFT ?= swift
 RELEASE_FLAGS := -c release --static-swift-stdlib
 BINDIR := .build/release
 PROGRAMS := fluxs fluxs-broker fluxs-shell fluxs-imp fluxs-sched-sim
-DEB_PACKAGES := libzmq3-dev libhwloc-dev hwloc pkg-config groff-base python3 util-linux mpich libmpich-dev libsqlite3-dev
+DEB_PACKAGES := libzmq3-dev libhwloc-dev hwloc pkg-config groff-base python3 python3-pytest util-linux mpich libmpich-dev libsqlite3-dev
+# The Python the tests run (Debian's, with Debian's pytest); the ExaWorks clients' suites
+# run in a virtual environment of their own (make check-clients).
+PYTHON ?= /usr/bin/python3
+CLIENTS_VENV ?= $(CURDIR)/.venv-clients
+PYTHON_PACKAGES := fluxs psij_fluxs parsl_fluxs psij-descriptors
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PROVE_JOBS ?= 2
 
-.PHONY: help deps build check unit integration bench run install uninstall clean
+.PHONY: help deps build check unit integration python check-clients bench run install uninstall clean
 
 help:
 	@echo "make deps          install the Debian packages fluxs needs (no-op when present)"
 	@echo "make build         release build of every executable"
-	@echo "make check         deps, build, unit tests (swift test), integration tests (prove t/)"
+	@echo "make check         deps, build, unit tests (swift test), integration tests (prove t/), Python tests"
+	@echo "make check-clients psij-python's and Parsl's own test suites on fluxs (from PyPI, in a venv)"
 	@echo "make bench         run the benchmark suite and print its table"
 	@echo "make run           run the main job (see README.md)"
 	@echo "make install       install into PREFIX=$(PREFIX) (also DESTDIR)"
@@ -42,13 +48,23 @@ build:
 	    $(SWIFT) build $(RELEASE_FLAGS) --product $$product || exit 1; \
 	done
 
-check: deps build unit integration
+check: deps build unit integration python
 
 unit:
 	$(SWIFT) test
 
 integration: build
 	FLUXS_BUILD_DIR=$(CURDIR)/$(BINDIR) prove -j$(PROVE_JOBS) --timer t/t*.t
+
+# The Python API and the clients' plug-ins, against a real two-broker instance.
+python: build
+	PATH=$(CURDIR)/$(BINDIR):$$PATH PYTHONPATH=$(CURDIR)/bindings/python \
+	    $(BINDIR)/fluxs start --test-size=2 $(PYTHON) -m pytest -q -p no:cacheprovider t/python
+
+check-clients: build
+	t/clients/make-venv.sh $(CLIENTS_VENV)
+	PATH=$(CURDIR)/$(BINDIR):$$PATH t/clients/psij.sh $(CLIENTS_VENV)
+	PATH=$(CURDIR)/$(BINDIR):$$PATH t/clients/parsl.sh $(CLIENTS_VENV)
 
 bench: build
 	$(BINDIR)/fluxs-bench
@@ -79,6 +95,8 @@ install: build
 	done
 	sed 's|/usr/local/bin|$(PREFIX)/bin|g; s|/etc/fluxs|$(SYSCONFDIR)/fluxs|g' etc/systemd/fluxs.service \
 	    >$(DESTDIR)$(PREFIX)/lib/systemd/system/fluxs.service
+	install -d $(DESTDIR)$(PREFIX)/lib/fluxs/python
+	cd bindings/python && find $(PYTHON_PACKAGES) -name '*.py' -exec install -D -m 644 {} $(DESTDIR)$(PREFIX)/lib/fluxs/python/{} \;
 	install -m 644 etc/tmpfiles.d/fluxs.conf $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/fluxs.conf
 	[ -e $(DESTDIR)$(PREFIX)/etc/fluxs/imp.conf ] || install -D -m 644 etc/fluxs/imp.conf $(DESTDIR)$(PREFIX)/etc/fluxs/imp.conf
 	# fluxs-imp runs job shells as their users: setuid root, when root installs.
@@ -92,6 +110,7 @@ uninstall:
 	    $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/fluxs.fish \
 	    $(DESTDIR)$(PREFIX)/lib/systemd/system/fluxs.service $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/fluxs.conf
 	rm -f $(DESTDIR)$(SYSCONFDIR)/fluxs/system/conf.d/*.toml.example
+	rm -rf $(DESTDIR)$(PREFIX)/lib/fluxs/python
 
 clean:
 	rm -rf .build t/trash-*

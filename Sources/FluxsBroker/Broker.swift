@@ -264,6 +264,12 @@ public final class Broker {
         routeResponse(request.response(payload: payload?.compactBytes ?? []), from: provider)
     }
 
+    /// Answers a request with a payload already encoded as JSON text.
+    func respond(to request: Message, encoded payload: [UInt8], from provider: (any Endpoint)? = nil) {
+        guard request.wantsResponse else { return }
+        routeResponse(request.response(payload: payload), from: provider)
+    }
+
     /// Answers a request with an error.
     func respond(to request: Message, error: ServiceError, from provider: (any Endpoint)? = nil) {
         guard request.wantsResponse else { return }

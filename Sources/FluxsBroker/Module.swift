@@ -82,6 +82,12 @@ public final class ModuleContext: Endpoint {
         broker.respond(to: request, payload: payload, from: self)
     }
 
+    /// Answers a request with a payload the caller encoded as JSON text (for hot paths
+    /// that splice text they already have).
+    public func respond(to request: Message, encoded payload: [UInt8]) {
+        broker.respond(to: request, encoded: payload, from: self)
+    }
+
     /// Answers a request with an error.
     public func respond(to request: Message, error: ServiceError) {
         broker.respond(to: request, error: error, from: self)

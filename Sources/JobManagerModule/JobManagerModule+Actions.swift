@@ -22,9 +22,10 @@ extension JobManagerModule {
                 if entry.name == "alloc", let R = allocations[id] {
                     batch.ops.append(["op": "put", "key": .string("\(dir).R"), "value": R.json])
                 }
-                batch.ops.append(["op": "append", "key": .string("\(dir).eventlog"), "value": .string(entry.line)])
+                let line = entry.line
+                batch.ops.append(["op": "append", "key": .string("\(dir).eventlog"), "value": .string(line)])
                 if !journal.isEmpty, let uid = core.record(id)?.userid {
-                    batch.journal.append(JournalEntry(id: id, userid: uid, entry: entry))
+                    batch.journal.append(JournalEntry(id: id, userid: uid, entry: entry, line: line))
                 }
                 if entry.name == "clean" { jobEnded(id) }
                 armCommit()

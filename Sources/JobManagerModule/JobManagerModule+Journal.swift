@@ -25,7 +25,16 @@ struct JournalSubscriber {
 struct JournalEntry {
     let id: JobID
     let userid: UInt32
-    let entry: EventlogEntry
+    let name: String
+    /// `{"id":ID,"entry":ENTRY}` as compact JSON: the eventlog line, spliced.
+    let text: String
+
+    init(id: JobID, userid: UInt32, entry: EventlogEntry, line: String) {
+        self.id = id
+        self.userid = userid
+        name = entry.name
+        text = "{\"id\":\(Int64(bitPattern: id.value)),\"entry\":\(line.dropLast())}"
+    }
 }
 
 extension JobManagerModule {
@@ -52,15 +61,16 @@ extension JobManagerModule {
     func publishJournal(_ entries: [JournalEntry]) {
         guard !journal.isEmpty, !entries.isEmpty else { return }
         for subscriber in journal {
-            var events: [JSONValue] = []
+            var text = "{\"events\":["
+            var count = 0
             for posted in entries {
                 if let uid = subscriber.userid, uid != posted.userid { continue }
-                if let allow = subscriber.allow, !allow.contains(posted.entry.name) { continue }
-                var entry: [String: JSONValue] = ["timestamp": .double(posted.entry.timestamp), "name": .string(posted.entry.name)]
-                if let context = posted.entry.context { entry["context"] = .object(context) }
-                events.append(["id": .int(Int64(bitPattern: posted.id.value)), "entry": .object(entry)])
+                if let allow = subscriber.allow, !allow.contains(posted.name) { continue }
+                if count > 0 { text += "," }
+                text += posted.text
+                count += 1
             }
-            if !events.isEmpty { context.respond(to: subscriber.request, ["events": .array(events)]) }
+            if count > 0 { context.respond(to: subscriber.request, encoded: Array((text + "]}").utf8)) }
         }
     }
 

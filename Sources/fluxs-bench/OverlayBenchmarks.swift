@@ -115,11 +115,13 @@ private func number(_ text: String) throws -> Double {
     return value
 }
 
-/// Runs a program to its end and returns its standard output; a non-zero exit throws.
-func runCapture(_ argv: [String]) throws -> String {
+/// Runs a program to its end (with `environment` added to this process's) and returns
+/// its standard output; a non-zero exit throws.
+func runCapture(_ argv: [String], environment: [String: String] = [:]) throws -> String {
     var fds: [Int32] = [0, 0]
     guard pipe(&fds) == 0 else { throw ServiceError(errno, "pipe") }
-    var request = SpawnRequest(argv: argv, environment: ProcessEnvironment.current, executable: argv[0])
+    let env = ProcessEnvironment.current.merging(environment) { _, added in added }
+    var request = SpawnRequest(argv: argv, environment: env, executable: argv[0])
     request.fileActions = [.open(0, path: "/dev/null", flags: O_RDONLY), .duplicate(fds[1], to: 1), .close(fds[0])]
     let spawned = Result { () throws(ServiceError) in try ProcessSpawner.spawn(request) }
     close(fds[1])

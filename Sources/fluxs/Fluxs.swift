@@ -49,6 +49,7 @@ struct Fluxs: AsyncParsableCommand {
             PgrepCommand.self,
             PkillCommand.self,
             EnvCommand.self,
+            PythonCommand.self,
             MultiProgCommand.self,
             JobCommand.self,
             JobspecCommand.self,

@@ -92,6 +92,7 @@ class Flux:
         self._send_lock = threading.Lock()
         self._cond = threading.Condition(threading.RLock())
         self._reading = False
+        self._reader = None  # the thread whose turn it is to read
         self._matchtags = itertools.count(1)
         self._futures = {}
         self._active_callbacks = set()
@@ -224,28 +225,35 @@ class Flux:
         instead. Returns whether the predicate holds."""
         deadline = None if timeout is None else time.monotonic() + timeout
         tried = False
+        me = threading.get_ident()
         while True:
             with self._cond:
                 if predicate():
                     return True
                 if self._broken is not None:
                     return predicate()
+                # A callback run by this thread's read waits for something: this thread
+                # reads on (nobody else would while it holds the reading turn).
+                nested = self._reading and self._reader == me
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
-                    if tried or self._reading:
+                    if tried or (self._reading and not nested):
                         return False
                     remaining = 0
-                if self._reading:
+                if self._reading and not nested:
                     self._cond.wait(remaining)
                     continue
                 self._reading = True
+                self._reader = me
             try:
                 tried = True
                 self._read_once(remaining)
             finally:
-                with self._cond:
-                    self._reading = False
-                    self._cond.notify_all()
+                if not nested:
+                    with self._cond:
+                        self._reading = False
+                        self._reader = None
+                        self._cond.notify_all()
 
     # -- the reactor -----------------------------------------------------------------
 

@@ -46,7 +46,12 @@ class EventLogEvent(dict):
         if isinstance(event, str):
             event = json.loads(event)
         super().__init__(event)
-        self.jobid = None if jobid is None else JobID(jobid)
+        self._jobid = jobid
+
+    @property
+    def jobid(self):
+        """The :py:class:`JobID` of the job (journal events), else None."""
+        return None if self._jobid is None else JobID(self._jobid)
 
     @property
     def name(self):

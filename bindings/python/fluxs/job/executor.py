@@ -21,6 +21,8 @@ from fluxs.job.event import MAIN_EVENTS, EventLogEvent, JobException, event_watc
 from fluxs.job.submit import submit_async, submit_get_id
 
 _LOG = logging.getLogger(__name__)
+#: Job ids travel as signed 64-bit numbers.
+_ID_MASK = (1 << 64) - 1
 
 
 def _exit_code(status):
@@ -107,8 +109,11 @@ class FluxExecutorFuture(concurrent.futures.Future):
 
     def _set_event(self, entry):
         with self._event_lock:
-            self._events[entry.name].append(entry)
-            callbacks = list(self._event_callbacks[entry.name])
+            self._events[entry["name"]].append(entry)
+            callbacks = self._event_callbacks.get(entry["name"])
+            if not callbacks:
+                return
+            callbacks = list(callbacks)
         for callback in callbacks:
             self._invoke(callback, entry)
 
@@ -240,13 +245,14 @@ class _Worker(threading.Thread):
         except OSError as exc:
             self._fail_all(exc)
             return
+        jobs = self._jobs
         for item in answer["events"]:
-            event = EventLogEvent(item["entry"], jobid=item["id"])
-            future = self._jobs.get(event.jobid)
+            jobid = item["id"] & _ID_MASK
+            future = jobs.get(jobid)
             if future is not None:
-                self._apply(event.jobid, future, event)
+                self._apply(jobid, future, EventLogEvent(item["entry"], jobid))
             elif self._submitting:
-                self._early[event.jobid].append(event)
+                self._early[jobid].append(EventLogEvent(item["entry"], jobid))
 
     def _apply(self, jobid, future, event):
         self._settle(future, event)
@@ -268,11 +274,12 @@ class _Worker(threading.Thread):
 
     @staticmethod
     def _settle(future, event):
-        if event.name in future.EVENTS:
+        name = event["name"]
+        if name in MAIN_EVENTS:
             future._set_event(event)
-        if future.done():
+        if name not in ("finish", "exception") or future.done():
             return
-        if event.name == "finish":
+        if name == "finish":
             try:
                 future.set_result(_exit_code(event.context["status"]))
             except ValueError as exc:
