@@ -96,7 +96,7 @@ install: build
 	sed 's|/usr/local/bin|$(PREFIX)/bin|g; s|/etc/fluxs|$(SYSCONFDIR)/fluxs|g' etc/systemd/fluxs.service \
 	    >$(DESTDIR)$(PREFIX)/lib/systemd/system/fluxs.service
 	install -d $(DESTDIR)$(PREFIX)/lib/fluxs/python
-	cd bindings/python && find $(PYTHON_PACKAGES) -name '*.py' -exec install -D -m 644 {} $(DESTDIR)$(PREFIX)/lib/fluxs/python/{} \;
+	cd bindings/python && find $(PYTHON_PACKAGES) \( -name '*.py' -o -name '*.mustache' \) -exec install -D -m 644 {} $(DESTDIR)$(PREFIX)/lib/fluxs/python/{} \;
 	install -m 644 etc/tmpfiles.d/fluxs.conf $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/fluxs.conf
 	[ -e $(DESTDIR)$(PREFIX)/etc/fluxs/imp.conf ] || install -D -m 644 etc/fluxs/imp.conf $(DESTDIR)$(PREFIX)/etc/fluxs/imp.conf
 	# fluxs-imp runs job shells as their users: setuid root, when root installs.
