@@ -334,10 +334,18 @@ class Flux:
         self.rpc("event.unsubscribe", {"topic": topic}).get()
 
     def event_send(self, topic, payload=None):
-        """Publishes an event (through rank 0's event.pub)."""
+        """Publishes an event (through rank 0's event.pub): ``payload`` a JSON value,
+        or JSON text (other text travels as a JSON string)."""
         body = {"topic": topic}
         if payload is not None:
-            body["payload"] = payload if isinstance(payload, str) else json.dumps(payload)
+            if isinstance(payload, bytes):
+                payload = payload.decode("utf-8")
+            if isinstance(payload, str):
+                try:
+                    payload = json.loads(payload)
+                except ValueError:
+                    pass  # plain text travels as a JSON string
+            body["payload"] = payload  # event.pub takes the payload as a JSON value
         return self.rpc("event.pub", body).get()
 
     def event_recv(self, topic=None, timeout=None):
@@ -387,7 +395,7 @@ class Flux:
 
     def fileno(self):
         """The socket's file descriptor, for a caller's own poll loop: when it is
-        readable, call ``reactor_run(timeout=0)`` or wait on a future."""
+        readable, call ``dispatch()``."""
         return self._sock.fileno()
 
     def close(self):

@@ -137,6 +137,17 @@ class FluxExecutorFuture(concurrent.futures.Future):
         self._check_thread()
         return super().exception(timeout)
 
+    def cancel(self):
+        """Cancels the future if no thread took it yet (then ``jobid()`` raises
+        CancelledError); returns whether it is canceled."""
+        canceled = super().cancel()
+        if canceled:
+            with self._jobid_cond:
+                unset = not self._jobid_set
+            if unset:
+                self._set_jobid(None, concurrent.futures.CancelledError())
+        return canceled
+
     def set_exception(self, exception):
         """Fails the future (and its jobid, when it was never set)."""
         with self._jobid_cond:

@@ -2,6 +2,7 @@
 flux-core's ``flux.job.JobID``."""
 
 import locale
+import os
 
 from fluxs.job._wordlist import WORDS
 
@@ -13,7 +14,10 @@ _MAX = (1 << 64) - 1
 
 
 def _f58_prefix():
-    """"ƒ", or "f" when the locale cannot show it (as fluxs jobs does)."""
+    """"ƒ", or "f" when the locale cannot show it or FLUXS_F58_FORCE_ASCII is set
+    (as the commands do)."""
+    if os.environ.get("FLUXS_F58_FORCE_ASCII"):
+        return "f"
     encoding = (locale.getpreferredencoding(False) or "").lower().replace("-", "")
     return "ƒ" if encoding == "utf8" else "f"
 

@@ -217,6 +217,11 @@ class Jobspec:
     def stderr(self, path):
         self._set_io("stderr", path)
 
+    #: flux-core's names of stdin, stdout and stderr.
+    input = stdin
+    output = stdout
+    error = stderr
+
     def add_file(self, path, data, perms=0o600, encoding=None):
         """Adds a file the shell writes into the job's temporary directory
         (attributes.system.files, see fluxs-submit(1) --add-file)."""

@@ -52,3 +52,13 @@ def cancel_all(flux_handle, states="pending,running", userid=None, reason=None):
     if reason:
         body["note"] = reason
     return flux_handle.rpc("job-manager.cancel-all", body).get()["count"]
+
+
+def job_raise(flux_handle, jobid, exc_type, severity, note=None):
+    """flux-core's name of ``raise_job``."""
+    raise_job(flux_handle, jobid, exc_type, severity, note)
+
+
+def job_raise_async(flux_handle, jobid, exc_type, severity, note=None):
+    """flux-core's name of ``raise_job_async``."""
+    return raise_job_async(flux_handle, jobid, exc_type, severity, note)

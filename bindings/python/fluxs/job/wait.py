@@ -16,7 +16,9 @@ def wait_async(flux_handle, jobid=FLUX_JOBID_ANY):
     """Waits for a job (by default, for the next of the caller's jobs to end) and
     reaps it; returns a future for ``wait_get_status``."""
     body = {} if jobid == FLUX_JOBID_ANY else {"id": wire(jobid)}
-    return flux_handle.rpc("job-manager.wait", body)
+    future = flux_handle.rpc("job-manager.wait", body)
+    future.get_status = lambda: wait_get_status(future)
+    return future
 
 
 def wait_get_status(future):
