@@ -27,6 +27,8 @@ final class ClientConnection: Endpoint {
 
     /// The most output kept for a client that does not read (then it is dropped).
     static let outputLimit = 256 << 20
+    /// The most output capacity a connection keeps once its backlog is written.
+    static let keptCapacity = 4 << 20
 
     init(broker: Broker, fd: Int32, id: String, uid: UInt32, pid: Int32, roles: Roles, maxFrameSize: Int) {
         self.broker = broker
@@ -103,7 +105,9 @@ final class ClientConnection: Endpoint {
         }
         outputStart += written
         if outputStart == output.count {
-            output.removeAll(keepingCapacity: false)
+            // A buffer of a few MiB is kept for the next backlog (a journal reader, say):
+            // giving it back and growing it again costs page faults on every drain.
+            output.removeAll(keepingCapacity: output.capacity <= Self.keptCapacity)
             outputStart = 0
             watcher?.whenWritable(nil)
         } else if outputStart >= 65536 && outputStart * 2 >= output.count {

@@ -27,13 +27,16 @@ struct JournalEntry {
     let userid: UInt32
     let name: String
     /// `{"id":ID,"entry":ENTRY}` as compact JSON: the eventlog line, spliced.
-    let text: String
+    let text: [UInt8]
 
     init(id: JobID, userid: UInt32, entry: EventlogEntry, line: String) {
         self.id = id
         self.userid = userid
         name = entry.name
-        text = "{\"id\":\(Int64(bitPattern: id.value)),\"entry\":\(line.dropLast())}"
+        var bytes = Array("{\"id\":\(Int64(bitPattern: id.value)),\"entry\":".utf8)
+        bytes.append(contentsOf: line.utf8.dropLast())
+        bytes.append(UInt8(ascii: "}"))
+        text = bytes
     }
 }
 
@@ -60,17 +63,20 @@ extension JobManagerModule {
     /// Sends the events of a finished commit to the subscribers who may see them.
     func publishJournal(_ entries: [JournalEntry]) {
         guard !journal.isEmpty, !entries.isEmpty else { return }
+        let size = entries.reduce(16) { $0 + $1.text.count + 1 }
         for subscriber in journal {
-            var text = "{\"events\":["
+            var payload = Array("{\"events\":[".utf8)
+            payload.reserveCapacity(size)
             var count = 0
             for posted in entries {
                 if let uid = subscriber.userid, uid != posted.userid { continue }
                 if let allow = subscriber.allow, !allow.contains(posted.name) { continue }
-                if count > 0 { text += "," }
-                text += posted.text
+                if count > 0 { payload.append(UInt8(ascii: ",")) }
+                payload.append(contentsOf: posted.text)
                 count += 1
             }
-            if count > 0 { context.respond(to: subscriber.request, encoded: Array((text + "]}").utf8)) }
+            payload.append(contentsOf: "]}".utf8)
+            if count > 0 { context.respond(to: subscriber.request, encoded: payload) }
         }
     }
 

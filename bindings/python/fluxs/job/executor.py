@@ -221,7 +221,13 @@ class _Worker(threading.Thread):
                 future.set_exception(exc)
 
     def _take_packages(self):
+        taken = 0
         while self.packages:
+            taken += 1
+            if taken % 64 == 0:
+                # Read what came meanwhile: a reader that keeps up keeps the broker's
+                # queue of messages for it short, and that is cheaper for the broker.
+                self._handle.dispatch(0)
             kind, args, kwargs, future = self.packages.popleft()
             if not future.set_running_or_notify_cancel():
                 continue
