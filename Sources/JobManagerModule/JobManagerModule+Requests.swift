@@ -142,17 +142,30 @@ extension JobManagerModule {
         query.userid = try Self.userFilter(request, body)
         if let count = try body.integer("count", as: Int.self) { query.count = count }
         query.since = try body.number("since")
+        var problems: [JSONValue] = []
         if let ids = body["ids"] {
             guard let list = ids.arrayValue else { throw ServiceError(EPROTO, "\"ids\" must be an array of job ids") }
             query.ids = try list.map { (id: JSONValue) throws(ServiceError) in
                 guard let wide = id.intValue else { throw ServiceError(EPROTO, "\"ids\" must be an array of job ids") }
                 return JobID(UInt64(bitPattern: wide))
             }
-            // Listed ids skip the state filters, never the owner check.
+            // Listed ids skip the state filters, never the owner check. With missing_ok,
+            // ids that cannot be listed are reported in "errors" instead, as flux jobs
+            // prints them ("JobID ID unknown") and lists the others.
+            let lenient = try body.flag("missing_ok") == true
+            var listable: [JobID] = []
             for id in query.ids ?? [] {
-                guard let record = core.record(id) else { throw ServiceError(ENOENT, "unknown job id \(id)") }
-                try Self.mustOwn(record, request)
+                let checked = Result { () throws(ServiceError) in
+                    guard let record = core.record(id) else { throw ServiceError(ENOENT, "unknown job id \(id)") }
+                    try Self.mustOwn(record, request)
+                }
+                switch checked {
+                case .success: listable.append(id)
+                case .failure(let error) where lenient: problems.append(.string(error.message))
+                case .failure(let error): throw error
+                }
             }
+            query.ids = listable
         }
         query.name = try body.string("name")
         if let queues = try body.string("queue") {
@@ -188,6 +201,7 @@ extension JobManagerModule {
         let header = try body.flag("header") ?? true
         let snapshot = core.jobs
         let selection = query
+        let failures = problems
         let finish = Reply { [weak self] reply in self?.context.respond(to: request, reply) }
         let waker = context.reactor.waker
         lister.post {
@@ -202,8 +216,9 @@ extension JobManagerModule {
             } else {
                 reply = JobListQuery.json(records, now: now)
             }
-            if let stats, case .object(var fields) = reply {
-                fields["stats"] = stats
+            if case .object(var fields) = reply, stats != nil || !failures.isEmpty {
+                if let stats { fields["stats"] = stats }
+                if !failures.isEmpty { fields["errors"] = .array(failures) }
                 reply = .object(fields)
             }
             let answer = reply

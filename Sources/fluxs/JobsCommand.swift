@@ -113,11 +113,21 @@ struct JobsCommand: ParsableCommand {
         if let since {
             do { payload["since"] = .double(try TimeText.parse(since)) } catch { throw CommandFailure("--since: \(error.message)") }
         }
-        if !ids.isEmpty { payload["ids"] = .array(try Jobs.parse(ids).map(Jobs.wire)) }
+        if !ids.isEmpty {
+            payload["ids"] = .array(try Jobs.parse(ids).map(Jobs.wire))
+            payload["missing_ok"] = true
+        }
         if let format { payload["format"] = .string(format) }
         if json { payload["json"] = true }
         if !Terminal.utf8Locale { payload["ascii"] = true }
         let response = try Instance.with { try $0.rpc("job-manager.list", .object(payload)) }
+        // As flux jobs: ids that cannot be listed are reported, the others listed; the
+        // exit status is 1 only when none could be.
+        let problems = response["errors"]?.arrayValue ?? []
+        for problem in problems { Main.printError("fluxs-jobs", problem.stringValue ?? problem.compactText) }
+        if !problems.isEmpty, problems.count >= ids.count {
+            throw ExitCode(1)
+        }
         if json {
             // One job asked for by id prints as that job's object, as flux jobs does.
             if ids.count == 1, let jobs = response["jobs"]?.arrayValue, jobs.count == 1 {
