@@ -61,8 +61,13 @@ python: build
 	PATH=$(CURDIR)/$(BINDIR):$$PATH PYTHONPATH=$(CURDIR)/bindings/python \
 	    $(BINDIR)/fluxs start --test-size=2 $(PYTHON) -m pytest -q -p no:cacheprovider t/python
 
+# psij-python's and Parsl's own suites on fluxs, and our tests of the plug-ins (which
+# make check skips: Debian's Python has neither psij nor parsl).
 check-clients: build
 	t/clients/make-venv.sh $(CLIENTS_VENV)
+	PATH=$(CURDIR)/$(BINDIR):$$PATH PYTHONPATH=$(CURDIR)/bindings/python \
+	    $(BINDIR)/fluxs start --test-size=2 $(CLIENTS_VENV)/bin/python -m pytest -q -p no:cacheprovider \
+	    t/python/test_psij_executor.py t/python/test_parsl_provider.py t/python/test_parsl_executor.py
 	PATH=$(CURDIR)/$(BINDIR):$$PATH t/clients/psij.sh $(CLIENTS_VENV)
 	PATH=$(CURDIR)/$(BINDIR):$$PATH t/clients/parsl.sh $(CLIENTS_VENV)
 
