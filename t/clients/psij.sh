@@ -5,7 +5,8 @@
 # VENV is the clients' virtualenv (t/clients/make-venv.sh). psij's sdist has no runnable
 # test tree, so the suite comes from a git checkout of ExaWorks/psij-python at tag 0.9.11:
 # PSIJ_TESTS names one (a work tree or a bare repository); without it, the tag is cloned
-# from GitHub, and if that fails the script says to set PSIJ_TESTS and exits 1.
+# from GitHub, and if that fails the script says to set PSIJ_TESTS and exits 1 (0, with
+# a SKIPPED line, when PSIJ_OPTIONAL is set: CI reaches PyPI but not GitHub).
 # The tree is cloned into a scratch directory (psij's conftest runs git and wants a remote
 # named origin; its results go there too), the run gets a private HOME (psij keeps its
 # files in ~/.psij), and the whole run is bounded by PSIJ_TIMEOUT seconds (default 1200).
@@ -28,6 +29,10 @@ source=${PSIJ_TESTS:-$upstream}
 if ! GIT_TERMINAL_PROMPT=0 timeout 300 git clone --quiet --branch "$tag" "$source" "$tree" >"$scratch/clone.log" 2>&1; then
     if [ -n "${PSIJ_TESTS:-}" ]; then
         echo "psij.sh: cannot clone tag $tag from PSIJ_TESTS=$PSIJ_TESTS: $(tail -1 "$scratch/clone.log")" >&2
+    elif [ -n "${PSIJ_OPTIONAL:-}" ]; then
+        # CI machines reach PyPI but not GitHub: say so, loudly, and leave it.
+        echo "psij.sh: SKIPPED psij-python's own suite: cannot clone $upstream (no PSIJ_TESTS)" >&2
+        exit 0
     else
         echo "psij.sh: cannot clone $upstream; set PSIJ_TESTS to a psij-python checkout with tag $tag" >&2
     fi

@@ -76,11 +76,13 @@ class Flux:
     threads: requests are sent under a lock, and whichever thread waits reads the
     socket for all of them.
 
+    ``uri`` is another name of ``url``.
+
     :raises OSError: ENOENT when FLUXS_URI is unset, or the error of connecting.
     """
 
-    def __init__(self, url=None, flags=0):
-        self.url, path = _socket_path(url)
+    def __init__(self, url=None, flags=0, uri=None):
+        self.url, path = _socket_path(url if url is not None else uri)
         self.flags = flags
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
@@ -308,7 +310,11 @@ class Flux:
                 if now >= deadline:
                     break
                 limit = deadline - now if limit is None else min(limit, deadline - now)
-            self._pump_until(lambda: False, limit if limit is not None else 0.5)
+            # Back as soon as the work is done, stop is asked or the timers change.
+            self._pump_until(
+                lambda wake=wake: self._stop or not self._has_work() or self._next_timer() != wake,
+                limit if limit is not None else 0.5,
+            )
             self._run_timers()
         return len(self._active_callbacks)
 
