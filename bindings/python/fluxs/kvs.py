@@ -29,30 +29,27 @@ def get_key_raw(flux_handle, key, namespace=None):
     return json.dumps(get(flux_handle, key, namespace))
 
 
-def exists(flux_handle, key, namespace=None):
-    """Whether something (a value or a directory) is at ``key``."""
+def _kind(flux_handle, key, namespace):
+    """"dir", "value", or None when nothing is at ``key``."""
     try:
         get(flux_handle, key, namespace)
     except OSError as exc:
         if exc.errno == errno.EISDIR:
-            return True
+            return "dir"
         if exc.errno in (errno.ENOENT, errno.ENOTDIR):
-            return False
+            return None
         raise
-    return True
+    return "value"
+
+
+def exists(flux_handle, key, namespace=None):
+    """Whether something (a value or a directory) is at ``key``."""
+    return _kind(flux_handle, key, namespace) is not None
 
 
 def isdir(flux_handle, key, namespace=None):
     """Whether ``key`` is a directory."""
-    try:
-        get(flux_handle, key, namespace)
-    except OSError as exc:
-        if exc.errno == errno.EISDIR:
-            return True
-        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
-            return False
-        raise
-    return False
+    return _kind(flux_handle, key, namespace) == "dir"
 
 
 class KVSTxn:

@@ -134,6 +134,8 @@ class Jobspec:
         """The value of an attribute; KeyError when it is not set."""
         node = self._spec
         for part in self._path(key):
+            if not isinstance(node, dict):
+                raise KeyError(key)
             node = node[part]
         return node
 
@@ -184,38 +186,28 @@ class Jobspec:
         self._system()["queue"] = value
 
     def _io(self, stream):
-        return self._system().get("shell", {}).get("options", {}).get("output" if stream != "stdin" else "input", {}).get(stream, {}).get("path")
+        section = "input" if stream == "stdin" else "output"
+        return self._system().get("shell", {}).get("options", {}).get(section, {}).get(stream, {}).get("path")
 
     def _set_io(self, stream, path):
         section = "input" if stream == "stdin" else "output"
         self.setattr_shell_option(f"{section}.{stream}", {"type": "file", "path": os.fspath(path)})
 
-    @property
-    def stdin(self):
-        """A file the tasks read as their input."""
-        return self._io("stdin")
-
-    @stdin.setter
-    def stdin(self, path):
-        self._set_io("stdin", path)
-
-    @property
-    def stdout(self):
-        """A file for the tasks' output ({{id}} and the like are expanded)."""
-        return self._io("stdout")
-
-    @stdout.setter
-    def stdout(self, path):
-        self._set_io("stdout", path)
-
-    @property
-    def stderr(self):
-        """A file for the tasks' error output."""
-        return self._io("stderr")
-
-    @stderr.setter
-    def stderr(self, path):
-        self._set_io("stderr", path)
+    stdin = property(
+        lambda self: self._io("stdin"),
+        lambda self, path: self._set_io("stdin", path),
+        doc="A file the tasks read as their input.",
+    )
+    stdout = property(
+        lambda self: self._io("stdout"),
+        lambda self, path: self._set_io("stdout", path),
+        doc="A file for the tasks' output ({{id}} and the like are expanded).",
+    )
+    stderr = property(
+        lambda self: self._io("stderr"),
+        lambda self, path: self._set_io("stderr", path),
+        doc="A file for the tasks' error output.",
+    )
 
     #: flux-core's names of stdin, stdout and stderr.
     input = stdin
