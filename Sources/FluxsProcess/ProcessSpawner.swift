@@ -22,6 +22,9 @@ public struct SpawnRequest {
     public var directory: String?
     /// File descriptor set-up in the child, in order.
     public var fileActions: [FileAction] = []
+    /// Called right before posix_spawn, once everything else is ready (the job shell
+    /// looks there for signals its tasks-to-be would miss).
+    public var justBefore: (() -> Void)?
 
     /// A file descriptor change made in the child before exec.
     public enum FileAction {
@@ -83,6 +86,7 @@ public enum ProcessSpawner {
         defer { (cArgs + cEnv).forEach { free($0) } }
         var pid: pid_t = 0
         let executable = request.executable ?? request.environment["PATH"].flatMap { search(name, in: $0) }
+        request.justBefore?()
         let rc = executable.map { posix_spawn(&pid, $0, &actions, &attr, cArgs, cEnv) }
             ?? posix_spawnp(&pid, name, &actions, &attr, cArgs, cEnv)
         guard rc == 0 else { throw ServiceError(rc, "\(name): \(ServiceError.text(of: rc))") }

@@ -176,7 +176,11 @@ extension JobManagerModule {
     private func jobEnded(_ id: JobID) {
         jobspecs[id] = nil
         allocations[id] = nil
+        // Until its clean is committed, a wait for the job waits for that (a wait that
+        // came now would find it INACTIVE but not yet a zombie).
+        ending[id] = core.record(id)?.userid
         afterCommit { [unowned self] in
+            self.ending[id] = nil
             self.answerWaiters(id)
             self.answerQueueWaiters()
             let age = self.context.attribute("job-manager.inactive-age-limit").flatMap { try? FluxDuration.parse($0) }

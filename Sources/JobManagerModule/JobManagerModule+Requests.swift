@@ -235,7 +235,7 @@ extension JobManagerModule {
             if let id = zombies.reapNext(of: request.userid), let record = core.record(id) {
                 return context.respond(to: request, waitAnswer(record))
             }
-            guard core.hasActiveJob(of: request.userid) else {
+            guard core.hasActiveJob(of: request.userid) || ending.values.contains(request.userid) else {
                 throw ServiceError(ECHILD, "there are no more jobs to wait for")
             }
             waiters.append(Waiter(request: request, id: nil, reaps: true))
@@ -244,7 +244,9 @@ extension JobManagerModule {
         let id = try body.jobID()
         guard let record = core.record(id) else { throw ServiceError(ENOENT, "unknown job id \(id)") }
         try Self.mustOwn(record, request)
-        guard record.state == .inactive else { return waiters.append(Waiter(request: request, id: id, reaps: reap)) }
+        guard record.state == .inactive, ending[id] == nil else {
+            return waiters.append(Waiter(request: request, id: id, reaps: reap))
+        }
         guard !reap || zombies.reap(id) else { throw ServiceError(ECHILD, "job \(id) was already waited for") }
         context.respond(to: request, waitAnswer(record))
     }
@@ -308,7 +310,8 @@ extension JobManagerModule {
         if !reaped { zombies.ended(id, userid: record.userid) }
         // hasActiveJob looks at every active job: only when someone of this user waits.
         if still.contains(where: { $0.id == nil && $0.request.userid == record.userid }),
-           !zombies.hasZombie(of: record.userid), !core.hasActiveJob(of: record.userid) {
+           !zombies.hasZombie(of: record.userid), !core.hasActiveJob(of: record.userid),
+           !ending.values.contains(record.userid) {
             let none = ServiceError(ECHILD, "there are no more jobs to wait for")
             still.removeAll { waiter in
                 guard waiter.id == nil, waiter.request.userid == record.userid else { return false }

@@ -32,6 +32,8 @@ public final class JobManagerModule: BrokerModule {
     var waiters: [Waiter] = []
     /// Jobs that ended and were not yet waited for (`fluxs job wait`, as wait(2)).
     var zombies = Zombies()
+    /// Jobs that became INACTIVE whose clean is not yet committed, and their users.
+    var ending: [JobID: UInt32] = [:]
     var batch = CommitBatch()
     var submitted = 0
     var queues: [NamedQueue] = []

@@ -34,6 +34,11 @@ final class Shell {
     private var directory: JobDirectory?
     /// Set when the job is being ended (SIGTERM from job-exec).
     private var terminating = false
+    /// Signals job-exec sends the job's process group, which its tasks get directly.
+    private static let relayed: [Int32] = [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGCONT, SIGWINCH]
+    /// Signals that came while the tasks were being started, with the index of the first
+    /// local task that did not exist yet (and so missed it).
+    private var missed: [Int32: Int] = [:]
 
     /// `fluxs-shell[N]`: how the shell names itself in messages.
     var me: String { "fluxs-shell[\(shellIndex)]" }
@@ -63,7 +68,7 @@ final class Shell {
             exit(1)
         }
         if let cgroup = input.cgroup { joinCgroup(cgroup) }
-        for signo in [SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGCONT, SIGWINCH] {
+        for signo in Self.relayed where signo != SIGTERM {
             try? reactor.onSignal(signo) {}
         }
         // SIGTERM is job-exec ending the job: tasks that die of it are no news.
@@ -163,6 +168,8 @@ final class Shell {
                 let cpus = cores.flatMap { input.coreCPUs[$0] ?? [] }
                 if cpus.isEmpty || fluxs_set_affinity(Self.mask(cpus), 128) != 0 { _ = fluxs_set_affinity(original, original.count) }
             }
+            // As late as can be: only a signal that comes between this and the fork is lost.
+            request.justBefore = { [unowned self] in self.notePendingSignals(before: index) }
             do {
                 let process = try TaskProcess(
                     rank: task.rank, request: request, stdinPipe: options.input == .service, reactor: reactor,
@@ -177,6 +184,30 @@ final class Shell {
             }
         }
         if haveMask { _ = fluxs_set_affinity(original, original.count) }
+        relayMissedSignals()
+    }
+
+    /// A signal sent to the process group before task `index` started is still pending
+    /// here (the reactor blocks it until its loop runs): that task and the later ones
+    /// missed it.
+    private func notePendingSignals(before index: Int) {
+        var pending = sigset_t()
+        sigemptyset(&pending)
+        guard sigpending(&pending) == 0 else { return }
+        for signo in Self.relayed where missed[signo] == nil && sigismember(&pending, signo) == 1 {
+            missed[signo] = index
+        }
+    }
+
+    /// Gives the tasks that started after a signal came that signal (a kill or cancel
+    /// right after the start event must not be lost).
+    private func relayMissedSignals() {
+        for (signo, first) in missed {
+            for task in local.dropFirst(first) {
+                if let process = tasks[task.rank] { kill(process.pid, signo) }
+            }
+        }
+        missed.removeAll()
     }
 
     /// A task that could not start: its stderr says why; it counts as exit code 127
