@@ -89,9 +89,13 @@ class Future:
 
     def wait_for(self, timeout=None):
         """Waits up to ``timeout`` seconds (None: for ever) for a response; raises
-        ``TimeoutError`` when none came."""
-        if not self._handle._pump_until(lambda: bool(self._responses), timeout):
+        ``TimeoutError`` when none came, OSError ENODATA when none will (the future
+        was canceled, or its last response was reset)."""
+        if not self._handle._pump_until(lambda: bool(self._responses) or self._done, timeout):
             raise TimeoutError(errno.ETIMEDOUT, f"{self.topic}: no response in {timeout} s")
+        with self._handle._cond:
+            if not self._responses:
+                raise OSError(errno.ENODATA, f"{self.topic}: no more responses")
         return self
 
     def get_msg(self, timeout=None):

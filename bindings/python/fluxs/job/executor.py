@@ -171,6 +171,9 @@ class _Worker(threading.Thread):
         self._attached = set()
         self._stopping = threading.Event()
         self.broken = None
+        # Guards packages against the thread's end: once closed, nothing is added.
+        self.lock = threading.Lock()
+        self.closed = False
         journal = self._handle.rpc("job-manager.events-journal", {}, flags=FLUX_RPC_STREAMING)
         journal.get()  # subscribed before the first submission
         journal.reset()
@@ -205,6 +208,10 @@ class _Worker(threading.Thread):
             self.broken = exc
             self._fail_all(exc)
         finally:
+            with self.lock:
+                self.closed = True
+            if self.packages:  # added while the thread was failing
+                self._fail_all(self.broken or RuntimeError("the executor thread ended"))
             self._handle.close()
             os.close(self._wake_r)
             os.close(self._wake_w)
@@ -343,10 +350,11 @@ class FluxExecutor:
                 raise RuntimeError("cannot schedule new futures after shutdown")
             worker = self._workers[self._next]
             self._next = (self._next + 1) % len(self._workers)
-            if worker.broken is not None or not worker.is_alive():
-                raise RuntimeError(f"Executor is broken, new futures cannot be scheduled: {worker.broken}")
             future = FluxExecutorFuture(worker.ident)
-            worker.packages.append((kind, args, kwargs, future))
+            with worker.lock:
+                if worker.broken is not None or worker.closed or not worker.is_alive():
+                    raise RuntimeError(f"Executor is broken, new futures cannot be scheduled: {worker.broken}")
+                worker.packages.append((kind, args, kwargs, future))
         worker.wake()
         return future
 

@@ -313,8 +313,10 @@ class JobspecV1(Jobspec):
             resources = [_slot(num_slots, children)]
         tasks = [{"command": command, "slot": "task", "count": {"per_slot": 1}}]
         spec = cls(resources, tasks)
-        # One broker a node, as fluxs batch and fluxs alloc run them.
+        # One broker a node, as fluxs batch and fluxs alloc run them; a broker that
+        # fails ends the job.
         spec.setattr_shell_option("per-resource", {"type": "node", "count": 1})
+        spec.setattr_shell_option("exit-on-error", 1)
         return spec
 
     @classmethod

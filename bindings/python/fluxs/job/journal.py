@@ -48,9 +48,17 @@ class JournalConsumer:
         for item in self._rpc.get()["events"]:
             self._queue.append(EventLogEvent(item["entry"], jobid=item["id"]))
 
-    def _on_response(self, _rpc):
-        self._absorb()
+    def _on_response(self, rpc):
         fn, args, kwargs = self._callback
+        try:
+            self._absorb()
+        except OSError:
+            # The stream ended (the handle was closed or the connection lost): as
+            # flux-core's, the callback hears it as an event of None.
+            rpc.cancel(stop=False)
+            if self._rpc is rpc:
+                self._rpc = None
+            self._queue.append(None)
         while self._queue:
             fn(self._queue.popleft(), *args, **kwargs)
 
@@ -65,7 +73,8 @@ class JournalConsumer:
 
     def set_callback(self, event_cb, *args, **kwargs):
         """Calls ``event_cb(event, *args, **kwargs)`` for each event, in the reactor
-        (set it before ``start()``). Returns self."""
+        (set it before ``start()``), and once with None should the stream end (its
+        handle closed, the connection lost). Returns self."""
         self._callback = (event_cb, args, kwargs)
         if self._rpc is not None:
             self._rpc.then(self._on_response)
