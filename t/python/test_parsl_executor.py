@@ -195,34 +195,32 @@ def test_future_running():
     assert wrapper_future.running()
 
 
-def test_future_callback_returncode(tmp_path):
+def _wrapped(result_path):
+    """An executor future whose completion _complete_future reads from result_path."""
     underlying_future = cf.Future()
     wrapper_future = FluxsFutureWrapper()
     wrapper_future._fluxs_future = underlying_future
     underlying_future.add_done_callback(
-        lambda fut: _complete_future(str(tmp_path / "result.pkl"), wrapper_future, fut))
+        lambda fut: _complete_future(str(result_path), wrapper_future, fut))
+    return underlying_future, wrapper_future
+
+
+def test_future_callback_returncode(tmp_path):
+    underlying_future, wrapper_future = _wrapped(tmp_path / "result.pkl")
     underlying_future.set_result(1)
     assert wrapper_future.done()
     assert isinstance(wrapper_future.exception(), AppException)
 
 
 def test_future_callback_nofile(tmp_path):
-    underlying_future = cf.Future()
-    wrapper_future = FluxsFutureWrapper()
-    wrapper_future._fluxs_future = underlying_future
-    underlying_future.add_done_callback(
-        lambda fut: _complete_future(str(tmp_path / "missing.pkl"), wrapper_future, fut))
+    underlying_future, wrapper_future = _wrapped(tmp_path / "missing.pkl")
     underlying_future.set_result(0)
     assert wrapper_future.done()
     assert isinstance(wrapper_future.exception(), FileNotFoundError)
 
 
 def test_future_callback_flux_exception(tmp_path):
-    underlying_future = cf.Future()
-    wrapper_future = FluxsFutureWrapper()
-    wrapper_future._fluxs_future = underlying_future
-    underlying_future.add_done_callback(
-        lambda fut: _complete_future(str(tmp_path / "result.pkl"), wrapper_future, fut))
+    underlying_future, wrapper_future = _wrapped(tmp_path / "result.pkl")
     underlying_future.set_exception(ValueError())
     assert wrapper_future.done()
     assert isinstance(wrapper_future.exception(), ValueError)
