@@ -80,6 +80,20 @@ extension JobManagerModule {
         }
     }
 
+    /// `{"matchtag": M}`: ends the requester's journal stream sent with matchtag M (it
+    /// ends with ENODATA); answered with {} unless the request has noresponse.
+    func cancelJournal(_ request: Message, _ body: JSONValue) throws(ServiceError) {
+        guard let matchtag = try body.integer("matchtag", as: UInt32.self) else {
+            throw ServiceError(EPROTO, "missing \"matchtag\" (the stream's) in the request")
+        }
+        let mine = { (s: JournalSubscriber) in s.request.route == request.route && s.request.matchtag == matchtag }
+        for subscriber in journal where mine(subscriber) {
+            context.respond(to: subscriber.request, error: ServiceError(ENODATA, ""))
+        }
+        journal.removeAll(where: mine)
+        context.respond(to: request, [:])
+    }
+
     /// Ends the journal streams of a client that went away (the error answers clear the
     /// broker's records; nobody receives them).
     func dropJournal(route: [String], _ error: ServiceError) {

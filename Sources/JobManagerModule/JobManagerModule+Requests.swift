@@ -56,6 +56,7 @@ extension JobManagerModule {
                 context.respond(to: request, record.json(now: now))
             case "job-manager.wait": try wait(request, body)
             case "job-manager.events-journal": try subscribeJournal(request, body)
+            case "job-manager.events-journal-cancel": try cancelJournal(request, body)
             case "job-manager.last":
                 let count = try body.integer("count", as: Int.self, in: 1...Int.max) ?? 1
                 let mine = core.records.filter { $0.userid == request.userid }.suffix(count).reversed()

@@ -133,3 +133,27 @@ def test_journal_request(handle, jobspec):
     with pytest.raises(OSError) as excinfo:  # without the streaming flag
         handle.rpc("job-manager.events-journal", {}).get(timeout=WAIT)
     assert excinfo.value.errno == errno.EPROTO
+
+
+def test_cancel_ends_the_stream(handle, jobspec):
+    """job-manager.events-journal-cancel ends the stream with ENODATA, and the job
+    manager sends nothing more on it; stop() asks for that."""
+    stream = handle.rpc("job-manager.events-journal", {}, flags=FLUX_RPC_STREAMING)
+    assert stream.get(timeout=WAIT) == {"events": []}
+    stream.reset()
+    assert handle.rpc("job-manager.events-journal-cancel", {"matchtag": stream.matchtag}).get(timeout=WAIT) == {}
+    with pytest.raises(OSError) as excinfo:
+        stream.get(timeout=WAIT)
+    assert excinfo.value.errno == errno.ENODATA
+    with pytest.raises(OSError) as excinfo:
+        handle.rpc("job-manager.events-journal-cancel", {}).get(timeout=WAIT)
+    assert excinfo.value.errno == errno.EPROTO
+    # stop(): jobs that end afterwards bring nothing (the handle would drop it anyway,
+    # but the stream itself is gone: a raw journal of the same handle still works).
+    consumer = JournalConsumer(handle).start()
+    consumer.stop()
+    other = JournalConsumer(handle, events=["clean"]).start()
+    jobid = fluxs.job.submit(handle, jobspec(["true"]))
+    while other.poll(WAIT).jobid != jobid:
+        pass
+    other.stop()

@@ -6,7 +6,13 @@ import errno
 import json
 import os
 
-from fluxs.constants import FLUX_MSGFLAG_STREAMING
+from fluxs.constants import FLUX_MSGFLAG_NORESPONSE, FLUX_MSGFLAG_STREAMING
+
+#: The requests that end a stream of these topics, given the stream's matchtag.
+_STREAM_ENDERS = {
+    "kvs.watch": "kvs.unwatch",
+    "job-manager.events-journal": "job-manager.events-journal-cancel",
+}
 
 
 def error_from_response(msg):
@@ -139,10 +145,14 @@ class Future:
         return self
 
     def cancel(self, stop=True):
-        """Stops caring about the responses: the handle drops them. For a KVS watch the
-        service is asked to end it (kvs.unwatch)."""
-        if self.topic == "kvs.watch" and stop and not self._done:
-            self._handle.rpc("kvs.unwatch", {"matchtag": self.matchtag}, flags=0)
+        """Stops caring about the responses: the handle drops them. For a KVS watch or
+        the job manager's journal the service is asked to end the stream too."""
+        ender = _STREAM_ENDERS.get(self.topic)
+        if ender and stop and not self._done:
+            try:
+                self._handle.rpc(ender, {"matchtag": self.matchtag}, flags=FLUX_MSGFLAG_NORESPONSE)
+            except OSError:
+                pass  # the connection is gone, and the stream with it
         with self._handle._cond:
             self._done = True
             self._callback = None

@@ -81,7 +81,7 @@ class JournalConsumer:
         return self
 
     def stop(self):
-        """Stops following (the stream ends when the handle closes)."""
+        """Stops following: the job manager ends the stream."""
         if self._rpc is not None:
-            self._rpc.cancel(stop=False)
+            self._rpc.cancel()
             self._rpc = None
