@@ -200,14 +200,40 @@ final class Shell {
     }
 
     /// Gives the tasks that started after a signal came that signal (a kill or cancel
-    /// right after the start event must not be lost).
+    /// right after the start event must not be lost). The task started just before a
+    /// signal was first seen may have started before it came, or just after (inside
+    /// posix_spawn): it gets it too when /proc shows it cannot have had it.
     private func relayMissedSignals() {
+        notePendingSignals(before: local.count)
         for (signo, first) in missed {
-            for task in local.dropFirst(first) {
+            var from = first
+            if first > 0, let process = tasks[local[first - 1].rank], Self.neverGot(signo, pid: process.pid) { from -= 1 }
+            for task in local.dropFirst(from) {
                 if let process = tasks[task.rank] { kill(process.pid, signo) }
             }
         }
         missed.removeAll()
+    }
+
+    /// Whether process `pid` cannot have received `signo`, one that ends a process that
+    /// neither catches nor ignores it: it is alive, does not catch or ignore it, and it
+    /// is not pending there.
+    private static func neverGot(_ signo: Int32, pid: pid_t) -> Bool {
+        guard [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM].contains(signo),
+              let status = try? Descriptors.readFile("/proc/\(pid)/status") else { return false }
+        let bit = UInt64(1) << UInt64(signo - 1)
+        for line in status.split(separator: "\n") {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2 else { continue }
+            let value = parts[1].drop { $0 == " " || $0 == "\t" }
+            switch parts[0] {
+            case "State" where value.hasPrefix("Z") || value.hasPrefix("X"): return false
+            case "SigPnd", "ShdPnd", "SigIgn", "SigCgt":
+                if (UInt64(value, radix: 16) ?? bit) & bit != 0 { return false }
+            default: continue
+            }
+        }
+        return true
     }
 
     /// A task that could not start: its stderr says why; it counts as exit code 127
