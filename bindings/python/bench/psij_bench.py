@@ -6,10 +6,11 @@ Run inside an instance, with psij-python importable (the clients' virtualenv):
     fluxs start --test-size=2 .venv-clients/bin/python bindings/python/bench/psij_bench.py
 
 Prints one line, ``psij 1000 jobs: N jobs/s``: N jobs divided by the time from the first
-submission to the last job reported COMPLETED. Each job is a ``fluxs batch`` job (a child
-instance running the PSI/J launcher), submitted one after the other as a PSI/J user would,
-with the executor's default configuration (status polled every second). Exits 1 if a job
-fails or the jobs are not all done within --timeout seconds.
+submission to the last job reported COMPLETED. Each job is a batch job (a child instance
+running the PSI/J launcher), submitted one after the other as a PSI/J user would, with the
+executor's default configuration (submission through the Python API, status from the
+instance's job events). Exits 1 if a job fails or the jobs are not all done within
+--timeout seconds.
 """
 import argparse
 import os

@@ -207,10 +207,10 @@ class Flux:
             if not readable:
                 return
             data = self._sock.recv(1 << 18)
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
             if self._closed:
                 return
-            return self._lose(OSError(errno.ECONNRESET, f"lost connection to the fluxs broker: {exc.strerror}"))
+            return self._lose(OSError(errno.ECONNRESET, f"lost connection to the fluxs broker: {exc}"))
         if not data:
             return self._lose(OSError(errno.ECONNRESET, "lost connection to the fluxs broker"))
         self._decoder.feed(data)
@@ -409,12 +409,18 @@ class Flux:
         if self._closed:
             return
         self._closed = True
+        # Broken first: a thread reading now sees that, not a closed descriptor.
+        self._lose(OSError(errno.ECONNRESET, "the handle was closed"))
         try:
             self._sock.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
-        self._sock.close()
-        self._lose(OSError(errno.ECONNRESET, "the handle was closed"))
+        with self._cond:
+            # Another thread's read ends at once (the shutdown makes it see EOF); this
+            # thread's own (close from a callback) is not waited for.
+            while self._reading and self._reader != threading.get_ident():
+                self._cond.wait(1.0)
+            self._sock.close()
 
     def __enter__(self):
         return self

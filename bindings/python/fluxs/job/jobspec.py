@@ -373,6 +373,8 @@ class JobspecV1(Jobspec):
         argv = [_broker_path(), *(broker_opts or [])]
         if command:
             argv += ["--", *command]
+        else:
+            argv.append("-Sbroker.rc2_none=1")  # no initial program: serve until shutdown
         spec = cls._instance(argv, num_slots, cores_per_slot, gpus_per_slot, num_nodes, exclusive)
         spec._apply(duration, environment, cwd, name, None, None, None, queue)
         return spec
