@@ -10,12 +10,17 @@ provide its own); without one, the tests that need it are skipped. Every wait is
 (WAIT), and no test depends on how fast the machine is: a test that needs a job running
 waits for PSI/J to report it ACTIVE.
 """
+import io
+import json
 import os
+import shutil
+import socket
 import subprocess
 import sys
+import threading
 from datetime import timedelta
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, List
 
 import pytest
 
@@ -23,13 +28,16 @@ BINDINGS = Path(__file__).resolve().parents[2] / 'bindings' / 'python'
 sys.path.insert(0, str(BINDINGS))
 
 psij = pytest.importorskip('psij')
-from psij import Job, JobAttributes, JobSpec, JobState, ResourceSpecV1  # noqa: E402
-from psij.executors.batch.batch_scheduler_executor import InvalidJobStateError  # noqa: E402
+from psij import Job, JobAttributes, JobSpec, JobState, ResourceSpecV1, \
+    SubmitException  # noqa: E402
 
+import fluxs  # noqa: E402
 from psij_fluxs.executor import FluxsExecutorConfig, FluxsJobExecutor, \
-    format_duration  # noqa: E402
+    format_duration, record_status  # noqa: E402
 
 WAIT = timedelta(seconds=90)
+#: No status polls (the first after an hour): statuses can only come from job events.
+EVENTS_ONLY = dict(queue_polling_interval=3600, initial_queue_polling_delay=3600)
 
 
 @pytest.fixture(scope='module')
@@ -49,9 +57,10 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope='module')
 def executor(fluxs_uri: str, workdir: Path) -> Iterator[FluxsJobExecutor]:
-    """One executor for the module's jobs, submitting to ``fluxs_uri``."""
+    """One executor for the module's jobs, submitting to ``fluxs_uri``, that never polls:
+    every status its jobs reach comes from the instance's job events."""
     yield FluxsJobExecutor(url=fluxs_uri,
-                           config=FluxsExecutorConfig(work_directory=workdir))
+                           config=FluxsExecutorConfig(work_directory=workdir, **EVENTS_ONLY))
 
 
 def _wait(job: Job, *states: JobState) -> psij.JobStatus:
@@ -112,31 +121,94 @@ def test_one_process_asks_one_slot(workdir: Path) -> None:
     assert ex._directives(job)[:2] == ['--ntasks=1', '--cores-per-task=2']
 
 
-def test_parse_status_output() -> None:
-    ex = FluxsJobExecutor()
-    ex.get_status_command(['fA', 'fB', 'fC', 'fD', 'fE', 'fF'])
-    out = '\n'.join([
-        '\u0192A|SCHED||||',
-        'fB|RUN||||',
-        'fC|INACTIVE|COMPLETED|0||',
-        'fD|INACTIVE|FAILED|3||',
-        'fE|INACTIVE|CANCELED|-15|cancel|',
-        'fF|INACTIVE|TIMEOUT|-15|timeout|resource allocation expired',
-    ])
-    st = ex.parse_status_output(0, out)
-    assert st['fA'].state == JobState.QUEUED
-    assert st['fB'].state == JobState.ACTIVE
-    assert st['fC'].state == JobState.COMPLETED
-    assert st['fD'].state == JobState.FAILED and st['fD'].exit_code == 3
-    assert st['fE'].state == JobState.CANCELED
-    assert st['fF'].state == JobState.FAILED and 'time limit' in st['fF'].message
-    with pytest.raises(RuntimeError):
-        ex.parse_status_output(1, 'fluxs-jobs: error: cannot connect to the instance')
-    # an id the instance does not know, as Flux's flux-jobs reports it (exit 0)
-    ex.get_status_command(['fA', 'fB'])
-    st = ex.parse_status_output(0, 'fA|RUN||||\nJobID \u0192B unknown')
-    assert st['fA'].state == JobState.ACTIVE
-    assert st['fB'].state == JobState.FAILED and 'unknown' in st['fB'].message
+def test_record_status() -> None:
+    def status(**record: object) -> psij.JobStatus:
+        return record_status(record)
+    assert status(state='SCHED').state == JobState.QUEUED
+    assert status(state='CLEANUP').state == JobState.ACTIVE
+    done = status(state='INACTIVE', result='COMPLETED', returncode=0,
+                  exception={'occurred': False})
+    assert done.state == JobState.COMPLETED and done.exit_code == 0
+    failed = status(state='INACTIVE', result='FAILED', returncode=3,
+                    exception={'occurred': False})
+    assert failed.state == JobState.FAILED and failed.exit_code == 3
+    assert failed.message is None
+    canceled = status(state='INACTIVE', result='CANCELED', returncode=-15,
+                      exception={'occurred': True, 'type': 'cancel', 'note': ''})
+    assert canceled.state == JobState.CANCELED
+    timeout = status(state='INACTIVE', result='TIMEOUT', returncode=-15,
+                     exception={'occurred': True, 'type': 'timeout', 'note': 'expired'})
+    assert timeout.state == JobState.FAILED and 'time limit' in timeout.message
+    broken = status(state='INACTIVE', result='FAILED', returncode=1,
+                    exception={'occurred': True, 'type': 'exec', 'note': 'no such file'})
+    assert broken.message == 'fluxs: exec exception: no such file'
+
+
+def _script(ex: FluxsJobExecutor, job: Job, workdir: Path) -> Path:
+    """Writes the batch script of ``job`` as the executor makes it; returns its path."""
+    text = io.StringIO()
+    ex.generate_submit_script(job, ex._create_script_context(job), text)
+    path = workdir / (job.id + '.job')
+    path.write_text(text.getvalue())
+    return path
+
+
+def _comparable(jobspec: dict) -> dict:
+    """``jobspec`` with the broker's path resolved (fluxs batch names the one beside
+    itself, Python the one on PATH: the same file)."""
+    command = jobspec['tasks'][0]['command']
+    command[0] = os.path.realpath(command[0])
+    return jobspec
+
+
+@pytest.mark.parametrize('spec', [
+    JobSpec('/bin/true'),
+    JobSpec('/bin/true', resources=ResourceSpecV1(cpu_cores_per_process=2,
+                                                  gpu_cores_per_process=1)),
+    JobSpec('/bin/true', name='named', resources=ResourceSpecV1(process_count=3)),
+    JobSpec('/bin/echo', ['a b'], directory='/tmp/some dir', inherit_environment=False,
+            resources=ResourceSpecV1(node_count=2, processes_per_node=3,
+                                     exclusive_node_use=True, gpu_cores_per_process=2),
+            attributes=JobAttributes(duration=timedelta(seconds=3700.5), queue_name='batch',
+                                     account='acct1', reservation_id='resv1',
+                                     custom_attributes={
+                                         'fluxs.user.tag': 'x', 'fluxs.user.n': 3,
+                                         'fluxs.user.s': '12', 'fluxs.job.name': 'renamed',
+                                         'fluxs.setopt': 'opt={"a":1}',
+                                         'fluxs.urgency': 'hold',
+                                         'fluxs.flags': 'waitable'})),
+], ids=['default', 'cores-gpus', 'processes', 'everything'])
+def test_jobspec_is_fluxs_batch_jobspec(workdir: Path, spec: JobSpec) -> None:
+    """The executor submits what ``fluxs batch --dry-run SCRIPT`` prints for its script,
+    run as the executor would run it (with FLUXS_URI from its url)."""
+    if shutil.which('fluxs') is None:
+        pytest.skip('fluxs is not in PATH')
+    uri = 'local:///nowhere/local'
+    ex = FluxsJobExecutor(url=uri, config=FluxsExecutorConfig(work_directory=workdir))
+    job = Job(spec)
+    path = _script(ex, job, workdir)
+    built = ex._batch_jobspec(ex._options(job), path.read_text(), path.name)
+    assert built is not None
+    # (os.environ: the process's environment may hold more, put there by pytest)
+    res = subprocess.run(['fluxs', 'batch', '--dry-run', str(path)], timeout=60,
+                         env=dict(os.environ, FLUXS_URI=uri), stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    assert res.returncode == 0, res.stderr
+    assert _comparable(built[0].jobspec) == _comparable(json.loads(res.stdout))
+    custom = spec.attributes.custom_attributes if spec.attributes else None
+    assert built[1] == (0 if custom else 16)
+
+
+def test_command_line_options_use_fluxs_batch(workdir: Path) -> None:
+    """Options that only fluxs batch parses leave the jobspec to it."""
+    ex = FluxsJobExecutor(config=FluxsExecutorConfig(work_directory=workdir))
+    for key, value in [('requires', 'host:vm'), ('dependency', 'afterany:f1'),
+                       ('begin-time', '+1s'), ('add-file', 'name=/etc/hostname'),
+                       ('env', 'A=1'), ('env-remove', 'A*'), ('urgency', '99'),
+                       ('flags', 'bogus')]:
+        job = Job(JobSpec('/bin/true', attributes=JobAttributes(
+            custom_attributes={'fluxs.' + key: value})))
+        assert ex._batch_jobspec(ex._options(job), '#!/bin/sh\n', 'x.job') is None, key
 
 
 def test_descriptor_discovery() -> None:
@@ -206,12 +278,11 @@ def test_cancel_finished(executor: FluxsJobExecutor) -> None:
     # PSI/J's cancel of a finished job does nothing...
     job.cancel()
     assert job.status.state == JobState.COMPLETED
-    # ...because fluxs cancel's answer for it raises InvalidJobStateError
-    assert job.native_id is not None
-    with pytest.raises(subprocess.CalledProcessError) as failed:
-        executor._run_command(executor.get_cancel_command(job.native_id))
-    with pytest.raises(InvalidJobStateError):
-        executor.process_cancel_command_output(failed.value.returncode, failed.value.output)
+    # ...and neither does the executor's when the job's end is not known yet
+    job._status = psij.JobStatus(JobState.ACTIVE)
+    executor.cancel(job)
+    with pytest.raises(SubmitException):
+        executor.cancel(Job())
 
 
 def test_list(executor: FluxsJobExecutor) -> None:
@@ -222,17 +293,26 @@ def test_list(executor: FluxsJobExecutor) -> None:
 
 
 def test_attach(executor: FluxsJobExecutor, fluxs_uri: str, workdir: Path) -> None:
-    job = Job(JobSpec('/bin/sleep', ['1']))
-    executor.submit(job)
-    assert job.native_id is not None
-    _wait(job, JobState.ACTIVE, JobState.COMPLETED)
-    # another executor, and the id in its UTF-8 form
-    other = FluxsJobExecutor(url=fluxs_uri, config=FluxsExecutorConfig(work_directory=workdir))
-    attached = Job()
-    other.attach(attached, '\u0192' + job.native_id[1:])
-    assert attached.native_id == job.native_id
-    assert _wait(attached).state == JobState.COMPLETED
-    assert _wait(job).state == JobState.COMPLETED
+    """Another executor follows jobs by id: one that has ended (its record read at once),
+    and one running, whose end comes by its events."""
+    running, done = Job(JobSpec('/bin/sleep', ['300'])), Job(JobSpec('/bin/true'))
+    executor.submit(running)
+    executor.submit(done)
+    _wait(running, JobState.ACTIVE)
+    _wait(done)
+    assert running.native_id is not None and done.native_id is not None
+    other = FluxsJobExecutor(url=fluxs_uri,
+                             config=FluxsExecutorConfig(work_directory=workdir, **EVENTS_ONLY))
+    attached_running, attached_done = Job(), Job()
+    # the id in its UTF-8 form too
+    other.attach(attached_running, '\u0192' + running.native_id[1:])
+    other.attach(attached_done, done.native_id)
+    assert attached_running.native_id == running.native_id
+    assert attached_running.status.state == JobState.ACTIVE
+    assert attached_done.status.state == JobState.COMPLETED
+    running.cancel()
+    assert _wait(attached_running).state == JobState.CANCELED
+    assert _wait(running).state == JobState.CANCELED
 
 
 def test_attach_unknown_id(executor: FluxsJobExecutor) -> None:
@@ -291,3 +371,119 @@ def test_work_directory_is_cleaned(executor: FluxsJobExecutor, workdir: Path) ->
     fluxs_dir = workdir / 'fluxs'
     assert not list(fluxs_dir.glob(job.native_id + '.*'))
     assert not list(fluxs_dir.glob(job.id + '.*'))
+
+
+def test_status_sequence_from_events(executor: FluxsJobExecutor) -> None:
+    """Each state once, in order, with no polling: QUEUED, ACTIVE, COMPLETED."""
+    seen: List[JobState] = []
+    job = Job(JobSpec('/bin/true'))
+    job.set_job_status_callback(lambda _job, status: seen.append(status.state))
+    executor.submit(job)
+    assert _wait(job).state == JobState.COMPLETED
+    assert seen == [JobState.QUEUED, JobState.ACTIVE, JobState.COMPLETED]
+
+
+def test_concurrent_submissions(executor: FluxsJobExecutor) -> None:
+    """Jobs submitted from several threads at once all get their events."""
+    jobs = [[Job(JobSpec('/bin/true')) for _ in range(8)] for _ in range(3)]
+    errors: List[BaseException] = []
+
+    def submit(batch: List[Job]) -> None:
+        try:
+            for job in batch:
+                executor.submit(job)
+        except BaseException as err:  # reported by the test's thread
+            errors.append(err)
+
+    threads = [threading.Thread(target=submit, args=(batch,)) for batch in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(WAIT.total_seconds())
+    assert not errors
+    assert all(_wait(job).state == JobState.COMPLETED for batch in jobs for job in batch)
+
+
+def test_submission_through_fluxs_batch(executor: FluxsJobExecutor) -> None:
+    """A job with an option only fluxs batch parses runs, followed by its events too."""
+    first = Job(JobSpec('/bin/true'))
+    executor.submit(first)
+    assert first.native_id is not None
+    spec = JobSpec('/bin/true', attributes=JobAttributes(
+        custom_attributes={'fluxs.dependency': 'afterany:' + first.native_id}))
+    assert _run(executor, spec).state == JobState.COMPLETED
+    assert _wait(first).state == JobState.COMPLETED
+
+
+def test_refused_submission(executor: FluxsJobExecutor) -> None:
+    spec = JobSpec('/bin/true', resources=ResourceSpecV1(node_count=1000))
+    with pytest.raises(SubmitException) as refused:
+        executor.submit(Job(spec))
+    assert 'fluxs: ' in str(refused.value)
+
+
+def test_safety_poll(fluxs_uri: str, workdir: Path) -> None:
+    """The status thread's poll reads the records of the jobs it follows: their states,
+    and FAILED for an id the instance does not know."""
+    ex = FluxsJobExecutor(url=fluxs_uri,
+                          config=FluxsExecutorConfig(work_directory=workdir, **EVENTS_ONLY))
+    handle = fluxs.Flux(fluxs_uri)
+    # a connection without a journal: no event reaches the executor, only the polls
+    # that the test makes
+    ex._handle = handle
+    try:
+        spec = fluxs.job.JobspecV1.from_command(['sleep', '300'],
+                                                environment=dict(os.environ), cwd='/')
+        running_id = fluxs.job.submit(handle, spec)
+        running, bogus = Job(), Job()
+        for job, native_id in ((running, running_id.f58plain), (bogus, 'fuzzzz')):
+            job._native_id = native_id
+            job.executor = ex
+            ex._status.register_job(job)
+        ex._status._poll()
+        assert running.status.state in (JobState.QUEUED, JobState.ACTIVE)
+        assert bogus.status.state == JobState.FAILED
+        assert 'unknown' in (bogus.status.message or '')
+        fluxs.job.event_wait(handle, running_id, 'start')
+        ex._status._poll()
+        assert running.status.state == JobState.ACTIVE
+        fluxs.job.cancel(handle, running_id)
+        fluxs.job.event_wait(handle, running_id, 'clean', raiseJobException=False)
+        ex._status._poll()
+        assert running.status.state == JobState.CANCELED
+    finally:
+        handle.close()
+
+
+def test_unreachable_instance(tmp_path: Path) -> None:
+    ex = FluxsJobExecutor(url='local://%s' % (tmp_path / 'no-socket'),
+                          config=FluxsExecutorConfig(work_directory=tmp_path))
+    with pytest.raises(SubmitException) as failed:
+        ex.submit(Job(JobSpec('/bin/true')))
+    assert 'cannot reach the instance' in str(failed.value)
+
+
+def test_attach_not_an_id(executor: FluxsJobExecutor) -> None:
+    job = Job()
+    executor.attach(job, 'not-an-id')
+    assert job.status.state == JobState.FAILED
+    assert 'not a job id' in (job.status.message or '')
+
+
+def test_lost_connection(fluxs_uri: str, workdir: Path) -> None:
+    """When the executor's connection goes, the jobs it follows fail; the next submission
+    connects again."""
+    ex = FluxsJobExecutor(url=fluxs_uri,
+                          config=FluxsExecutorConfig(work_directory=workdir, **EVENTS_ONLY))
+    job = Job(JobSpec('/bin/sleep', ['300']))
+    ex.submit(job)
+    _wait(job, JobState.ACTIVE)
+    assert ex._handle is not None and job.native_id is not None
+    ex._handle._sock.shutdown(socket.SHUT_RDWR)  # as when the broker goes
+    status = _wait(job)
+    assert status.state == JobState.FAILED
+    assert 'lost the connection' in (status.message or '')
+    again = Job(JobSpec('/bin/true'))
+    ex.submit(again)
+    assert _wait(again).state == JobState.COMPLETED
+    fluxs.job.cancel(ex._connect(), job.native_id)  # the job itself still runs
