@@ -93,6 +93,18 @@ test_expect_success '{id} is the f58 form, {id.dec} the number' '
     test "$(fluxs jobs -n -o "{id.dec}" $id)" = "$(fluxs job id --to=dec $id)" &&
     case $id in ƒ*) ;; *) false ;; esac
 '
+test_expect_success 'jobs with ids: the unknown ones are named on stderr, the others listed; exit 1 only when none is' '
+    id=$(fluxs submit true) &&
+    fluxs job wait $id &&
+    fluxs jobs -n -o "{id} {result}" $id ƒ2222222222 >out 2>err &&
+    test "$(cat out)" = "$id COMPLETED" &&
+    test_grep "^fluxs-jobs: error: unknown job id ƒ2222222222$" err &&
+    fluxs jobs --json $id ƒ2222222222 >out 2>err &&
+    grep -q "\"result\":\"COMPLETED\"" out &&
+    test_expect_code 1 fluxs jobs -n ƒ2222222222 ƒ3333333333 >out 2>err &&
+    test ! -s out &&
+    test $(grep -c "unknown job id" err) -eq 2
+'
 test_expect_success 'in a locale without UTF-8 every command prints f, never ƒ' '
     id=$(LC_ALL=C fluxs submit true) &&
     case $id in f*) ;; *) false ;; esac &&
