@@ -688,4 +688,14 @@ test_expect_success 'a child that loses a broker (kill -9) ends its job with an 
     test_grep "^fluxs-shell\[1\]: .*\(task\|rank\) 1\b" note
 '
 
+cat >enclosing.sh <<'EOF'
+id=$(fluxs batch -N2 --output=enclosing.out --wrap sh -c 'env | grep -E "^(FLUXS_(JOB|TASK)_|FLUXS_KVS_NAMESPACE|MPI_LOCAL|PMI)" | sort; echo end')
+fluxs job wait $id && cat enclosing.out
+EOF
+test_expect_success 'a batch script has none of the variables of the broker'"'"'s own task or job (PMI_*, FLUXS_TASK_*, FLUXS_JOB_*), as in Flux' '
+    run2 enclosing.sh >out 2>err &&
+    echo end >expected &&
+    test_cmp expected out
+'
+
 test_done

@@ -117,9 +117,17 @@ if let parent {
     }
 }
 
-// The process manager's PMI variables, and the parent's job id, were for us, not for
-// what we start (a broker started in this instance belongs to it, not to the parent).
-for name in ["PMI_FD", "PMI_RANK", "PMI_SIZE", "PMI_PORT", "PMI_ID", "PMI_SPAWNED", "FLUXS_JOB_ID"] { unsetenv(name) }
+// The process manager's variables, and those of the parent's job and task, were for
+// us, not for what we start (a broker started in this instance belongs to it, not to the
+// parent): the list is Flux's (its broker's runat.c), with FLUX_ as FLUXS_.
+let enclosingOnly = ["FLUXS_JOB_ID", "FLUXS_ENCLOSING_ID", "FLUXS_JOB_SIZE", "FLUXS_JOB_NNODES", "FLUXS_JOB_TMPDIR",
+                     "FLUXS_TASK_RANK", "FLUXS_TASK_LOCAL_ID", "FLUXS_KVS_NAMESPACE", "FLUXS_PROXY_REMOTE",
+                     "MPI_LOCALNRANKS", "MPI_LOCALRANKID", "I_MPI_PMI_LIBRARY", "NOTIFY_SOCKET"]
+let enclosingPrefixes = ["PMI_", "PMIX_", "SLURM_", "PALS_"]
+for name in ProcessEnvironment.current.keys
+where enclosingOnly.contains(name) || enclosingPrefixes.contains(where: { name.hasPrefix($0) }) {
+    unsetenv(name)
+}
 
 // Only rank 0 runs the initial program.
 let noProgram = bootstrap.rank != 0 || (attributes["broker.rc2_none"].map { $0 != "0" } ?? false)
