@@ -22,10 +22,3 @@ def parse_fsd(text):
         raise ValueError(f"invalid Flux standard duration {text!r}")
     return seconds
 
-
-def fsd(seconds):
-    """A duration in seconds written as an FSD, in the largest whole unit."""
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{int(seconds // size)}{unit}"
-    return f"{seconds:g}s"
