@@ -29,6 +29,9 @@ test_expect_success 'every subcommand has a man page that formats cleanly' '
         test -z "$out" || { echo "$page: $out"; return 1; }
     done
 '
+test_expect_success 'every subcommand and sub-subcommand has a page naming each of its long options' '
+    "$SRCDIR/t/lib/man-options.sh" "$(command -v fluxs)" "$SRCDIR/man"
+'
 test_expect_success 'shell completions are generated' '
     fluxs --generate-completion-script bash >comp &&
     test_grep "hostlist" comp
