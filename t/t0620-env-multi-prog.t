@@ -59,6 +59,24 @@ test_expect_success 'env in an instance passes its FLUXS_URI through, in jobs to
     test "$(sed -n 3p out)" = 1
 '
 
+# MARK: - python
+
+cat >py.sh <<'EOF'
+fluxs python -c 'import fluxs, sys; h = fluxs.Flux(); print(fluxs.__file__, sys.argv[1:], h.attr_get("size"))' a -b
+EOF
+test_expect_success 'python runs python3 with the tree'"'"'s fluxs package importable, arguments passed on, in an instance' '
+    run2 py.sh >out 2>err &&
+    echo "$root/bindings/python/fluxs/__init__.py [\x27a\x27, \x27-b\x27] 2" >expected.raw &&
+    printf "$(cat expected.raw)\n" >expected &&
+    test_cmp expected out
+'
+test_expect_success 'python exits with python'"'"'s status; FLUXS_PYTHON names another python; one that cannot run is an error (exit 1)' '
+    test_expect_code 3 fluxs python -c "import sys; sys.exit(3)" &&
+    test "$(FLUXS_PYTHON=python3 fluxs python -c "print(7)")" = 7 &&
+    test_expect_code 1 env FLUXS_PYTHON=no-such-python fluxs python -c "print(7)" 2>err &&
+    test_grep "^fluxs-python: error: no-such-python: No such file or directory$" err
+'
+
 # MARK: - multi-prog
 
 cat >mpmd.conf <<'EOF'
