@@ -44,21 +44,25 @@ let package = Package(
 
         // The message model and codec (pure; man/man7/fluxs-protocol.7).
         .target(name: "FluxsMessage"),
+        // What services say to each other and who may say it (pure): the catalog of
+        // methods with their access rules, the typed payloads with one JSON codec each,
+        // the job's KVS keys, the job id's wire form, the exit status.
+        .target(name: "FluxsProtocol", dependencies: ["FluxsFormats", "FluxsMessage"]),
         // The epoll event loop: fds, timers, signals, child exits, ZeroMQ sockets.
         .target(name: "FluxsReactor", dependencies: ["CFluxsSupport"]),
         // ZeroMQ sockets on the reactor (apart, so that programs without ZeroMQ, such as
         // the job shell, do not load libzmq and its libraries at every start).
         .target(name: "FluxsReactorZMQ", dependencies: ["FluxsReactor", "CZMQ"]),
         // The client library: synchronous FluxsHandle and asynchronous FluxsClient.
-        .target(name: "FluxsClient", dependencies: ["FluxsFormats", "FluxsMessage"]),
+        .target(name: "FluxsClient", dependencies: ["FluxsFormats", "FluxsMessage", "FluxsProtocol"]),
         // The broker core: local socket, routing, built-in services, module frame.
         .target(name: "FluxsBroker", dependencies: [
-            "FluxsFormats", "FluxsMessage", "FluxsReactor", "FluxsReactorZMQ", "FluxsProcess", "CFluxsSupport", "CZMQ",
+            "FluxsFormats", "FluxsMessage", "FluxsProtocol", "FluxsReactor", "FluxsReactorZMQ", "FluxsProcess", "CFluxsSupport", "CZMQ",
         ]),
         // Services, one target each.
-        .target(name: "HeartbeatModule", dependencies: ["FluxsBroker", "FluxsFormats", "FluxsMessage", "FluxsReactor"]),
+        .target(name: "HeartbeatModule", dependencies: ["FluxsBroker", "FluxsProtocol", "FluxsFormats", "FluxsMessage", "FluxsReactor"]),
         .target(name: "ExecModule", dependencies: [
-            "FluxsBroker", "FluxsFormats", "FluxsMessage", "FluxsReactor", "FluxsProcess", "CFluxsSupport",
+            "FluxsBroker", "FluxsProtocol", "FluxsFormats", "FluxsMessage", "FluxsReactor", "FluxsProcess", "CFluxsSupport",
         ]),
         // PMI-1 simple wire protocol: client (broker bootstrap) and server (test-size, shell).
         .target(name: "FluxsPMI", dependencies: ["FluxsMessage", "CFluxsSupport"]),
@@ -70,36 +74,36 @@ let package = Package(
         // dependencies, listing and formatting.
         .target(name: "FluxsJobs", dependencies: ["FluxsFormats", "FluxsMessage"]),
         // The key-value store: namespaces of nested directories, all-or-nothing commits (pure).
-        .target(name: "FluxsKVS", dependencies: ["FluxsFormats", "FluxsMessage"]),
+        .target(name: "FluxsKVS", dependencies: ["FluxsFormats", "FluxsMessage", "FluxsProtocol"]),
         // The KVS on disk: one SQLite file (WAL) through GRDB.
         .target(name: "KVSStore", dependencies: [
             "FluxsKVS", "FluxsFormats", "FluxsMessage", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         // The kvs service (rank 0): requests, waits, watches, fences; SQLite off the loop.
         .target(name: "KVSModule", dependencies: [
-            "FluxsBroker", "FluxsKVS", "KVSStore", "FluxsFormats", "FluxsMessage", "FluxsReactor",
+            "FluxsBroker", "FluxsProtocol", "FluxsKVS", "KVSStore", "FluxsFormats", "FluxsMessage", "FluxsReactor",
         ]),
         // The resource service: discovery on every rank, R, up/down/drain on rank 0.
         .target(name: "ResourceModule", dependencies: [
-            "FluxsBroker", "FluxsHwloc", "FluxsFormats", "FluxsMessage", "FluxsReactor", "FluxsProcess", "CFluxsSupport",
+            "FluxsBroker", "FluxsProtocol", "FluxsHwloc", "FluxsFormats", "FluxsMessage", "FluxsReactor", "FluxsProcess", "CFluxsSupport",
         ]),
         // The job manager: submission, states and eventlogs, priorities, dependencies, listing.
         .target(name: "JobManagerModule", dependencies: [
-            "FluxsBroker", "FluxsJobs", "FluxsFormats", "FluxsMessage", "FluxsReactor",
+            "FluxsBroker", "FluxsProtocol", "FluxsJobs", "FluxsFormats", "FluxsMessage", "FluxsReactor",
         ]),
         // The job-exec service: starts a fluxs-shell per job and node, reports the job's end.
         .target(name: "JobExecModule", dependencies: [
-            "FluxsBroker", "FluxsFormats", "FluxsMessage", "FluxsReactor", "FluxsProcess", "CFluxsSupport",
+            "FluxsBroker", "FluxsProtocol", "FluxsFormats", "FluxsMessage", "FluxsReactor", "FluxsProcess", "CFluxsSupport",
         ]),
         // The setuid helper that starts a guest's job shell as that guest (C, small on purpose).
         .executableTarget(name: "fluxs-imp"),
         // The job shell: a job's tasks on one node, their stdio, binding, signals and PMI.
         .executableTarget(name: "fluxs-shell", dependencies: [
-            "FluxsFormats", "FluxsMessage", "FluxsClient", "FluxsReactor", "FluxsPMI", "FluxsProcess", "CFluxsSupport",
+            "FluxsFormats", "FluxsMessage", "FluxsProtocol", "FluxsClient", "FluxsReactor", "FluxsPMI", "FluxsProcess", "CFluxsSupport",
         ]),
         // The sched service (rank 0): the job manager's counterpart, running FluxsSched.
         .target(name: "SchedModule", dependencies: [
-            "FluxsBroker", "FluxsSched", "FluxsFormats", "FluxsMessage", "FluxsReactor",
+            "FluxsBroker", "FluxsProtocol", "FluxsSched", "FluxsFormats", "FluxsMessage", "FluxsReactor",
         ]),
         // The scheduler simulator: workloads and SWF traces through the real scheduler in virtual time.
         .executableTarget(name: "fluxs-sched-sim", dependencies: [
@@ -107,7 +111,7 @@ let package = Package(
         ]),
         // The broker program.
         .executableTarget(name: "fluxs-broker", dependencies: [
-            "FluxsBroker", "FluxsFormats", "FluxsMessage", "FluxsReactor", "FluxsPMI", "FluxsClient", "FluxsProcess", "CZMQ",
+            "FluxsBroker", "FluxsFormats", "FluxsMessage", "FluxsProtocol", "FluxsReactor", "FluxsPMI", "FluxsClient", "FluxsProcess", "CZMQ",
             .product(name: "TOMLKit", package: "TOMLKit"), "HeartbeatModule", "ExecModule",
             "KVSModule", "ResourceModule", "SchedModule", "JobManagerModule", "JobExecModule",
         ]),
@@ -115,21 +119,22 @@ let package = Package(
         // The thin command-line front end.
         // (FluxsKVS and KVSStore: fluxs dump and restore --checkpoint read and write a statedir's KVS file.)
         .executableTarget(name: "fluxs", dependencies: [
-            "FluxsFormats", "FluxsYAML", "FluxsClient", "FluxsMessage", "FluxsPMI", "FluxsProcess", "CFluxsSupport",
+            "FluxsFormats", "FluxsYAML", "FluxsClient", "FluxsMessage", "FluxsProtocol", "FluxsPMI", "FluxsProcess", "CFluxsSupport",
             "FluxsKVS", "KVSStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The benchmark suite behind `make bench`.
         .executableTarget(name: "fluxs-bench", dependencies: [
-            "FluxsFormats", "FluxsYAML", "FluxsClient", "FluxsMessage", "FluxsProcess", "FluxsKVS", "KVSStore", "FluxsHwloc", "FluxsSched",
+            "FluxsFormats", "FluxsYAML", "FluxsClient", "FluxsMessage", "FluxsProtocol", "FluxsProcess", "FluxsKVS", "KVSStore", "FluxsHwloc", "FluxsSched",
         ]),
 
         .testTarget(name: "FluxsFormatsTests", dependencies: ["FluxsFormats", "FluxsYAML"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FluxsMessageTests", dependencies: ["FluxsMessage"]),
+        .testTarget(name: "FluxsProtocolTests", dependencies: ["FluxsProtocol", "FluxsFormats", "FluxsMessage"]),
         .testTarget(name: "FluxsReactorTests", dependencies: ["FluxsReactor", "FluxsReactorZMQ", "CZMQ"]),
-        .testTarget(name: "FluxsBrokerTests", dependencies: ["FluxsBroker", "FluxsFormats", "FluxsMessage"]),
+        .testTarget(name: "FluxsBrokerTests", dependencies: ["FluxsBroker", "FluxsFormats", "FluxsMessage", "FluxsProtocol"]),
         .testTarget(name: "FluxsClientTests", dependencies: [
-            "FluxsClient", "FluxsBroker", "FluxsReactor", "FluxsFormats", "FluxsMessage",
+            "FluxsClient", "FluxsBroker", "FluxsReactor", "FluxsFormats", "FluxsMessage", "FluxsProtocol",
         ]),
         .testTarget(name: "FluxsPMITests", dependencies: ["FluxsPMI"]),
         .testTarget(name: "FluxsHwlocTests", dependencies: ["FluxsHwloc", "FluxsFormats", "FluxsMessage"],
@@ -137,7 +142,7 @@ let package = Package(
         .testTarget(name: "FluxsSchedTests", dependencies: ["FluxsSched", "FluxsFormats", "FluxsMessage"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "FluxsJobsTests", dependencies: ["FluxsJobs", "FluxsFormats", "FluxsMessage"]),
-        .testTarget(name: "FluxsKVSTests", dependencies: ["FluxsKVS", "FluxsFormats", "FluxsMessage"]),
+        .testTarget(name: "FluxsKVSTests", dependencies: ["FluxsKVS", "FluxsFormats", "FluxsMessage", "FluxsProtocol"]),
         .testTarget(name: "KVSStoreTests", dependencies: [
             "KVSStore", "FluxsKVS", "FluxsFormats", "FluxsMessage", .product(name: "GRDB", package: "GRDB.swift"),
         ]),

@@ -430,6 +430,34 @@ test_expect_success 'the exit code is the largest of the tasks'"'"', 128+N for s
     test_cmp expected err
 '
 
+cat >codes130.sh <<'EOF'
+fluxs run sh -c 'exit 130'; echo rc=$?
+fluxs run sh -c 'kill -INT $$'; echo rc=$?
+fluxs run -N2 -n2 sh -c 'test $FLUXS_TASK_RANK = 1 && exit 130; exit 0'; echo rc=$?
+fluxs run -N2 -n2 sh -c 'test $FLUXS_TASK_RANK = 1 && kill -INT $$; exit 130'; echo rc=$?
+id=$(fluxs submit sh -c 'exit 130')
+fluxs job wait-event -q -t 30s "$id" clean
+fluxs job eventlog "$id" | grep -o "finish.*status=[0-9]*"
+EOF
+test_expect_success 'a task exit code of 129-192 is an exit code, not a signal, on one node and across nodes' '
+    run2 codes130.sh >out 2>err &&
+    cat >expected <<-\EOF &&
+	rc=130
+	rc=130
+	rc=130
+	rc=130
+	finish status=33280
+	EOF
+    test_cmp expected out &&
+    cat >expected <<-\EOF &&
+	fluxs-run: task(s) exited with exit code 130
+	fluxs-run: task(s) killed by signal 2
+	fluxs-run: task(s) exited with exit code 130
+	fluxs-run: task(s) killed by signal 2
+	EOF
+    test_cmp expected err
+'
+
 # MARK: - Signals, time limits, cancel, Ctrl-C
 
 cat >signal.sh <<'EOF'

@@ -29,6 +29,7 @@ import Foundation
 import FluxsBroker
 import FluxsFormats
 import FluxsMessage
+import FluxsProtocol
 import FluxsProcess
 import FluxsReactor
 
@@ -58,20 +59,14 @@ public final class ExecModule: BrokerModule {
         if !all.isEmpty { context.log(.info, "stopped: killed \(all.count) process group(s)") }
     }
 
-    public func handle(_ request: Message) {
-        do throws(ServiceError) {
-            switch request.topic {
-            case "exec.spawn": try spawn(request)
-            case "exec.write": try write(request)
-            case "exec.kill": context.respond(to: request, try killProcess(request))
-            case "exec.list": context.respond(to: request, list())
-            case "exec.disconnect": disconnect(request)
-            default:
-                throw ServiceError(ENOSYS, "exec has no method \"\(request.topic.dropFirst(5))\"")
-            }
-        } catch {
-            context.respond(to: request, error: error)
-        }
+    public var handlers: [ServiceHandler] {
+        [
+            ServiceHandler(.exec.spawn) { [unowned self] in try self.spawn($0, $1) },
+            ServiceHandler(.exec.write) { [unowned self] in try self.write($0, $1) },
+            ServiceHandler(.exec.kill) { [unowned self] in self.context.respond(to: $0, try self.killProcess($0, $1)) },
+            ServiceHandler(.exec.list) { [unowned self] request, _ in self.context.respond(to: request, self.list()) },
+            ServiceHandler(.exec.disconnect) { [unowned self] request, _ in self.disconnect(request) },
+        ]
     }
 
     public func stats() -> [String: JSONValue] {
@@ -80,10 +75,9 @@ public final class ExecModule: BrokerModule {
 
     // MARK: - exec.spawn
 
-    private func spawn(_ request: Message) throws(ServiceError) {
+    private func spawn(_ request: Message, _ body: JSONValue) throws(ServiceError) {
         guard request.flags.contains(.streaming) else { throw ServiceError(EPROTO, "exec.spawn is a streaming request") }
-        guard request.rolemask.contains(.owner) else { throw ServiceError(EPERM, "exec.spawn is for the instance owner") }
-        let spec = try spawnSpec(try Self.payload(request))
+        let spec = try spawnSpec(body)
         let spawned: SpawnedProcess
         do {
             spawned = try Spawner.spawn(spec, rank: context.rank)
@@ -148,8 +142,7 @@ public final class ExecModule: BrokerModule {
 
     // MARK: - exec.write, exec.kill, exec.list, exec.disconnect
 
-    private func write(_ request: Message) throws(ServiceError) {
-        let body = try Self.payload(request)
+    private func write(_ request: Message, _ body: JSONValue) throws(ServiceError) {
         let process = try target(body, request)
         guard process.hasStdin else {
             throw ServiceError(EINVAL, "process \(process.pid) on rank \(context.rank) was started without a stdin pipe")
@@ -171,8 +164,7 @@ public final class ExecModule: BrokerModule {
         process.write(bytes, eof: eof, request: request)
     }
 
-    private func killProcess(_ request: Message) throws(ServiceError) -> JSONValue {
-        let body = try Self.payload(request)
+    private func killProcess(_ request: Message, _ body: JSONValue) throws(ServiceError) -> JSONValue {
         let process = try target(body, request)
         guard let signo = try body.integer("signal", as: Int32.self), (0...64).contains(signo) else {
             throw ServiceError(EPROTO, "\"signal\" must be a signal number from 0 to 64")
@@ -216,15 +208,4 @@ public final class ExecModule: BrokerModule {
         return process
     }
 
-    private static func payload(_ request: Message) throws(ServiceError) -> JSONValue {
-        if request.payload.isEmpty { return [:] }
-        let body: JSONValue
-        do {
-            body = try JSONValue(parsing: request.payload)
-        } catch {
-            throw ServiceError(EPROTO, "\(request.topic): payload is not JSON: \(error.message)")
-        }
-        guard body.objectValue != nil else { throw ServiceError(EPROTO, "\(request.topic): payload must be a JSON object") }
-        return body
-    }
 }

@@ -19,6 +19,7 @@ import Foundation
 #endif
 import FluxsFormats
 import FluxsMessage
+import FluxsProtocol
 import FluxsReactor
 
 /// A running command and its pipes.
@@ -80,7 +81,7 @@ final class ExecProcess {
                 // hang-up, when the command closed its stdin.
                 inputWatcher = try reactor.watch(fd: fd) { [weak self] in self?.closeInput(error: EPIPE) }
             }
-            try reactor.onChildExit(pid) { [weak self] status in self?.exited(status) }
+            try reactor.onChildExit(pid) { [weak self] status in self?.exited(ExitStatus(waitStatus: status)) }
         } catch {
             kill(-pid, SIGKILL)
             kill(pid, SIGKILL)

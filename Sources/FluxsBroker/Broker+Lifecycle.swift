@@ -2,6 +2,7 @@
 // the initial program, driven by BrokerLifecycle's actions.
 import FluxsFormats
 import FluxsMessage
+import FluxsProtocol
 import FluxsProcess
 import FluxsReactor
 #if canImport(Glibc)
@@ -82,7 +83,7 @@ extension Broker {
             awaitQuorum(size: bootstrap.size, then: begin)
         } else {
             begin()
-            overlay?.rpc("overlay.join", ["rank": .int(Int64(rank))], nodeid: .rank(0)) { _ in }
+            overlay?.rpc(.overlay.join, ["rank": .int(Int64(rank))], nodeid: .rank(0)) { _ in }
         }
     }
 
@@ -191,7 +192,8 @@ extension Broker {
                 environment: ["FLUXS_URI": attributes["local-uri"] ?? "", "PATH": ProcessEnvironment.pathWithOwnDirectoryFirst()],
                 interactive: options.interactive)
             initialProgram = program
-            try reactor.onChildExit(program.pid) { [unowned self] status in
+            try reactor.onChildExit(program.pid) { [unowned self] waitStatus in
+                let status = ExitStatus(waitStatus: waitStatus)
                 if case .signaled(let signo) = status { self.log(.info, "initial program killed by signal \(signo)") }
                 let signal: Int32? = if case .signaled(let s) = status { s } else { nil }
                 self.lifecycleEvent(.initialProgramExited(code: status.shellCode, signal: signal))

@@ -10,6 +10,7 @@
 // Payloads are JSON objects; errors are ServiceError (errnum + message).
 import FluxsFormats
 import FluxsMessage
+import FluxsProtocol
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,65 +21,63 @@ let builtinServices: Set<String> = ["broker", "attr", "log", "service", "event",
 extension Broker {
     /// Fills the handler table.
     func registerBuiltins() {
-        simple("broker.ping") { [unowned self] req, body in
+        simple(.broker.ping) { [unowned self] req, body in
             var reply = body.objectValue ?? [:]
             reply["route"] = .string((req.route + [String(self.rank)]).joined(separator: "!"))
             reply["userid"] = .int(Int64(req.userid))
             reply["rolemask"] = .int(Int64(req.rolemask.rawValue))
             return .object(reply)
         }
-        simple("broker.info") { [unowned self] _, _ in
+        simple(.broker.info) { [unowned self] _, _ in
             [
                 "rank": .int(Int64(self.rank)), "size": .int(Int64(self.attributes["size"].flatMap { Int64($0) } ?? 1)),
                 "uptime": .double(Self.wallClock() - self.startTime), "state": .string(self.lifecycle.state.rawValue),
                 "owner": .int(Int64(self.ownerUID)), "starttime": .double(self.startTime),
             ]
         }
-        builtins["broker.shutdown"] = BuiltinHandler(roles: []) { [unowned self] req in
-            let body = (try? Self.decodePayload(req)) ?? [:]
+        builtin(.broker.shutdown) { [unowned self] req, body in
             // Answer first: with no initial program the broker is gone right after.
             self.respond(to: req, payload: [:])
             self.beginShutdown(reason: body["reason"]?.stringValue ?? "fluxs shutdown")
         }
-        simple("config.get") { [unowned self] _, _ in self.config }
-        simple("attr.get") { [unowned self] _, body in
+        simple(.config.get) { [unowned self] _, _ in self.config }
+        simple(.attr.get) { [unowned self] _, body in
             let name = try body.requiredString("name")
             guard let value = self.attributes[name] else { throw ServiceError(ENOENT, "attribute \(name) is not set") }
             return ["value": .string(value)]
         }
-        simple("attr.set") { [unowned self] _, body in
+        simple(.attr.set) { [unowned self] _, body in
             let name = try body.requiredString("name")
             let value = try body.requiredString("value")
             try self.attributes.setAtRuntime(name, value)
             self.attributeChanged(name)
             return [:]
         }
-        simple("attr.rm") { [unowned self] _, body in
+        simple(.attr.rm) { [unowned self] _, body in
             try self.attributes.remove(try body.requiredString("name"))
             return [:]
         }
-        simple("attr.list") { [unowned self] _, _ in
+        simple(.attr.list) { [unowned self] _, _ in
             .array(self.attributes.all.map { ["name": .string($0.name), "value": .string($0.value), "flags": .string($0.access.rawValue)] })
         }
-        simple("log.append") { [unowned self] req, body in
+        simple(.log.append) { [unowned self] _, body in
             let message = try body.requiredString("message")
             let level = try body.integer("level", as: Int.self, in: 0...7) ?? LogLevel.notice.rawValue
             let app = try body.string("appname") ?? "logger"
             self.append(LogEntry(timestamp: Self.wallClock(), level: level, rank: self.rank, appname: app, message: message))
-            _ = req
             return [:]
         }
-        simple("log.clear") { [unowned self] _, _ in
+        simple(.log.clear) { [unowned self] _, _ in
             self.logRing.clear()
             return [:]
         }
-        builtins["log.dmesg"] = BuiltinHandler(roles: []) { [unowned self] req in self.dmesg(req) }
-        simple("service.add") { [unowned self] req, body in
+        builtin(.log.dmesg) { [unowned self] req, body in try self.dmesg(req, body) }
+        simple(.service.add) { [unowned self] req, body in
             let name = try body.requiredString("service")
             try self.addService(name, providerID: try self.localClient(req))
             return [:]
         }
-        simple("service.remove") { [unowned self] req, body in
+        simple(.service.remove) { [unowned self] req, body in
             let name = try body.requiredString("service")
             guard self.serviceProviders[name] == (try self.localClient(req)) else {
                 throw ServiceError(ENOENT, "service \(name) is not registered by this client")
@@ -86,19 +85,19 @@ extension Broker {
             self.serviceProviders[name] = nil
             return [:]
         }
-        simple("event.pub", rootOnly: true) { [unowned self] req, body in
+        simple(.event.pub) { [unowned self] req, body in
             let topic = try body.requiredString("topic")
             guard !topic.isEmpty else { throw ServiceError(EINVAL, "event topic is empty") }
             let payload = body["payload"].map { $0.compactBytes } ?? []
             return ["seq": .int(Int64(self.publish(topic, payload: payload, userid: req.userid)))]
         }
-        simple("event.subscribe") { [unowned self] req, body in
+        simple(.event.subscribe) { [unowned self] req, body in
             let prefix = try body.requiredString("topic")
             let id = try self.localClient(req)
             if !(self.subscriptions[id]?.contains(prefix) ?? false) { self.subscriptions[id, default: []].append(prefix) }
             return [:]
         }
-        simple("event.unsubscribe") { [unowned self] req, body in
+        simple(.event.unsubscribe) { [unowned self] req, body in
             let prefix = try body.requiredString("topic")
             let id = try self.localClient(req)
             guard let index = self.subscriptions[id]?.firstIndex(of: prefix) else {
@@ -107,15 +106,15 @@ extension Broker {
             self.subscriptions[id]?.remove(at: index)
             return [:]
         }
-        simple("overlay.join", rootOnly: true) { [unowned self] _, body in
+        simple(.overlay.join) { [unowned self] _, body in
             let size = Int64(self.attributes["size"] ?? "1") ?? 1
-            guard let joined = body["rank"]?.intValue, joined > 0, joined < size else {
+            guard let joined = try? body.integer("rank", as: UInt32.self), joined > 0, Int64(joined) < size else {
                 throw ServiceError(EPROTO, "overlay.join needs the \"rank\" of a broker other than 0")
             }
-            self.rankJoined(UInt32(truncatingIfNeeded: joined))
+            self.rankJoined(joined)
             return [:]
         }
-        builtins["overlay.status"] = BuiltinHandler(roles: []) { [unowned self] req in
+        builtin(.overlay.status) { [unowned self] req, _ in
             if let overlay = self.overlay {
                 overlay.status(req)
             } else {
@@ -128,19 +127,35 @@ extension Broker {
         registerModuleServices()
     }
 
-    /// Registers a handler that answers at once with the JSON it returns.
-    func simple(_ topic: String, roles: Roles = [], rootOnly: Bool = false,
-                _ body: @escaping (Message, JSONValue) throws -> JSONValue) {
-        builtins[topic] = BuiltinHandler(roles: roles, rootOnly: rootOnly) { [unowned self] req in
-            do {
-                let payload = try Self.decodePayload(req)
-                self.respond(to: req, payload: try body(req, payload))
-            } catch let error as ServiceError {
-                self.respond(to: req, error: error)
-            } catch {
-                self.respond(to: req, error: ServiceError(EIO, "\(topic): \(error)"))
-            }
+    /// Adds a row to the built-in handler table.
+    func builtin(_ method: ServiceMethod, _ run: @escaping (Message, JSONValue) throws -> Void) {
+        builtins[method.topic] = ServiceHandler(method, run)
+    }
+
+    /// Adds a row whose handler answers at once with the JSON it returns.
+    func simple(_ method: ServiceMethod, _ body: @escaping (Message, JSONValue) throws -> JSONValue) {
+        builtin(method) { [unowned self] req, payload in self.respond(to: req, payload: try body(req, payload)) }
+    }
+
+    /// Serves a request through the built-in handler table, as the module frame does:
+    /// roles checked against the method's access, the payload decoded once.
+    func serveBuiltin(_ handler: ServiceHandler, _ request: Message) {
+        guard handler.method.allows(request.rolemask) else {
+            return respond(to: request, error: ServiceError(EPERM, "\(request.topic) is for the instance owner"))
         }
+        do {
+            try handler.run(request, try Self.decodePayload(request))
+        } catch {
+            respond(to: request, error: failure(of: request, error))
+        }
+    }
+
+    /// The answer to a request whose handler threw: its ServiceError (EIO for any other
+    /// error); a malformed request (EPROTO) is logged too, never silenced.
+    func failure(of request: Message, _ error: any Error) -> ServiceError {
+        let failure = error as? ServiceError ?? ServiceError(EIO, "\(request.topic): \(error)")
+        if failure.errnum == EPROTO { log(.warning, "\(request.topic) from uid \(request.userid): \(failure.message)") }
+        return failure
     }
 
     /// The client of this broker that sent `req`: services and subscriptions belong to a
@@ -154,14 +169,17 @@ extension Broker {
         return id
     }
 
-    /// The request's JSON payload; an empty payload is an empty object.
+    /// The request's JSON payload, an object; an empty payload is an empty object.
     static func decodePayload(_ request: Message) throws(ServiceError) -> JSONValue {
         if request.payload.isEmpty { return [:] }
+        let body: JSONValue
         do {
-            return try JSONValue(parsing: request.payload)
+            body = try JSONValue(parsing: request.payload)
         } catch {
             throw ServiceError(EPROTO, "\(request.topic): payload is not JSON: \(error.message)")
         }
+        guard body.objectValue != nil else { throw ServiceError(EPROTO, "\(request.topic): payload must be a JSON object") }
+        return body
     }
 
     func addService(_ name: String, providerID: String) throws(ServiceError) {
@@ -181,17 +199,9 @@ extension Broker {
         modules.attributeChanged(name)
     }
 
-    private func dmesg(_ req: Message) {
-        let body: JSONValue
-        do throws(ServiceError) { body = try Self.decodePayload(req) } catch {
-            respond(to: req, error: error)
-            return
-        }
+    private func dmesg(_ req: Message, _ body: JSONValue) throws(ServiceError) {
         guard req.wantsResponse else { return }
-        guard req.flags.contains(.streaming) else {
-            respond(to: req, error: ServiceError(EPROTO, "log.dmesg is a streaming request"))
-            return
-        }
+        guard req.flags.contains(.streaming) else { throw ServiceError(EPROTO, "log.dmesg is a streaming request") }
         for entry in logRing.all { routeResponse(req.response(payload: entry.json.compactBytes)) }
         if body["follow"]?.boolValue == true {
             logFollowers.append(req)

@@ -12,6 +12,7 @@
 // are answered with an error. Everything runs on the reactor's thread.
 import FluxsFormats
 import FluxsMessage
+import FluxsProtocol
 import FluxsReactor
 #if canImport(Glibc)
 import Glibc
@@ -34,7 +35,7 @@ public final class Broker {
     var pendingAtProvider: [String: [PendingKey: Message]] = [:]
     var subscriptions: [String: [String]] = [:]          // endpoint id -> topic prefixes
     var eventSequence: UInt32 = 0
-    var builtins: [String: BuiltinHandler] = [:]
+    var builtins: [String: ServiceHandler] = [:]
     var modules = ModuleTable()
     var nextClientNumber = 0
     let startTime: Double
@@ -109,7 +110,7 @@ public final class Broker {
         if let reason { log(.warning, "dropping client \(client.id) (pid \(client.pid)): \(reason)") }
         client.close()
         for address in client.contacted {
-            var notice = Message.request("\(address.service).disconnect", nodeid: address.nodeid, flags: .noresponse)
+            var notice = Message.request(ServiceMethod.disconnect(address.service[...]).topic, nodeid: address.nodeid, flags: .noresponse)
             notice.userid = client.uid
             notice.rolemask = client.roles
             receive(notice, from: client)
@@ -127,7 +128,7 @@ public final class Broker {
             // A local client's request starts its own route; the broker keeps the rest.
             if let client = sender as? ClientConnection {
                 message.route.removeAll()
-                if builtins[message.topic] == nil, !message.topic.hasSuffix(".disconnect") {
+                if builtins[message.topic] == nil, !ServiceMethod.isDisconnect(message.topic) {
                     client.contacted.insert(ServiceAddress(service: String(message.service), nodeid: message.nodeid))
                 }
             }
@@ -151,13 +152,10 @@ public final class Broker {
     /// broker's services when it is addressed here (or to ANY and served here), else
     /// along the tree: down toward a descendant, up for everything else.
     func routeRequest(_ request: Message) {
-        if !request.rolemask.contains(.owner) {
-            guard request.rolemask.contains(.user) else {
-                return respond(to: request, error: ServiceError(EPERM, "guest access is not allowed in this instance"))
-            }
-            guard GuestAccess.allows(request.topic) else {
-                return respond(to: request, error: ServiceError(EPERM, "\(request.topic) is for the instance owner"))
-            }
+        // Who may call what is each method's row (FluxsProtocol's catalog), checked where
+        // the request is served; a caller with no role at all is refused here.
+        guard !request.rolemask.isDisjoint(with: [.owner, .user]) else {
+            return respond(to: request, error: ServiceError(EPERM, "guest access is not allowed in this instance"))
         }
         switch request.nodeid {
         case .any:
@@ -194,18 +192,25 @@ public final class Broker {
     /// Serves a request here if a built-in, module or client provides its service;
     /// returns false when nothing here does.
     private func serveLocally(_ request: Message) -> Bool {
+        let method = ServiceMethod.catalog[request.topic]
+        if method?.placement == .rank0 && rank != 0 {
+            var toRoot = request
+            toRoot.nodeid = .rank(0)
+            routeToRank(toRoot, 0)
+            return true
+        }
         if let handler = builtins[request.topic] {
-            if handler.rootOnly && rank != 0 {
-                var toRoot = request
-                toRoot.nodeid = .rank(0)
-                routeToRank(toRoot, 0)
-            } else {
-                handler.run(request)
-            }
+            serveBuiltin(handler, request)
             return true
         }
         let service = String(request.service)
         if let providerID = serviceProviders[service], let provider = endpoints[providerID] {
+            // A module checks roles in its frame; a client that provides a service gets
+            // only what the catalog lets the caller send (the owner's, for a topic it lacks).
+            if !(provider is ModuleContext), !ServiceMethod.lookup(request.topic).allows(request.rolemask) {
+                respond(to: request, error: ServiceError(EPERM, "\(request.topic) is for the instance owner"))
+                return true
+            }
             forward(request, to: provider)
             return true
         }
@@ -300,7 +305,7 @@ public final class Broker {
     /// Publishes an event from any rank (through rank 0), without waiting.
     func publishFromAnyRank(_ topic: String, _ payload: JSONValue) {
         if rank == 0 { publish(topic, payload: payload.compactBytes); return }
-        overlay?.rpc("event.pub", ["topic": .string(topic), "payload": payload], nodeid: .rank(0)) { _ in }
+        overlay?.rpc(.event.pub, ["topic": .string(topic), "payload": payload], nodeid: .rank(0)) { _ in }
     }
 
     // MARK: - Logging

@@ -1,11 +1,19 @@
 // The module frame every service plugs into. A module is compiled in, names the
 // services it provides, starts and stops with the broker or at run time
 // (`fluxs module load|remove`), and reports stats. It talks to everything else only
-// through messages: requests for its services arrive in handle(_:), and it answers,
-// calls other services and publishes events through its ModuleContext.
+// through messages: requests for its services arrive through its handler table (one
+// row per method, as flux-core's message handler tables), and it answers, calls other
+// services and publishes events through its ModuleContext. The frame looks the topic
+// up (ENOSYS for a method the service lacks), checks the caller's roles against the
+// method's access (EPERM), decodes the payload once (EPROTO for one that is not JSON,
+// logged), and answers with whatever error the handler throws.
 import FluxsFormats
 import FluxsMessage
+import FluxsProtocol
 import FluxsReactor
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A broker module (a service such as kvs or sched).
 public protocol BrokerModule: AnyObject {
@@ -22,8 +30,8 @@ public protocol BrokerModule: AnyObject {
     func start() throws(ServiceError)
     /// Stops serving: cancel timers, drop state. Pending requests are answered by the frame.
     func stop()
-    /// Serves one request for one of its services.
-    func handle(_ request: Message)
+    /// The module's handler table: the methods it serves and how; read once, at load.
+    var handlers: [ServiceHandler] { get }
     /// Module-specific statistics for `fluxs module stats`.
     func stats() -> [String: JSONValue]
     /// A broker attribute changed at run time.
@@ -44,6 +52,7 @@ public final class ModuleContext: Endpoint {
     private var rpcs = RPCTracker()
     var eventHandlers: [(prefix: String, handler: (Message) -> Void)] = []
     weak var module: (any BrokerModule)?
+    private var table: [String: ServiceHandler] = [:]
     var requestsHandled = 0
     var eventsReceived = 0
 
@@ -65,7 +74,7 @@ public final class ModuleContext: Endpoint {
             if message.topic == "\(message.service).ping" {
                 broker.respond(to: message, payload: try? Broker.decodePayload(message), from: self)
             } else {
-                module?.handle(message)
+                dispatch(message)
             }
         case .response:
             rpcs.callback(for: message)?(message)
@@ -74,6 +83,30 @@ public final class ModuleContext: Endpoint {
             for (prefix, handler) in eventHandlers where message.topic.hasPrefix(prefix) { handler(message) }
         case .control:
             break
+        }
+    }
+
+    /// Fills the handler table (at load).
+    func install(_ handlers: [ServiceHandler]) {
+        for handler in handlers { table[handler.method.topic] = handler }
+    }
+
+    /// Serves a request through the handler table: a request the module parked (until
+    /// it was ready) comes back through here too.
+    public func dispatch(_ request: Message) {
+        guard let handler = table[request.topic] else {
+            // A disconnect notice for a service that keeps nothing per client.
+            if ServiceMethod.isDisconnect(request.topic) { return }
+            let service = request.service
+            return respond(to: request, error: ServiceError(ENOSYS, "\(service) has no method \"\(request.topic.dropFirst(service.count + 1))\""))
+        }
+        guard handler.method.allows(request.rolemask) else {
+            return respond(to: request, error: ServiceError(EPERM, "\(request.topic) is for the instance owner"))
+        }
+        do {
+            try handler.run(request, try Broker.decodePayload(request))
+        } catch {
+            respond(to: request, error: broker.failure(of: request, error))
         }
     }
 
@@ -94,10 +127,10 @@ public final class ModuleContext: Endpoint {
     }
 
     /// Sends a request to any service; `callback` gets each response.
-    public func rpc(_ topic: String, _ payload: JSONValue = [:], nodeid: NodeID = .any, flags: MessageFlags = [],
+    public func rpc(_ method: ServiceMethod, _ payload: JSONValue = [:], nodeid: NodeID = .any, flags: MessageFlags = [],
                     _ callback: @escaping (Message) -> Void) {
         let matchtag = rpcs.register(callback)
-        var request = Message.request(topic, payload: payload.compactBytes, nodeid: nodeid,
+        var request = Message.request(method.topic, payload: payload.compactBytes, nodeid: nodeid,
                                       matchtag: matchtag, flags: flags)
         request.userid = broker.ownerUID
         request.rolemask = .owner
@@ -125,5 +158,6 @@ public final class ModuleContext: Endpoint {
     func reset() {
         rpcs.removeAll()
         eventHandlers.removeAll()
+        table.removeAll()
     }
 }

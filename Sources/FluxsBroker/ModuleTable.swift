@@ -1,6 +1,7 @@
 // Which modules this broker knows (compiled in) and which are running.
 import FluxsFormats
 import FluxsMessage
+import FluxsProtocol
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -44,6 +45,7 @@ extension Broker {
         let context = ModuleContext(broker: self, moduleName: name)
         let module = type.init(context: context)
         context.module = module
+        context.install(module.handlers)
         attach(context)
         for service in type.services { serviceProviders[service] = context.id }
         do {
@@ -109,7 +111,7 @@ extension Broker {
     }
 
     func registerModuleServices() {
-        simple("module.list") { [unowned self] _, _ in
+        simple(.module.list) { [unowned self] _, _ in
             .array(self.modules.order.map { name in
                 let type = self.modules.types[name]!
                 let running = self.modules.running[name]
@@ -120,15 +122,15 @@ extension Broker {
                 ]
             })
         }
-        simple("module.load") { [unowned self] _, body in
+        simple(.module.load) { [unowned self] _, body in
             try self.loadModule(try body.requiredString("name"))
             return [:]
         }
-        simple("module.remove") { [unowned self] _, body in
+        simple(.module.remove) { [unowned self] _, body in
             try self.removeModule(try body.requiredString("name"))
             return [:]
         }
-        simple("module.stats") { [unowned self] _, body in
+        simple(.module.stats) { [unowned self] _, body in
             let name = try body.requiredString("name")
             guard let entry = self.modules.running[name] else { throw ServiceError(ENOENT, "module \(name) is not loaded") }
             var stats = entry.module.stats()

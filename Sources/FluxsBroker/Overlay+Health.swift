@@ -11,6 +11,7 @@
 // subtree is reachable again; requests lost with it are not replayed.
 import FluxsFormats
 import FluxsMessage
+import FluxsProtocol
 import FluxsReactor
 #if canImport(Glibc)
 import Glibc
@@ -134,7 +135,7 @@ extension Overlay {
             reply()
         }
         for child in online {
-            rpc("overlay.status", nodeid: .rank(child)) { response in
+            rpc(.overlay.status, nodeid: .rank(child)) { response in
                 guard !answered else { return }
                 entries[child] = response.errnum == 0
                     ? ((try? JSONValue(parsing: response.payload)) ?? [:])
@@ -159,9 +160,9 @@ extension Overlay {
     // MARK: - Requests the overlay itself makes
 
     /// Sends a request from the overlay (its route starts with "overlay").
-    func rpc(_ topic: String, _ payload: JSONValue = [:], nodeid: NodeID, _ callback: @escaping (Message) -> Void) {
+    func rpc(_ method: ServiceMethod, _ payload: JSONValue = [:], nodeid: NodeID, _ callback: @escaping (Message) -> Void) {
         let matchtag = rpcs.register(callback)
-        var request = Message.request(topic, payload: payload.compactBytes, nodeid: nodeid, matchtag: matchtag)
+        var request = Message.request(method.topic, payload: payload.compactBytes, nodeid: nodeid, matchtag: matchtag)
         request.userid = broker.ownerUID
         request.rolemask = .owner
         broker.receive(request, from: self)

@@ -5,6 +5,7 @@
 // caller's thread under a lock. Safe to share between tasks.
 import FluxsFormats
 import FluxsMessage
+import FluxsProtocol
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -14,8 +15,8 @@ import Glibc
 ///
 /// ```swift
 /// let client = try FluxsClient.connect()            // FLUXS_URI
-/// let size = try await client.call("attr.get", ["name": "size"])["value"]
-/// for try await entry in client.stream("log.dmesg", ["follow": true]) { print(entry) }
+/// let size = try await client.call(.attr.get, ["name": "size"])["value"]
+/// for try await entry in client.stream(.log.dmesg, ["follow": true]) { print(entry) }
 /// ```
 public final class FluxsClient: Sendable {
     /// The broker this client talks to.
@@ -57,13 +58,14 @@ public final class FluxsClient: Sendable {
     /// Calls `topic` and returns its JSON response; throws ServiceError on an error
     /// response, ETIMEDOUT after `timeout` seconds.
     @discardableResult
-    public func call(_ topic: String, _ payload: JSONValue = [:], nodeid: NodeID = .any, timeout: Double? = nil) async throws -> JSONValue {
-        let response = try await callRaw(topic, payload: payload.compactBytes, nodeid: nodeid, timeout: timeout)
+    public func call(_ method: ServiceMethod, _ payload: JSONValue = [:], nodeid: NodeID = .any, timeout: Double? = nil) async throws -> JSONValue {
+        let response = try await callRaw(method, payload: payload.compactBytes, nodeid: nodeid, timeout: timeout)
         return try FluxsHandle.decode(response)
     }
 
     /// Calls `topic` with raw payload bytes and returns the raw response.
-    public func callRaw(_ topic: String, payload: [UInt8], nodeid: NodeID = .any, timeout: Double? = nil) async throws -> Message {
+    public func callRaw(_ method: ServiceMethod, payload: [UInt8], nodeid: NodeID = .any, timeout: Double? = nil) async throws -> Message {
+        let topic = method.topic
         let tag = nextTag()
         let response: Message = try await withCheckedThrowingContinuation { continuation in
             let failure: ServiceError? = state.withLock { s in
@@ -85,7 +87,8 @@ public final class FluxsClient: Sendable {
     }
 
     /// Calls a streaming `topic`; the stream yields each response and ends at ENODATA.
-    public func stream(_ topic: String, _ payload: JSONValue = [:], nodeid: NodeID = .any) -> AsyncThrowingStream<JSONValue, any Error> {
+    public func stream(_ method: ServiceMethod, _ payload: JSONValue = [:], nodeid: NodeID = .any) -> AsyncThrowingStream<JSONValue, any Error> {
+        let topic = method.topic
         let tag = nextTag()
         let (stream, continuation) = AsyncThrowingStream<JSONValue, any Error>.makeStream()
         let failure: ServiceError? = state.withLock { s in
@@ -115,7 +118,7 @@ public final class FluxsClient: Sendable {
             s.nextEventID += 1
             s.events[s.nextEventID] = (prefix, continuation)
         }
-        try await call("event.subscribe", ["topic": .string(prefix)])
+        try await call(.event.subscribe, ["topic": .string(prefix)])
         return stream
     }
 
@@ -124,7 +127,7 @@ public final class FluxsClient: Sendable {
     public func publish(_ topic: String, _ payload: JSONValue? = nil) async throws -> UInt32 {
         var body: [String: JSONValue] = ["topic": .string(topic)]
         if let payload { body["payload"] = payload }
-        return UInt32(truncatingIfNeeded: try await call("event.pub", .object(body))["seq"]?.intValue ?? 0)
+        return UInt32(truncatingIfNeeded: try await call(.event.pub, .object(body))["seq"]?.intValue ?? 0)
     }
 
     // MARK: - Services
@@ -134,7 +137,7 @@ public final class FluxsClient: Sendable {
     public func provide(_ service: String, _ handler: @escaping @Sendable (Message) async throws -> JSONValue) async throws {
         state.withLock { $0.services[service] = handler }
         do {
-            try await call("service.add", ["service": .string(service)])
+            try await call(.service.add, ["service": .string(service)])
         } catch {
             _ = state.withLock { $0.services.removeValue(forKey: service) }
             throw error

@@ -4,6 +4,7 @@
 // other responses) are kept in arrival order for later receive() calls.
 import FluxsFormats
 import FluxsMessage
+import FluxsProtocol
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -75,11 +76,11 @@ public final class FluxsHandle {
 
     /// Sends a request and returns its matchtag.
     public func sendRequest(
-        _ topic: String, payload: [UInt8], nodeid: NodeID = .any, flags: MessageFlags = []
+        _ method: ServiceMethod, payload: [UInt8], nodeid: NodeID = .any, flags: MessageFlags = []
     ) throws(ServiceError) -> UInt32 {
         nextMatchtag &+= 1
         if nextMatchtag == 0 { nextMatchtag = 1 }
-        try send(.request(topic, payload: payload, nodeid: nodeid, matchtag: nextMatchtag, flags: flags))
+        try send(.request(method.topic, payload: payload, nodeid: nodeid, matchtag: nextMatchtag, flags: flags))
         return nextMatchtag
     }
 
@@ -98,28 +99,28 @@ public final class FluxsHandle {
 
     // MARK: - RPC
 
-    /// Calls `topic` and returns the raw response (errors thrown as ServiceError).
-    public func rpcRaw(_ topic: String, payload: [UInt8] = [], nodeid: NodeID = .any, timeout: Double? = nil) throws(ServiceError) -> Message {
-        let tag = try sendRequest(topic, payload: payload, nodeid: nodeid)
+    /// Calls `method` and returns the raw response (errors thrown as ServiceError).
+    public func rpcRaw(_ method: ServiceMethod, payload: [UInt8] = [], nodeid: NodeID = .any, timeout: Double? = nil) throws(ServiceError) -> Message {
+        let tag = try sendRequest(method, payload: payload, nodeid: nodeid)
         let response = try response(matchtag: tag, timeout: timeout)
         if response.errnum != 0 { throw ServiceError(response: response) }
         return response
     }
 
-    /// Calls `topic` with a JSON payload and returns the JSON response ({} when empty).
+    /// Calls `method` with a JSON payload and returns the JSON response ({} when empty).
     @discardableResult
-    public func rpc(_ topic: String, _ payload: JSONValue = [:], nodeid: NodeID = .any, timeout: Double? = nil) throws(ServiceError) -> JSONValue {
-        let response = try rpcRaw(topic, payload: payload.compactBytes, nodeid: nodeid, timeout: timeout)
+    public func rpc(_ method: ServiceMethod, _ payload: JSONValue = [:], nodeid: NodeID = .any, timeout: Double? = nil) throws(ServiceError) -> JSONValue {
+        let response = try rpcRaw(method, payload: payload.compactBytes, nodeid: nodeid, timeout: timeout)
         return try Self.decode(response)
     }
 
-    /// Calls a streaming `topic`; `each` gets every response until the stream ends
+    /// Calls a streaming `method`; `each` gets every response until the stream ends
     /// (ENODATA) or `each` returns false. Other errors are thrown.
     public func stream(
-        _ topic: String, _ payload: JSONValue = [:], nodeid: NodeID = .any, timeout: Double? = nil,
+        _ method: ServiceMethod, _ payload: JSONValue = [:], nodeid: NodeID = .any, timeout: Double? = nil,
         _ each: (JSONValue) throws(ServiceError) -> Bool
     ) throws(ServiceError) {
-        let tag = try sendRequest(topic, payload: payload.compactBytes, nodeid: nodeid, flags: .streaming)
+        let tag = try sendRequest(method, payload: payload.compactBytes, nodeid: nodeid, flags: .streaming)
         while true {
             let response = try response(matchtag: tag, timeout: timeout)
             if response.errnum == ENODATA { return }
@@ -132,12 +133,12 @@ public final class FluxsHandle {
 
     /// Subscribes to events whose topic starts with `prefix`.
     public func subscribe(_ prefix: String) throws(ServiceError) {
-        try rpc("event.subscribe", ["topic": .string(prefix)])
+        try rpc(.event.subscribe, ["topic": .string(prefix)])
     }
 
     /// Drops a subscription.
     public func unsubscribe(_ prefix: String) throws(ServiceError) {
-        try rpc("event.unsubscribe", ["topic": .string(prefix)])
+        try rpc(.event.unsubscribe, ["topic": .string(prefix)])
     }
 
     /// Publishes an event; returns its sequence number.
@@ -145,7 +146,7 @@ public final class FluxsHandle {
     public func publish(_ topic: String, _ payload: JSONValue? = nil) throws(ServiceError) -> UInt32 {
         var body: [String: JSONValue] = ["topic": .string(topic)]
         if let payload { body["payload"] = payload }
-        return UInt32(truncatingIfNeeded: try rpc("event.pub", .object(body))["seq"]?.intValue ?? 0)
+        return UInt32(truncatingIfNeeded: try rpc(.event.pub, .object(body))["seq"]?.intValue ?? 0)
     }
 
     /// The next event (messages of other kinds are kept for receive()).

@@ -6,6 +6,7 @@
 // parents, and values in the way, become directories (as flux-core does).
 import FluxsFormats
 import FluxsMessage
+import FluxsProtocol
 
 /// How to take back one op of a failed commit.
 private struct KVSUndo {

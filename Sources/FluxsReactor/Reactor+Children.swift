@@ -5,41 +5,11 @@ import Glibc
 #endif
 import CFluxsSupport
 
-/// How a process ended.
-public enum ExitStatus: Sendable, Hashable, CustomStringConvertible {
-    /// It exited with a code.
-    case exited(Int32)
-    /// A signal killed it.
-    case signaled(Int32)
-
-    /// Decodes a wait status.
-    public init(waitStatus: Int32) {
-        if fluxs_wifsignaled(waitStatus) != 0 {
-            self = .signaled(fluxs_wtermsig(waitStatus))
-        } else {
-            self = .exited(fluxs_wexitstatus(waitStatus))
-        }
-    }
-
-    /// The shell's view: the code, or 128 + the signal.
-    public var shellCode: Int32 {
-        switch self {
-        case .exited(let code): code
-        case .signaled(let signo): 128 + signo
-        }
-    }
-
-    public var description: String {
-        switch self {
-        case .exited(let code): "exited with \(code)"
-        case .signaled(let signo): "killed by signal \(signo)"
-        }
-    }
-}
-
 extension Reactor {
-    /// Calls `handler` on the loop when the child `pid` exits, after reaping it.
-    public func onChildExit(_ pid: pid_t, _ handler: @escaping (ExitStatus) -> Void) throws(SystemError) {
+    /// Calls `handler` on the loop with the wait status of the child `pid` when it exits,
+    /// after reaping it (FluxsProtocol's ExitStatus reads it; -1 << 8 when someone
+    /// else reaped it).
+    public func onChildExit(_ pid: pid_t, _ handler: @escaping (Int32) -> Void) throws(SystemError) {
         let pidfd = fluxs_pidfd_open(pid)
         guard pidfd >= 0 else { throw SystemError("pidfd_open \(pid)") }
         var watcher: FDWatcher?
@@ -50,7 +20,7 @@ extension Reactor {
             watcher?.cancel()
             watcher = nil
             close(pidfd)
-            handler(r == pid ? ExitStatus(waitStatus: status) : .exited(-1))
+            handler(r == pid ? status : 0xff00)
         }
     }
 }

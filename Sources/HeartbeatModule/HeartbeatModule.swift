@@ -4,6 +4,7 @@
 import FluxsBroker
 import FluxsFormats
 import FluxsMessage
+import FluxsProtocol
 import FluxsReactor
 #if canImport(Glibc)
 import Glibc
@@ -37,13 +38,12 @@ public final class HeartbeatModule: BrokerModule {
         timer = nil
     }
 
-    public func handle(_ request: Message) {
-        switch request.topic {
-        case "heartbeat.get":
-            context.respond(to: request, ["period": .double(period), "pulses": .int(Int64(pulses))])
-        default:
-            context.respond(to: request, error: ServiceError(ENOSYS, "heartbeat has no method \"\(request.topic.dropFirst(10))\""))
-        }
+    public var handlers: [ServiceHandler] {
+        [
+            ServiceHandler(.heartbeat.get) { [unowned self] request, _ in
+                self.context.respond(to: request, ["period": .double(self.period), "pulses": .int(Int64(self.pulses))])
+            },
+        ]
     }
 
     public func stats() -> [String: JSONValue] { ["period": .double(period), "pulses": .int(Int64(pulses))] }

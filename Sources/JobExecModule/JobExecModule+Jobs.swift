@@ -2,106 +2,104 @@
 import FluxsBroker
 import FluxsFormats
 import FluxsMessage
+import FluxsProtocol
 import FluxsReactor
 #if canImport(Glibc)
 import Glibc
 #endif
 
+/// A job being run: its state machine, the job manager's request it answers, and its timers.
+final class ActiveRun {
+    var state: JobRun
+    /// The job manager's job-exec.start request, answered as things happen.
+    let request: Message
+    var testTimer: TimerWatcher?
+    var killTimer: TimerWatcher?
+
+    init(_ state: JobRun, request: Message) {
+        self.state = state
+        self.request = request
+    }
+
+    func cancelTimers() {
+        testTimer?.cancel()
+        killTimer?.cancel()
+        testTimer = nil
+        killTimer = nil
+    }
+}
+
 extension JobExecModule {
     func startJob(_ request: Message, _ body: JSONValue) throws(ServiceError) {
         guard request.flags.contains(.streaming) else { throw ServiceError(EPROTO, "job-exec.start is a streaming request") }
-        let id = try body.jobID()
+        let job = try ExecJob(json: body, owner: getuid())
+        let id = job.id
         guard runs[id] == nil else { throw ServiceError(EEXIST, "job \(id.formatted(.f58)) is already running") }
-        guard let specJSON = body["jobspec"], let rJSON = body["R"] else { throw ServiceError(EPROTO, "missing \"jobspec\" or \"R\"") }
         let R: ResourceSet
-        do { R = try ResourceSet(json: rJSON) } catch { throw ServiceError(EPROTO, "R: \(error.message)") }
-        let run = JobRun(id: id, request: request, ranks: Array(R.ranks))
+        do { R = try ResourceSet(json: job.R) } catch { throw ServiceError(EPROTO, "R: \(error.message)") }
+        let run = ActiveRun(JobRun(id: id, ranks: Array(R.ranks)), request: request)
         runs[id] = run
-        if let duration = Self.testDuration(specJSON) {
-            announceStart(run)
-            run.testTimer = context.reactor.after(duration) { [weak self] in self?.finish(run) }
+        if let duration = Self.testDuration(job.jobspec) {
+            report(run, run.state.startTestMode())
+            run.testTimer = context.reactor.after(duration) { [weak self] in self?.advance(run, .testEnded(.exited(0))) }
             return
         }
         do {
-            let jobspec = try Jobspec(validating: specJSON)
+            let jobspec = try Jobspec(validating: job.jobspec)
             // A guest's shells open its files as the guest; the owner must not make them.
-            if try Self.userid(body) == getuid() { try Self.prepareOutputFiles(id: id, jobspec: jobspec) }
+            if job.userid == getuid() { try Self.prepareOutputFiles(id: id, jobspec: jobspec) }
             writeHeaders(id: id, jobspec: jobspec, R: R)
         } catch let error as ServiceError {
-            return fail(run, error.message)
+            return advance(run, .failed(note: error.message))
         } catch {
-            return fail(run, "\(error)")
+            return advance(run, .failed(note: "\(error)"))
         }
-        let launch: JSONValue = ["id": body["id"] ?? .null, "jobspec": specJSON, "R": rJSON, "userid": .int(Int64(try Self.userid(body)))]
-        for rank in run.ranks {
-            context.rpc("job-exec.launch", launch, nodeid: .rank(rank), flags: .streaming) { [weak self] response in
+        let launch = job.json
+        for rank in run.state.ranks {
+            context.rpc(.jobExec.launch, launch, nodeid: .rank(rank), flags: .streaming) { [weak self] response in
                 self?.launchReport(run, rank, response)
             }
         }
     }
 
-    private func launchReport(_ run: JobRun, _ rank: UInt32, _ response: Message) {
-        guard runs[run.id] === run else { return }
-        if response.errnum == ENODATA { return }
-        if response.errnum != 0 {
-            context.respond(to: run.request, ["type": "exception", "note": .string(response.errorText)])
-            run.started.insert(rank)
-            shellEnded(run, rank, code: 1)
-            return
-        }
-        guard let body = try? JSONValue(parsing: response.payload) else { return }
-        switch body["type"]?.stringValue {
-        case "started":
-            run.started.insert(rank)
-            if run.started.count == run.ranks.count { announceStart(run) }
-        case "exited":
-            if let error = body["error"]?.stringValue, !error.isEmpty {
-                context.respond(to: run.request, ["type": "exception", "note": .string(error)])
+    private func launchReport(_ run: ActiveRun, _ rank: UInt32, _ response: Message) {
+        guard runs[run.state.id] === run, response.errnum != ENODATA else { return }
+        if response.errnum != 0 { return advance(run, .shellEnded(rank, .exited(1), error: response.errorText)) }
+        do throws(ServiceError) {
+            switch try ShellReport(json: try response.json()) {
+            case .started: advance(run, .shellStarted(rank))
+            case .exited(let status, let error): advance(run, .shellEnded(rank, status, error: error))
             }
-            shellEnded(run, rank, code: ((try? body.integer("code", as: Int32.self)) ?? nil) ?? 1)
-        default:
-            break
+        } catch {
+            // Never silence: a report that cannot be read ends the rank's part as failed.
+            context.log(.err, "job \(run.state.id.formatted(.f58)): rank \(rank): unreadable job-exec.launch report: \(error.message)")
+            advance(run, .shellEnded(rank, .exited(1), error: "rank \(rank): unreadable report from job-exec: \(error.message)"))
         }
     }
 
-    private func shellEnded(_ run: JobRun, _ rank: UInt32, code: Int32) {
-        run.ended.insert(rank)
-        run.code = max(run.code, code)
-        if run.started.count == run.ranks.count { announceStart(run) }
-        if run.finished { finish(run) }
+    /// Feeds the run's state machine and sends what it says.
+    private func advance(_ run: ActiveRun, _ input: JobRun.Input) {
+        guard runs[run.state.id] === run else { return }
+        report(run, run.state.on(input))
     }
 
-    private func announceStart(_ run: JobRun) {
-        guard !run.announcedStart else { return }
-        run.announcedStart = true
-        context.respond(to: run.request, ["type": "start"])
-    }
-
-    private func finish(_ run: JobRun, status: Int32? = nil) {
-        guard runs[run.id] === run else { return }
-        run.cancelTimers()
-        runs[run.id] = nil
-        announceStart(run)
-        context.respond(to: run.request, ["type": "finish", "status": .int(Int64(status ?? Self.waitStatus(run.code)))])
-        context.respond(to: run.request, error: ServiceError(ENODATA, ""))
-    }
-
-    /// A job that cannot be launched at all: an exception, then the end.
-    private func fail(_ run: JobRun, _ note: String) {
-        context.respond(to: run.request, ["type": "exception", "note": .string(note)])
-        run.ended = Set(run.ranks)
-        run.code = 1
-        finish(run)
+    private func report(_ run: ActiveRun, _ reports: [ExecReport]) {
+        for report in reports { context.respond(to: run.request, report.json) }
+        if run.state.finished {
+            run.cancelTimers()
+            runs[run.state.id] = nil
+            context.respond(to: run.request, error: ServiceError(ENODATA, ""))
+        }
     }
 
     func killJob(_ request: Message, _ body: JSONValue) throws(ServiceError) {
-        let id = try body.jobID()
-        let signo = try body.signal() ?? SIGTERM
+        let kill = try ExecKill(json: body)
+        let id = kill.id
         guard let run = runs[id] else { throw ServiceError(ENOENT, "job \(id.formatted(.f58)) is not running here") }
         context.respond(to: request, [:])
-        if run.testTimer != nil { return finish(run, status: signo) }
-        signalShells(run, signo)
-        if try body.flag("terminate") == true, run.killTimer == nil {
+        if run.testTimer != nil { return advance(run, .testEnded(.signaled(kill.signal))) }
+        signalShells(run, kill.signal)
+        if kill.terminate, run.killTimer == nil {
             let grace = context.attribute("job-exec.kill-timeout").flatMap { try? FluxDuration.parse($0) } ?? 5
             run.killTimer = context.reactor.after(grace) { [weak self] in
                 guard let self, self.runs[id] === run else { return }
@@ -111,10 +109,9 @@ extension JobExecModule {
         }
     }
 
-    private func signalShells(_ run: JobRun, _ signo: Int32) {
-        for rank in run.ranks where !run.ended.contains(rank) {
-            context.rpc("job-exec.signal", ["id": .int(Int64(bitPattern: run.id.value)), "signal": .int(Int64(signo))],
-                        nodeid: .rank(rank)) { _ in }
+    private func signalShells(_ run: ActiveRun, _ signo: Int32) {
+        for rank in run.state.ranks where run.state.mayRun(rank) {
+            context.rpc(.jobExec.signal, ShellSignal(id: run.state.id, signal: signo).json, nodeid: .rank(rank)) { _ in }
         }
     }
 
@@ -124,11 +121,9 @@ extension JobExecModule {
     /// its first data.)
     private func writeHeaders(id: JobID, jobspec: Jobspec, R: ResourceSet) {
         let tasks = (try? TaskLayout(jobspec: jobspec, R: R).size) ?? jobspec.ntasks
-        let now = Reactor.wallClock()
-        let dir = id.formatted(.kvs)
-        let ops: [JSONValue] = [["op": "append", "key": .string(dir + ".guest.output"),
-                                 "value": .string(OutputRecord.header(tasks: tasks).entry(at: now).line)]]
-        context.rpc("kvs.commit", ["ops": .array(ops)]) { [weak self] response in
+        let header = OutputRecord.header(tasks: tasks).entry(at: Reactor.wallClock()).line
+        let commit = KVSCommitRequest([.append(JobKeys(id).output, header)])
+        context.rpc(.kvs.commit, commit.json) { [weak self] response in
             if response.errnum != 0 { self?.context.log(.err, "job \(id.formatted(.f58)): cannot start its output log: \(response.errorText)") }
         }
     }
@@ -141,11 +136,6 @@ extension JobExecModule {
             guard fd >= 0 else { throw ServiceError(errno, "cannot open \(path): \(ServiceError.text(of: errno))") }
             close(fd)
         }
-    }
-
-    /// The user a job runs as (the instance owner when the request does not say).
-    static func userid(_ body: JSONValue) throws(ServiceError) -> UInt32 {
-        try body.integer("userid", as: UInt32.self) ?? getuid()
     }
 
     /// attributes.system.exec.test.run_duration, as seconds.

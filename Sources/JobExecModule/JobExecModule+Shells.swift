@@ -2,6 +2,7 @@
 import FluxsBroker
 import FluxsFormats
 import FluxsMessage
+import FluxsProtocol
 import FluxsProcess
 import FluxsReactor
 #if canImport(Glibc)
@@ -21,16 +22,13 @@ extension JobExecModule {
                 }
             }
         }
-        let id = try body.jobID()
+        let job = try ExecJob(json: body, owner: getuid())
+        let id = job.id
         guard shells[id] == nil else { throw ServiceError(EEXIST, "rank \(context.rank): job \(id.formatted(.f58)) already has a shell") }
-        var input: [String: JSONValue] = [
-            "id": body["id"] ?? .null, "rank": .int(Int64(context.rank)),
-            "uri": .string(context.attribute("local-uri") ?? ""), "jobspec": body["jobspec"] ?? .null, "R": body["R"] ?? .null,
-        ]
-        input["core_cpus"] = coreCPUs
         let directory = OutputTemplate.jobDirectory(id: id, rank: context.rank, broker: getpid(), environment: ProcessEnvironment.current)
-        input["tmpdir"] = .string(directory)
-        let userid = try Self.userid(body)
+        var input = ShellLaunch(id: id, rank: context.rank, uri: context.attribute("local-uri") ?? "", jobspec: job.jobspec,
+                                R: job.R, tmpdir: directory, coreCPUs: (coreCPUs?.arrayValue ?? []).map { $0.stringValue ?? "" })
+        let userid = job.userid
         let imp = userid == getuid() ? nil : try Self.imp()
         var cgroup = cgroups.make(jobID: id.value)
         if let made = cgroup, imp != nil {
@@ -40,10 +38,10 @@ extension JobExecModule {
                 cgroup = nil
             }
         }
-        if let cgroup { input["cgroup"] = .string(cgroup) }
+        input.cgroup = cgroup
         let shell: ShellProcess
         do {
-            shell = try ShellProcess(input: .object(input), request: request, reactor: context.reactor,
+            shell = try ShellProcess(input: input.json, request: request, reactor: context.reactor,
                                      imp: imp.map { [$0, "run", "--uid=\(userid)"] } ?? [])
         } catch {
             if let cgroup { rmdir(cgroup) }
@@ -52,14 +50,14 @@ extension JobExecModule {
         shell.cgroup = cgroup
         shell.directory = directory
         do {
-            try context.reactor.onChildExit(shell.pid) { [weak self] status in self?.shellExited(id, shell, status) }
+            try context.reactor.onChildExit(shell.pid) { [weak self] status in self?.shellExited(id, shell, ExitStatus(waitStatus: status)) }
         } catch {
             shell.killGroup(SIGKILL)
             throw ServiceError(error.errnum, "rank \(context.rank): cannot watch fluxs-shell: \(error)")
         }
         shells[id] = shell
         launched += 1
-        context.respond(to: request, ["type": "started"])
+        context.respond(to: request, ShellReport.started.json)
     }
 
     private func shellExited(_ id: JobID, _ shell: ShellProcess, _ status: ExitStatus) {
@@ -72,18 +70,19 @@ extension JobExecModule {
         guard shells[id] === shell else { return }
         shells[id] = nil
         let text = shell.errorText
-        var report: [String: JSONValue] = ["type": "exited", "code": .int(Int64(status.shellCode))]
+        var error: String?
         if !text.isEmpty {
             context.log(.info, "job \(id.formatted(.f58)): \(text)")
-            if status != .exited(0) { report["error"] = .string("rank \(context.rank): \(text)") }
+            if !status.succeeded { error = "rank \(context.rank): \(text)" }
         }
-        context.respond(to: shell.request, .object(report))
+        context.respond(to: shell.request, ShellReport.exited(status, error: error).json)
         context.respond(to: shell.request, error: ServiceError(ENODATA, ""))
     }
 
     func signalShell(_ request: Message, _ body: JSONValue) throws(ServiceError) {
-        let id = try body.jobID()
-        guard let signo = try body.signal() else { throw ServiceError(EINVAL, "a signal 1-64 is needed") }
+        guard body["signal"] != nil else { throw ServiceError(EINVAL, "a signal 1-64 is needed") }
+        let signal = try ShellSignal(json: body)
+        let id = signal.id, signo = signal.signal
         guard let shell = shells[id] else { throw ServiceError(ENOENT, "rank \(context.rank): job \(id.formatted(.f58)) has no shell here") }
         shell.killGroup(signo)
         context.respond(to: request, [:])
@@ -95,7 +94,7 @@ extension JobExecModule {
         waitingForCPUs.append(then)
         guard waitingForCPUs.count == 1 else { return }
         func ask(_ attempt: Int) {
-            context.rpc("resource.info-local", [:]) { [weak self] response in
+            context.rpc(.resource.infoLocal, [:]) { [weak self] response in
                 guard let self else { return }
                 if response.errnum == EAGAIN, attempt < 100 {
                     _ = self.context.reactor.after(0.05) { ask(attempt + 1) }

@@ -5,18 +5,20 @@
 //   job-exec.start (streaming, rank 0) {"id", "jobspec", "R"}
 //       -> {"type": "start"}                      every shell runs
 //          {"type": "exception", "note": TEXT}    a shell could not start, or failed
-//          {"type": "finish", "status": WAIT}     every shell ended; then ENODATA
+//          {"type": "finish", "status": WAIT}     every shell ended (the worst
+//                                                 status of all); then ENODATA
 //   job-exec.kill (rank 0) {"id", "signal", "terminate": BOOL} -> {}
 //       signal the job's tasks; with terminate, SIGKILL follows after
 //       job-exec.kill-timeout (default 5s) if the shells are still there.
 //   job-exec.launch (streaming, any rank) {"id", "jobspec", "R"}
-//       -> {"type": "started"} then {"type": "exited", "code": N, "error": TEXT?}
+//       -> {"type": "started"} then {"type": "exited", "status": WAIT, "error": TEXT?}
 //   job-exec.signal (any rank) {"id", "signal"} -> {}
 //
 // A job whose jobspec has attributes.system.exec.test.run_duration runs in test mode:
 // no shell, "start" at once and "finish" (status 0) after that duration.
-// The job's status is a wait status made from the largest shell exit code: 128 + N
-// counts as signal N, anything else as an exit code.
+// The payloads are FluxsProtocol's ExecJob, ExecReport, ExecKill, ShellReport and
+// ShellSignal. A shell exits with its tasks' worst exit code or is killed by their
+// signal, so its wait status is the job's status on its node; the job's is the worst.
 import FluxsBroker
 import FluxsFormats
 import FluxsMessage
@@ -33,7 +35,7 @@ public final class JobExecModule: BrokerModule {
     public static func loadsByDefault(rank: UInt32) -> Bool { true }
 
     let context: ModuleContext
-    var runs: [JobID: JobRun] = [:]
+    var runs: [JobID: ActiveRun] = [:]
     var shells: [JobID: ShellProcess] = [:]
     var launched = 0
     /// Where job cgroups go on this rank (man fluxs-shell(1), PROCESSES).
@@ -78,32 +80,12 @@ public final class JobExecModule: BrokerModule {
         ["jobs": .int(Int64(runs.count)), "shells": .int(Int64(shells.count)), "launched": .int(Int64(launched))]
     }
 
-    public func handle(_ request: Message) {
-        do throws(ServiceError) {
-            guard request.rolemask.contains(.owner) else {
-                throw ServiceError(EPERM, "\(request.topic) is for the instance owner")
-            }
-            let body = try Self.payload(request)
-            switch request.topic {
-            case "job-exec.start": try startJob(request, body)
-            case "job-exec.kill": try killJob(request, body)
-            case "job-exec.launch": try launchShell(request, body)
-            case "job-exec.signal": try signalShell(request, body)
-            default: throw ServiceError(ENOSYS, "job-exec has no method \"\(request.topic.dropFirst(9))\"")
-            }
-        } catch {
-            context.respond(to: request, error: error)
-        }
-    }
-
-    static func payload(_ request: Message) throws(ServiceError) -> JSONValue {
-        do { return try JSONValue(parsing: request.payload) } catch {
-            throw ServiceError(EPROTO, "\(request.topic): the payload is not JSON")
-        }
-    }
-
-    /// The wait status for a shell's exit code.
-    static func waitStatus(_ code: Int32) -> Int32 {
-        code > 128 && code < 128 + 65 ? code - 128 : code << 8
+    public var handlers: [ServiceHandler] {
+        [
+            ServiceHandler(.jobExec.start) { [unowned self] in try self.startJob($0, $1) },
+            ServiceHandler(.jobExec.kill) { [unowned self] in try self.killJob($0, $1) },
+            ServiceHandler(.jobExec.launch) { [unowned self] in try self.launchShell($0, $1) },
+            ServiceHandler(.jobExec.signal) { [unowned self] in try self.signalShell($0, $1) },
+        ]
     }
 }

@@ -4,6 +4,7 @@ import FluxsBroker
 import FluxsFormats
 import FluxsJobs
 import FluxsMessage
+import FluxsProtocol
 import FluxsReactor
 #if canImport(Glibc)
 import Glibc
@@ -15,15 +16,11 @@ extension JobManagerModule {
         for action in actions {
             switch action {
             case .appendEvent(let id, let entry):
-                let dir = id.formatted(.kvs)
-                if entry.name == "submit", let spec = jobspecs[id] {
-                    batch.ops.append(["op": "put", "key": .string("\(dir).jobspec"), "value": spec])
-                }
-                if entry.name == "alloc", let R = allocations[id] {
-                    batch.ops.append(["op": "put", "key": .string("\(dir).R"), "value": R.json])
-                }
+                let keys = JobKeys(id)
+                if entry.name == "submit", let spec = jobspecs[id] { batch.ops.append(.put(keys.jobspec, spec)) }
+                if entry.name == "alloc", let R = allocations[id] { batch.ops.append(.put(keys.R, R.json)) }
                 let line = entry.line
-                batch.ops.append(["op": "append", "key": .string("\(dir).eventlog"), "value": .string(line)])
+                batch.ops.append(.append(keys.eventlog, line))
                 if !journal.isEmpty, let uid = core.record(id)?.userid {
                     batch.journal.append(JournalEntry(id: id, userid: uid, entry: entry, line: line))
                 }
@@ -31,11 +28,11 @@ extension JobManagerModule {
                 armCommit()
             case .requestAlloc(let id): requestAlloc(id)
             case .cancelAlloc(let id):
-                context.rpc("sched.cancel", ["id": .int(Int64(bitPattern: id.value))]) { _ in }
+                context.rpc(.sched.cancel, JobRequest(id).json) { _ in }
             case .startExec(let id): startExec(id)
             case .killExec(let id, let signal): killExec(id, signal: signal, terminate: true)
             case .requestFree(let id):
-                context.rpc("sched.free", ["id": .int(Int64(bitPattern: id.value))]) { [unowned self] _ in
+                context.rpc(.sched.free, JobRequest(id).json) { [unowned self] _ in
                     self.perform(self.core.on(.freed(id), at: Self.now()))
                 }
             case .wakeAt(let time):
@@ -44,7 +41,7 @@ extension JobManagerModule {
                     self.perform(self.core.on(.tick, at: Self.now()))
                 }
             case .removeJob(let id):
-                batch.ops.append(["op": "unlink", "key": .string(id.formatted(.kvs)), "recursive": true])
+                batch.ops.append(.unlink(JobKeys(id).directory, recursive: true))
                 jobspecs[id] = nil
                 zombies.forget(id)
                 armCommit()
@@ -57,7 +54,7 @@ extension JobManagerModule {
 
     private func reply(_ request: Message, _ reply: JobManagerCore.Reply) {
         switch reply {
-        case .submitted(let id): context.respond(to: request, ["id": .int(Int64(bitPattern: id.value))])
+        case .submitted(let id): context.respond(to: request, ["id": id.wire])
         case .urgency(let old): context.respond(to: request, ["old_urgency": .int(Int64(old))])
         case .ok: context.respond(to: request, [:])
         case .error(let error): context.respond(to: request, error: error)
@@ -91,7 +88,7 @@ extension JobManagerModule {
         guard !ops.isEmpty else { return after.forEach { $0() } }
         batch.inFlight = true
         batch.commits += 1
-        context.rpc("kvs.commit", ["ops": .array(ops)]) { [unowned self] response in
+        context.rpc(.kvs.commit, KVSCommitRequest(ops).json) { [unowned self] response in
             if response.errnum != 0 { self.context.log(.err, "job-manager: kvs commit failed: \(response.errorText)") }
             self.batch.inFlight = false
             after.forEach { $0() }
@@ -104,29 +101,26 @@ extension JobManagerModule {
 
     private func requestAlloc(_ id: JobID) {
         guard let record = core.record(id), let spec = jobspecs[id] else { return }
-        let body: JSONValue = [
-            "id": .int(Int64(bitPattern: id.value)), "priority": .int(Int64(record.priority ?? 16)),
-            "userid": .int(Int64(record.userid)), "t_submit": .double(record.timestamps[.new] ?? Self.now()),
-            "jobspec": spec,
-        ]
-        context.rpc("sched.alloc", body, flags: .streaming) { [unowned self] response in
+        let asked = SchedAllocRequest(id: id, priority: Int64(record.priority ?? 16), userid: record.userid,
+                                      submitTime: record.timestamps[.new] ?? Self.now(), jobspec: spec)
+        context.rpc(.sched.alloc, asked.json, flags: .streaming) { [unowned self] response in
             let now = Self.now()
             if response.errnum == ENODATA { return }
             if response.errnum != 0 { return self.perform(self.core.on(.allocDenied(id, note: response.errorText), at: now)) }
-            guard let answer = try? JSONValue(parsing: response.payload) else { return }
-            switch answer["type"]?.stringValue {
-            case "success":
-                guard let rjson = answer["R"], let R = try? ResourceSet(json: rjson) else {
-                    return self.perform(self.core.on(.allocDenied(id, note: "the scheduler sent an unreadable R"), at: now))
-                }
+            let answer: SchedAllocResponse
+            do throws(ServiceError) { answer = try SchedAllocResponse(json: try response.json()) } catch {
+                // Never silence: the job would wait forever for resources.
+                self.context.log(.err, "job-manager: job \(id.formatted(.f58)): \(error.message)")
+                return self.perform(self.core.on(.allocDenied(id, note: "the scheduler's answer is unreadable: \(error.message)"), at: now))
+            }
+            switch answer {
+            case .success(_, let R):
                 self.allocations[id] = R
-                self.perform(self.core.on(.allocated(id, R, annotations: answer["annotations"]?.objectValue ?? [:]), at: now))
-            case "cancel":
+                self.perform(self.core.on(.allocated(id, R, annotations: [:]), at: now))
+            case .cancel:
                 self.perform(self.core.on(.allocCanceled(id), at: now))
-            case "annotate":
-                self.core.annotate(id, answer["annotations"]?.objectValue ?? [:])
-            default:
-                break
+            case .annotate(_, let annotations):
+                self.core.annotate(id, annotations)
             }
         }
     }
@@ -135,38 +129,37 @@ extension JobManagerModule {
 
     private func startExec(_ id: JobID) {
         guard let spec = jobspecs[id], let R = allocations[id] else { return }
-        let userid = Int64(core.record(id)?.userid ?? 0)
-        let body: JSONValue = ["id": .int(Int64(bitPattern: id.value)), "jobspec": spec, "R": R.json, "userid": .int(userid)]
-        context.rpc("job-exec.start", body, flags: .streaming) { [unowned self] response in
+        let job = ExecJob(id: id, jobspec: spec, R: R.json, userid: core.record(id)?.userid ?? 0)
+        context.rpc(.jobExec.start, job.json, flags: .streaming) { [unowned self] response in
             let now = Self.now()
             if response.errnum == ENODATA { return }
-            if response.errnum != 0 {
-                let exception = JobException(type: "exec", severity: 0, note: response.errorText)
+            let report: ExecReport
+            do throws(ServiceError) {
+                if response.errnum != 0 { throw ServiceError(response: response) }
+                report = try ExecReport(json: try response.json())
+            } catch {
+                // The job cannot go on: an exec exception, and its resources back.
+                if response.errnum == 0 { self.context.log(.err, "job-manager: job \(id.formatted(.f58)): \(error.message)") }
+                let exception = JobException(type: "exec", severity: 0, note: error.message)
                 self.perform(self.core.on(.exception(id, exception), at: now))
                 self.perform(self.core.on(.released(id, ranks: self.ranks(id), final: true), at: Self.now()))
                 return
             }
-            guard let report = try? JSONValue(parsing: response.payload) else { return }
-            switch report["type"]?.stringValue {
-            case "start":
+            switch report {
+            case .start:
                 self.perform(self.core.on(.started(id), at: now))
-            case "exception":
-                let exception = JobException(type: "exec", severity: 0, note: report["note"]?.stringValue ?? "")
-                self.perform(self.core.on(.exception(id, exception), at: now))
-            case "finish":
-                let status = Int32(clamping: report["status"]?.intValue ?? 0)
-                self.perform(self.core.on(.finished(id, status: status), at: now))
+            case .exception(let note):
+                self.perform(self.core.on(.exception(id, JobException(type: "exec", severity: 0, note: note)), at: now))
+            case .finish(let status):
+                self.perform(self.core.on(.finished(id, status: status.waitStatus), at: now))
                 self.perform(self.core.on(.released(id, ranks: self.ranks(id), final: true), at: Self.now()))
-            default:
-                break
             }
         }
     }
 
     /// Signals a running job; `terminate` (a fatal exception) has SIGKILL follow.
     func killExec(_ id: JobID, signal: Int32, terminate: Bool) {
-        let body: JSONValue = ["id": .int(Int64(bitPattern: id.value)), "signal": .int(Int64(signal)), "terminate": .bool(terminate)]
-        context.rpc("job-exec.kill", body) { _ in }
+        context.rpc(.jobExec.kill, ExecKill(id: id, signal: signal, terminate: terminate).json) { _ in }
     }
 
     private func ranks(_ id: JobID) -> String { allocations[id]?.ranks.description ?? "" }

@@ -10,6 +10,7 @@ import FluxsBroker
 import FluxsFormats
 import FluxsJobs
 import FluxsMessage
+import FluxsProtocol
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -69,47 +70,49 @@ extension JobManagerModule {
         }
     }
 
-    /// job-manager.queue-list, queue-enable, queue-start, queue-wait.
-    func handleQueue(_ request: Message, _ body: JSONValue) throws(ServiceError) {
-        switch request.topic {
-        case "job-manager.queue-list":
-            context.respond(to: request, .array(queues.map { queue in
-                let jobs = core.records.filter { ($0.summary.queue ?? "") == queue.name }
-                var entry: [String: JSONValue] = [
-                    "name": .string(queue.name), "enabled": .bool(queue.enabled), "started": .bool(queue.started),
-                    "default": .bool(queue.name == queues.first?.name),
-                    "pending": .int(Int64(jobs.filter { [.depend, .priority, .sched].contains($0.state) }.count)),
-                    "running": .int(Int64(jobs.filter { $0.state == .run || $0.state == .cleanup }.count)),
-                ]
-                if let property = queue.property { entry["property"] = .string(property) }
-                if !queue.disabledReason.isEmpty { entry["disabled_reason"] = .string(queue.disabledReason) }
-                if !queue.stoppedReason.isEmpty { entry["stopped_reason"] = .string(queue.stoppedReason) }
-                return .object(entry)
-            }))
-        case "job-manager.queue-enable", "job-manager.queue-start":
-            let targets = try queueTargets(body)
-            let on = try body.flag(request.topic.hasSuffix("enable") ? "enable" : "start") ?? true
-            let reason = try body.string("reason") ?? ""
-            for index in targets {
-                if request.topic.hasSuffix("enable") {
-                    queues[index].enabled = on
-                    queues[index].disabledReason = on ? "" : reason
-                } else {
-                    queues[index].started = on
-                    queues[index].stoppedReason = on ? "" : reason
-                    perform(core.setQueue(queues[index].name, started: on))
-                }
+    /// job-manager.queue-list: every queue, its state and its jobs.
+    func listQueues(_ request: Message, _ body: JSONValue) throws(ServiceError) {
+        context.respond(to: request, .array(queues.map { queue in
+            let jobs = core.records.filter { ($0.summary.queue ?? "") == queue.name }
+            var entry: [String: JSONValue] = [
+                "name": .string(queue.name), "enabled": .bool(queue.enabled), "started": .bool(queue.started),
+                "default": .bool(queue.name == queues.first?.name),
+                "pending": .int(Int64(jobs.filter { [.depend, .priority, .sched].contains($0.state) }.count)),
+                "running": .int(Int64(jobs.filter { $0.state == .run || $0.state == .cleanup }.count)),
+            ]
+            if let property = queue.property { entry["property"] = .string(property) }
+            if !queue.disabledReason.isEmpty { entry["disabled_reason"] = .string(queue.disabledReason) }
+            if !queue.stoppedReason.isEmpty { entry["stopped_reason"] = .string(queue.stoppedReason) }
+            return .object(entry)
+        }))
+    }
+
+    /// job-manager.queue-enable and queue-start: turn queues on or off, with a reason.
+    func changeQueues(_ request: Message, _ body: JSONValue) throws(ServiceError) {
+        let enabling = request.topic == ServiceMethod.jobManager.queueEnable.topic
+        let targets = try queueTargets(body)
+        let on = try body.flag(enabling ? "enable" : "start") ?? true
+        let reason = try body.string("reason") ?? ""
+        for index in targets {
+            if enabling {
+                queues[index].enabled = on
+                queues[index].disabledReason = on ? "" : reason
+            } else {
+                queues[index].started = on
+                queues[index].stoppedReason = on ? "" : reason
+                perform(core.setQueue(queues[index].name, started: on))
             }
-            context.respond(to: request, [:])
-        case "job-manager.queue-wait":
-            let targets = try queueTargets(body)
-            let until = try body.string("until") ?? "drained"
-            guard until == "drained" || until == "idle" else { throw ServiceError(EINVAL, "queue-wait: \"until\" is drained or idle") }
-            queueWaiters.append((request, targets.map { queues[$0].name }, until == "idle"))
-            answerQueueWaiters()
-        default:
-            throw ServiceError(ENOSYS, "job-manager has no method \"\(request.topic.dropFirst(12))\"")
         }
+        context.respond(to: request, [:])
+    }
+
+    /// job-manager.queue-wait: answered once the queues are drained (or idle).
+    func waitForQueues(_ request: Message, _ body: JSONValue) throws(ServiceError) {
+        let targets = try queueTargets(body)
+        let until = try body.string("until") ?? "drained"
+        guard until == "drained" || until == "idle" else { throw ServiceError(EINVAL, "queue-wait: \"until\" is drained or idle") }
+        queueWaiters.append((request, targets.map { queues[$0].name }, until == "idle"))
+        answerQueueWaiters()
     }
 
     /// The indexes of the queues a request names ("name", or "all"/no name: every queue).

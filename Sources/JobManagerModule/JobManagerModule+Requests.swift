@@ -4,87 +4,100 @@ import FluxsBroker
 import FluxsFormats
 import FluxsJobs
 import FluxsMessage
+import FluxsProtocol
 #if canImport(Glibc)
 import Glibc
 #endif
 
 extension JobManagerModule {
-    public func handle(_ request: Message) {
-        guard ready else { return parked.append(request) }
-        do throws(ServiceError) {
-            let body: JSONValue
-            do { body = request.payload.isEmpty ? [:] : try JSONValue(parsing: request.payload) } catch {
-                throw ServiceError(EPROTO, "\(request.topic): payload is not JSON: \(error.message)")
+    public var handlers: [ServiceHandler] {
+        // Until the job manager has restored its jobs, requests wait (and come back
+        // through the frame once it has); `now` is the time the request is served.
+        func row(_ method: ServiceMethod, _ serve: @escaping (Message, JSONValue, Double) throws -> Void) -> ServiceHandler {
+            ServiceHandler(method) { [unowned self] request, body in
+                guard self.ready else { return self.parked.append(request) }
+                try serve(request, body, Self.now())
             }
-            let now = Self.now()
-            switch request.topic {
-            case "job-manager.submit": try submit(request, body, now: now)
-            case "job-manager.urgency":
+        }
+        return [
+            row(.jobManager.submit) { [unowned self] in try self.submit($0, $1, now: $2) },
+            row(.jobManager.urgency) { [unowned self] request, body, now in
                 let urgency = try body.requiredInteger("urgency", as: Int.self)
                 let id = try body.jobID()
-                perform(core.setUrgency(track(request), id: id, urgency: urgency, by: requester(request), at: now))
-                // A job the scheduler already holds keeps its place only if told its new priority.
-                if let record = core.record(id), record.state == .sched, let priority = record.priority, priority > 0 {
-                    context.rpc("sched.prioritize", ["jobs": [[.int(Int64(bitPattern: id.value)), .int(Int64(priority))]]]) { _ in }
-                }
-            case "job-manager.cancel":
-                perform(core.cancel(track(request), id: try body.jobID(), note: try body.string("note") ?? "",
-                                    by: requester(request), at: now))
-            case "job-manager.cancel-all": try cancelAll(request, body, now: now)
-            case "job-manager.update": try update(request, body, now: now)
-            case "job-manager.raise":
-                let exception = JobException(type: try body.string("type") ?? "cancel",
-                                             severity: try body.integer("severity", as: Int.self, in: 0...7) ?? 0,
-                                             note: try body.string("note") ?? "", userid: request.userid)
-                perform(core.raise(track(request), id: try body.jobID(), exception: exception, by: requester(request), at: now))
-            case "job-manager.memo":
+                self.perform(self.core.setUrgency(self.track(request), id: id, urgency: urgency, by: self.requester(request), at: now))
+                self.tellSchedulerPriority(id)
+            },
+            row(.jobManager.cancel) { [unowned self] request, body, now in
+                self.perform(self.core.cancel(self.track(request), id: try body.jobID(), note: try body.string("note") ?? "",
+                                              by: self.requester(request), at: now))
+            },
+            row(.jobManager.cancelAll) { [unowned self] in try self.cancelAll($0, $1, now: $2) },
+            row(.jobManager.update) { [unowned self] in try self.update($0, $1, now: $2) },
+            row(.jobManager.raise) { [unowned self] request, body, now in
+                let raise = try JobRaise(json: body)
+                let exception = JobException(type: raise.type, severity: raise.severity, note: raise.note, userid: request.userid)
+                self.perform(self.core.raise(self.track(request), id: raise.id, exception: exception, by: self.requester(request), at: now))
+            },
+            row(.jobManager.memo) { [unowned self] request, body, now in
                 guard let memo = body["memo"]?.objectValue else { throw ServiceError(EPROTO, "missing \"memo\" (an object)") }
-                perform(core.memo(track(request), id: try body.jobID(), memo: memo, by: requester(request), at: now))
-            case "job-manager.kill":
+                self.perform(self.core.memo(self.track(request), id: try body.jobID(), memo: memo, by: self.requester(request), at: now))
+            },
+            row(.jobManager.kill) { [unowned self] request, body, _ in
                 let id = try body.jobID()
                 let signal = try body.signal() ?? SIGTERM
-                guard let record = core.record(id) else { throw ServiceError(ENOENT, "unknown job id \(id)") }
+                guard let record = self.core.record(id) else { throw ServiceError(ENOENT, "unknown job id \(id)") }
                 try Self.mustOwn(record, request)
                 guard record.state == .run else { throw ServiceError(EINVAL, "job \(id) is not running") }
-                killSignal(id, signal)
-                context.respond(to: request, [:])
-            case "job-manager.list": try list(request, body, now: now)
-            case "job-manager.info":
+                self.killSignal(id, signal)
+                self.context.respond(to: request, [:])
+            },
+            row(.jobManager.list) { [unowned self] in try self.list($0, $1, now: $2) },
+            row(.jobManager.info) { [unowned self] request, body, now in
                 let id = try body.jobID()
-                guard let record = core.record(id) else { throw ServiceError(ENOENT, "unknown job id \(id)") }
+                guard let record = self.core.record(id) else { throw ServiceError(ENOENT, "unknown job id \(id)") }
                 try Self.mustOwn(record, request)
-                context.respond(to: request, record.json(now: now))
-            case "job-manager.wait": try wait(request, body)
-            case "job-manager.events-journal": try subscribeJournal(request, body)
-            case "job-manager.events-journal-cancel": try cancelJournal(request, body)
-            case "job-manager.last":
+                self.context.respond(to: request, record.json(now: now))
+            },
+            row(.jobManager.wait) { [unowned self] request, body, _ throws(ServiceError) in try self.wait(request, body) },
+            row(.jobManager.eventsJournal) { [unowned self] request, body, _ throws(ServiceError) in try self.subscribeJournal(request, body) },
+            row(.jobManager.eventsJournalCancel) { [unowned self] request, body, _ throws(ServiceError) in try self.cancelJournal(request, body) },
+            row(.jobManager.last) { [unowned self] request, body, _ in
                 let count = try body.integer("count", as: Int.self, in: 1...Int.max) ?? 1
-                let mine = core.records.filter { $0.userid == request.userid }.suffix(count).reversed()
-                context.respond(to: request, ["ids": .array(mine.map { .int(Int64(bitPattern: $0.id.value)) })])
-            case "job-manager.queue-list", "job-manager.queue-enable", "job-manager.queue-start", "job-manager.queue-wait":
-                try handleQueue(request, body)
-            case "job-manager.disconnect":
-                // A client went away: end its waits (the answers clear the broker's records).
-                let gone = ServiceError(ECONNRESET, "the client disconnected")
-                for w in waiters where w.request.route == request.route { context.respond(to: w.request, error: gone) }
-                for w in queueWaiters where w.request.route == request.route { context.respond(to: w.request, error: gone) }
-                waiters.removeAll { $0.request.route == request.route }
-                queueWaiters.removeAll { $0.request.route == request.route }
-                dropJournal(route: request.route, gone)
-            case "job-manager.purge-id":
-                perform(try core.purge(try body.jobID()))
-                context.respond(to: request, ["count": 1])
-            case "job-manager.purge":
-                let before = core.jobs.count
-                perform(core.purge(ageLimit: try body.number("age"), countLimit: try body.integer("num", as: Int.self, in: 0...Int.max),
-                                   at: now))
-                context.respond(to: request, ["count": .int(Int64(before - core.jobs.count))])
-            default:
-                throw ServiceError(ENOSYS, "job-manager has no method \"\(request.topic.dropFirst(12))\"")
-            }
-        } catch {
-            context.respond(to: request, error: error)
-        }
+                let mine = self.core.records.filter { $0.userid == request.userid }.suffix(count).reversed()
+                self.context.respond(to: request, ["ids": .array(mine.map { $0.id.wire })])
+            },
+            row(.jobManager.queueList) { [unowned self] request, body, _ throws(ServiceError) in try self.listQueues(request, body) },
+            row(.jobManager.queueEnable) { [unowned self] request, body, _ throws(ServiceError) in try self.changeQueues(request, body) },
+            row(.jobManager.queueStart) { [unowned self] request, body, _ throws(ServiceError) in try self.changeQueues(request, body) },
+            row(.jobManager.queueWait) { [unowned self] request, body, _ throws(ServiceError) in try self.waitForQueues(request, body) },
+            row(.jobManager.disconnect) { [unowned self] request, _, _ in self.disconnect(request) },
+            row(.jobManager.purgeID) { [unowned self] request, body, _ in
+                self.perform(try self.core.purge(try body.jobID()))
+                self.context.respond(to: request, ["count": 1])
+            },
+            row(.jobManager.purge) { [unowned self] request, body, now in
+                let before = self.core.jobs.count
+                self.perform(self.core.purge(ageLimit: try body.number("age"),
+                                             countLimit: try body.integer("num", as: Int.self, in: 0...Int.max), at: now))
+                self.context.respond(to: request, ["count": .int(Int64(before - self.core.jobs.count))])
+            },
+        ]
+    }
+
+    /// A job the scheduler already holds keeps its place only if told its new priority.
+    func tellSchedulerPriority(_ id: JobID) {
+        guard let record = core.record(id), record.state == .sched, let priority = record.priority, priority > 0 else { return }
+        context.rpc(.sched.prioritize, SchedPrioritize([(id, Int64(priority))]).json) { _ in }
+    }
+
+    /// A client went away: end its waits (the answers clear the broker's records).
+    private func disconnect(_ request: Message) {
+        let gone = ServiceError(ECONNRESET, "the client disconnected")
+        for w in waiters where w.request.route == request.route { context.respond(to: w.request, error: gone) }
+        for w in queueWaiters where w.request.route == request.route { context.respond(to: w.request, error: gone) }
+        waiters.removeAll { $0.request.route == request.route }
+        queueWaiters.removeAll { $0.request.route == request.route }
+        dropJournal(route: request.route, gone)
     }
 
     private func submit(_ request: Message, _ body: JSONValue, now: Double) throws(ServiceError) {
@@ -102,7 +115,7 @@ extension JobManagerModule {
         // A request the instance could never satisfy is refused now, with what is missing.
         // Submissions are answered in order: the scheduler answers these in order too.
         let accepted = jobspec
-        context.rpc("sched.feasibility", ["jobspec": accepted.json]) { [unowned self] answer in
+        context.rpc(.sched.feasibility, ["jobspec": accepted.json]) { [unowned self] answer in
             if answer.errnum != 0 && answer.errnum != ENOSYS {
                 return self.context.respond(to: request, error: ServiceError(response: answer))
             }
@@ -147,8 +160,8 @@ extension JobManagerModule {
         if let ids = body["ids"] {
             guard let list = ids.arrayValue else { throw ServiceError(EPROTO, "\"ids\" must be an array of job ids") }
             query.ids = try list.map { (id: JSONValue) throws(ServiceError) in
-                guard let wide = id.intValue else { throw ServiceError(EPROTO, "\"ids\" must be an array of job ids") }
-                return JobID(UInt64(bitPattern: wide))
+                guard let id = JobID(wire: id) else { throw ServiceError(EPROTO, "\"ids\" must be an array of job ids") }
+                return id
             }
             // Listed ids skip the state filters, never the owner check. With missing_ok,
             // ids that cannot be listed are reported in "errors" instead, as flux jobs

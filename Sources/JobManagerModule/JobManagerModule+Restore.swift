@@ -6,13 +6,14 @@ import FluxsBroker
 import FluxsFormats
 import FluxsJobs
 import FluxsMessage
+import FluxsProtocol
 #if canImport(Glibc)
 import Glibc
 #endif
 
 extension JobManagerModule {
     func restore() {
-        context.rpc("kvs.lookup", ["key": "job"]) { [unowned self] response in
+        context.rpc(.kvs.lookup, ["key": "job"]) { [unowned self] response in
             var records: [JobRecord] = []
             if response.errnum == 0, let tree = (try? JSONValue(parsing: response.payload))?["dir"] {
                 self.collect(tree, path: [], into: &records)
@@ -26,11 +27,11 @@ extension JobManagerModule {
                 self.generator = generator
             }
             let held = records.filter { $0.allocated && ($0.state == .run || $0.state == .cleanup) }
-            let running: [JSONValue] = held.compactMap { record in
-                self.allocations[record.id].map { ["id": .int(Int64(bitPattern: record.id.value)), "R": $0.json] }
+            let running = held.compactMap { record in
+                self.allocations[record.id].map { SchedHello.Allocation(id: record.id, R: $0) }
             }
             if !records.isEmpty { self.context.log(.info, "job-manager: \(records.count) job(s) restored from the KVS") }
-            self.context.rpc("sched.hello", ["running": .array(running)]) { [unowned self] answer in
+            self.context.rpc(.sched.hello, SchedHello(running: running).json) { [unowned self] answer in
                 // Without a scheduler jobs are denied when they ask for resources; say so once.
                 if answer.errnum == ENOSYS {
                     self.context.log(.notice, "job-manager: no scheduler is loaded; jobs cannot be allocated")
@@ -41,7 +42,7 @@ extension JobManagerModule {
                 self.perform(actions)
                 let queued = self.parked
                 self.parked.removeAll()
-                for request in queued { self.handle(request) }
+                for request in queued { self.context.dispatch(request) }
             }
         }
     }

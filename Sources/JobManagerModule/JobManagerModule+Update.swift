@@ -16,6 +16,7 @@ import FluxsBroker
 import FluxsFormats
 import FluxsJobs
 import FluxsMessage
+import FluxsProtocol
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -31,10 +32,9 @@ extension JobManagerModule {
         if let refusal = core.updateRefusal(id: id, update: update, by: requester(request), at: now) { throw refusal }
         let jobspec = try updatedJobspec(id, &update)
         guard let record = core.record(id) else { throw ServiceError(ENOENT, "unknown job id") }
-        let wire: JSONValue = .int(Int64(bitPattern: id.value))
         if record.state.isRunning, let duration = update.duration {
             let expiration = JobManagerCore.expiration(of: record, duration: duration)
-            context.rpc("sched.expiration", ["id": wire, "expiration": .double(expiration)]) { [unowned self] answer in
+            context.rpc(.sched.expiration, ["id": id.wire, "expiration": .double(expiration)]) { [unowned self] answer in
                 if answer.errnum != 0, answer.errnum != ENOSYS {
                     let refusal = ServiceError(answer.errnum, "scheduler refused expiration update: \(answer.errorText)")
                     return self.context.respond(to: request, error: refusal)
@@ -42,7 +42,7 @@ extension JobManagerModule {
                 self.commitUpdate(request, id, update)
             }
         } else if update.queue != nil {
-            context.rpc("sched.feasibility", ["jobspec": jobspec.json]) { [unowned self] answer in
+            context.rpc(.sched.feasibility, ["jobspec": jobspec.json]) { [unowned self] answer in
                 if answer.errnum != 0, answer.errnum != ENOSYS {
                     return self.context.respond(to: request, error: ServiceError(response: answer))
                 }
@@ -67,25 +67,21 @@ extension JobManagerModule {
         }
         let actions = core.update(track(request), id: id, update: update, by: requester(request), at: now)
         let refused = actions.contains { if case .respond(_, .error) = $0 { true } else { false } }
-        let dir = id.formatted(.kvs)
+        let keys = JobKeys(id)
         if !refused, !update.jobspecKeys.isEmpty {
             jobspecs[id] = jobspec.json
-            batch.ops.append(["op": "put", "key": .string("\(dir).jobspec"), "value": jobspec.json])
+            batch.ops.append(.put(keys.jobspec, jobspec.json))
         }
         for case .appendEvent(id, let entry) in actions where entry.name == "resource-update" {
             guard var R = allocations[id], let expiration = entry.context?["expiration"]?.doubleValue else { continue }
             R.expiration = expiration
             allocations[id] = R
-            batch.ops.append(["op": "put", "key": .string("\(dir).R"), "value": R.json])
+            batch.ops.append(.put(keys.R, R.json))
         }
         perform(actions)
         // As job-manager.urgency does: a job the scheduler holds keeps its place only if
         // told its new priority (a withdrawn request is made again with it anyway).
-        if !refused, update.urgency != nil, let record = core.record(id), record.state == .sched,
-           let priority = record.priority, priority > 0
-        {
-            context.rpc("sched.prioritize", ["jobs": [[.int(Int64(bitPattern: id.value)), .int(Int64(priority))]]]) { _ in }
-        }
+        if !refused, update.urgency != nil { tellSchedulerPriority(id) }
     }
 
     /// The job's jobspec with the update's jobspec keys set; a queue is checked against

@@ -9,6 +9,7 @@ import FluxsBroker
 import FluxsFormats
 import FluxsJobs
 import FluxsMessage
+import FluxsProtocol
 import FluxsReactor
 #if canImport(Glibc)
 import Glibc
@@ -102,7 +103,7 @@ final class Reply: @unchecked Sendable {
 /// Eventlog entries and other KVS operations gathered in one loop turn, committed
 /// together; replies wait for the commit that holds what came before them.
 struct CommitBatch {
-    var ops: [JSONValue] = []
+    var ops: [KVSOperation] = []
     var after: [() -> Void] = []
     /// The events of these operations, for job-manager.events-journal.
     var journal: [JournalEntry] = []

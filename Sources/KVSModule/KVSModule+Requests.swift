@@ -4,6 +4,7 @@ import FluxsBroker
 import FluxsFormats
 import FluxsKVS
 import FluxsMessage
+import FluxsProtocol
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,8 +13,9 @@ extension KVSModule {
     // MARK: - Reads
 
     func read(_ request: Message, _ body: JSONValue) throws(ServiceError) {
-        let ns = try space(body)
         let key = try key(body)
+        try checkGuest(request, body, keys: [key], .reading)
+        let ns = try space(body)
         let version = try body.integer("version", as: Int.self) ?? 0
         let waitcreate = try body.flag("waitcreate") == true
         let waitKey = request.topic == "kvs.get" && waitcreate ? key : nil
@@ -49,14 +51,11 @@ extension KVSModule {
 
     func commit(_ request: Message, _ body: JSONValue) throws(ServiceError) {
         let name = namespaceName(body)
+        let commit = try KVSCommitRequest(json: body)
+        let ops = commit.ops
+        try checkGuest(request, body, keys: ops.map(\.key), .writing)
         guard namespaces[name] != nil else { throw ServiceError(ENOENT, "namespace \(name) not found") }
-        guard let list = body["ops"]?.arrayValue else { throw ServiceError(EPROTO, "missing \"ops\" (an array)") }
-        var ops: [KVSOperation] = []
-        for op in list { ops.append(try KVSOperation(json: op)) }
-        if let fence = body["fence"] {
-            guard let fenceName = try fence.string("name"), let nprocs = try fence.integer("nprocs", as: Int.self, in: 1...Int(Int32.max)) else {
-                throw ServiceError(EPROTO, "a fence needs \"name\" and a positive \"nprocs\"")
-            }
+        if let (fenceName, nprocs) = commit.fence {
             var gathered = fences[fenceName] ?? Fence(namespace: name, nprocs: nprocs)
             guard gathered.nprocs == nprocs, gathered.namespace == name else {
                 throw ServiceError(EINVAL, "fence \(fenceName) was started with nprocs \(gathered.nprocs) in namespace \(gathered.namespace)")
@@ -128,8 +127,10 @@ extension KVSModule {
 
     func watch(_ request: Message, _ body: JSONValue) throws(ServiceError) {
         guard request.flags.contains(.streaming) else { throw ServiceError(EPROTO, "kvs.watch is a streaming request") }
+        let key = try key(body)
+        try checkGuest(request, body, keys: [key], .reading)
         let ns = try space(body)
-        let w = Watch(request: request, namespace: ns.name, key: try key(body))
+        let w = Watch(request: request, namespace: ns.name, key: key)
         watches.append(w)
         sendWatch(w, ns)
     }
@@ -138,6 +139,7 @@ extension KVSModule {
     /// ends with ENODATA), as Flux's kvs-watch.cancel; answered with {} unless the request
     /// has noresponse. A watch already ended is no error.
     func unwatch(_ request: Message, _ body: JSONValue) throws(ServiceError) {
+        try checkGuest(request, body, keys: [], .reading)
         guard let matchtag = try body.integer("matchtag", as: UInt32.self) else {
             throw ServiceError(EPROTO, "missing \"matchtag\" (the watch's) in the request")
         }

@@ -8,6 +8,7 @@ import FluxsBroker
 import FluxsFormats
 import FluxsKVS
 import FluxsMessage
+import FluxsProtocol
 import FluxsReactor
 import KVSStore
 #if canImport(Glibc)
@@ -90,61 +91,45 @@ public final class KVSModule: BrokerModule {
         ]
     }
 
-    public func handle(_ request: Message) {
-        do throws(ServiceError) {
-            let body: JSONValue
-            do { body = request.payload.isEmpty ? [:] : try JSONValue(parsing: request.payload) } catch {
-                throw ServiceError(EPROTO, "\(request.topic): payload is not JSON: \(error.message)")
-            }
-            if !request.rolemask.contains(.owner) { try checkGuest(request, body) }
-            switch request.topic {
-            case "kvs.get", "kvs.lookup": try read(request, body)
-            case "kvs.commit": try commit(request, body)
-            case "kvs.watch": try watch(request, body)
-            case "kvs.unwatch": try unwatch(request, body)
-            case "kvs.version": context.respond(to: request, ["version": .int(Int64(try space(body).version))])
-            case "kvs.wait-version": try waitVersion(request, body)
-            case "kvs.namespace-create": try createNamespace(request, body)
-            case "kvs.namespace-remove": try removeNamespace(request, body)
-            case "kvs.namespace-list": listNamespaces(request)
-            case "kvs.disconnect": disconnect(request)
-            default: throw ServiceError(ENOSYS, "kvs has no method \"\(request.topic.dropFirst(4))\"")
-            }
-        } catch {
-            context.respond(to: request, error: error)
-        }
+    public var handlers: [ServiceHandler] {
+        [
+            ServiceHandler(.kvs.get) { [unowned self] in try self.read($0, $1) },
+            ServiceHandler(.kvs.lookup) { [unowned self] in try self.read($0, $1) },
+            ServiceHandler(.kvs.commit) { [unowned self] in try self.commit($0, $1) },
+            ServiceHandler(.kvs.watch) { [unowned self] in try self.watch($0, $1) },
+            ServiceHandler(.kvs.unwatch) { [unowned self] in try self.unwatch($0, $1) },
+            ServiceHandler(.kvs.version) { [unowned self] request, body in
+                self.context.respond(to: request, ["version": .int(Int64(try self.space(body).version))])
+            },
+            ServiceHandler(.kvs.waitVersion) { [unowned self] in try self.waitVersion($0, $1) },
+            ServiceHandler(.kvs.namespaceCreate) { [unowned self] in try self.createNamespace($0, $1) },
+            ServiceHandler(.kvs.namespaceRemove) { [unowned self] in try self.removeNamespace($0, $1) },
+            ServiceHandler(.kvs.namespaceList) { [unowned self] request, _ in self.listNamespaces(request) },
+            ServiceHandler(.kvs.disconnect) { [unowned self] request, _ in self.disconnect(request) },
+        ]
     }
 
     // MARK: - Guests
 
+    /// What a guest's request does with the keys it names.
+    enum GuestUse { case reading, writing }
+
     /// A guest may read its own jobs' keys (job.<id>.*, the job being its own by the
     /// userid of the submit event in its eventlog), and write only their guest.* and
-    /// pmi.* keys (its tasks' stdin and output, its shells' PMI exchange).
-    func checkGuest(_ request: Message, _ body: JSONValue) throws(ServiceError) {
+    /// pmi.* keys (its tasks' stdin and output, its shells' PMI exchange), all in the
+    /// primary namespace. The owner may use every key.
+    func checkGuest(_ request: Message, _ body: JSONValue, keys: [String], _ use: GuestUse) throws(ServiceError) {
+        guard !request.rolemask.contains(.owner) else { return }
         guard namespaceName(body) == "primary" else { throw ServiceError(EPERM, "guests may use only the primary namespace") }
-        switch request.topic {
-        case "kvs.unwatch":
-            break
-        case "kvs.get", "kvs.lookup", "kvs.watch":
-            try guestOwns(try key(body), request.userid, writing: false)
-        case "kvs.commit":
-            for op in body["ops"]?.arrayValue ?? [] {
-                try guestOwns(op["key"]?.stringValue ?? "", request.userid, writing: true)
-            }
-        default:
-            throw ServiceError(EPERM, "\(request.topic) is for the instance owner")
-        }
+        for key in keys { try guestOwns(key, request.userid, use) }
     }
 
-    private func guestOwns(_ key: String, _ userid: UInt32, writing: Bool) throws(ServiceError) {
-        let parts = key.split(separator: ".")
+    private func guestOwns(_ key: String, _ userid: UInt32, _ use: GuestUse) throws(ServiceError) {
         let refusal = ServiceError(EPERM, "guests may use only their own jobs' keys, not \(key)")
-        guard parts.count >= (writing ? 6 : 5), parts[0] == "job" else { throw refusal }
-        if writing, parts[5] != "guest", parts[5] != "pmi" { throw refusal }
-        let dir = parts[0...4].joined(separator: ".")
-        guard let ns = namespaces["primary"], let log = (try? ns.get(dir + ".eventlog"))?.stringValue,
-              let first = log.split(separator: "\n").first, let submit = try? EventlogEntry(parsing: first),
-              submit.context?["userid"]?.intValue == Int64(userid) else { throw refusal }
+        guard let (job, rest) = JobKeys.parse(key) else { throw refusal }
+        if use == .writing, !JobKeys.guestWritable(rest) { throw refusal }
+        guard let ns = namespaces["primary"], let log = (try? ns.get(job.eventlog))?.stringValue,
+              JobKeys.owner(fromEventlog: log) == userid else { throw refusal }
     }
 
     // MARK: - Helpers

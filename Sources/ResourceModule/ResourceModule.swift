@@ -10,6 +10,7 @@ import FluxsBroker
 import FluxsFormats
 import FluxsHwloc
 import FluxsMessage
+import FluxsProtocol
 import FluxsReactor
 #if canImport(Glibc)
 import Glibc
@@ -47,18 +48,23 @@ public final class ResourceModule: BrokerModule {
         return stats
     }
 
-    public func handle(_ request: Message) {
-        switch request.topic {
-        case "resource.info-local":
-            guard let inventory else {
-                return context.respond(to: request, error: ServiceError(EAGAIN, "rank \(context.rank) has not finished discovery"))
-            }
-            context.respond(to: request, ["rank": .int(Int64(context.rank)), "inventory": inventory.json])
-        case "resource.hello", "resource.R", "resource.status", "resource.drain", "resource.undrain":
-            if let pool { pool.handle(request) } else { relayToRoot(request) }
-        default:
-            context.respond(to: request, error: ServiceError(ENOSYS, "resource has no method \"\(request.topic.dropFirst(9))\""))
+    public var handlers: [ServiceHandler] {
+        let pooled = { [unowned self] (request: Message, body: JSONValue) throws(ServiceError) in
+            // Served on rank 0 only (the broker forwards these methods there).
+            guard let pool = self.pool else { throw ServiceError(EHOSTUNREACH, "\(request.topic) is served on rank 0") }
+            try pool.handle(request, body)
         }
+        return [
+            ServiceHandler(.resource.infoLocal) { [unowned self] request, _ in
+                guard let inventory = self.inventory else {
+                    throw ServiceError(EAGAIN, "rank \(self.context.rank) has not finished discovery")
+                }
+                self.context.respond(to: request, ["rank": .int(Int64(self.context.rank)), "inventory": inventory.json])
+            },
+            ServiceHandler(.resource.hello, pooled), ServiceHandler(.resource.R, pooled),
+            ServiceHandler(.resource.status, pooled), ServiceHandler(.resource.drain, pooled),
+            ServiceHandler(.resource.undrain, pooled),
+        ]
     }
 
     /// Discovers this node off the loop, then says hello to rank 0.
@@ -83,7 +89,7 @@ public final class ResourceModule: BrokerModule {
             if let pool {
                 pool.hello(rank: 0, inventory: found)
             } else {
-                context.rpc("resource.hello", hello, nodeid: .rank(0)) { [unowned self] response in
+                context.rpc(.resource.hello, hello, nodeid: .rank(0)) { [unowned self] response in
                     if response.errnum != 0 { self.context.log(.err, "resource: hello to rank 0 failed: \(response.errorText)") }
                 }
             }
@@ -93,17 +99,6 @@ public final class ResourceModule: BrokerModule {
     }
 
     /// Sends a query on to rank 0 and relays the answer.
-    private func relayToRoot(_ request: Message) {
-        let body = (try? JSONValue(parsing: request.payload)) ?? [:]
-        context.rpc(request.topic, body, nodeid: .rank(0)) { [unowned self] response in
-            if response.errnum != 0 {
-                self.context.respond(to: request, error: ServiceError(response: response))
-            } else {
-                self.context.respond(to: request, (try? JSONValue(parsing: response.payload)) ?? [:])
-            }
-        }
-    }
-
     /// True unless sysfs shows no PCI display-class device (class 0x03xx) from NVIDIA or
     /// AMD: only then can hwloc's I/O discovery (three times the cost) find a GPU.
     static func mayHaveGPUs() -> Bool {

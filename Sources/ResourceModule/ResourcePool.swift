@@ -7,6 +7,7 @@ import FluxsBroker
 import FluxsFormats
 import FluxsHwloc
 import FluxsMessage
+import FluxsProtocol
 import FluxsProcess
 #if canImport(Glibc)
 import Glibc
@@ -63,31 +64,26 @@ final class ResourcePool {
 
     // MARK: - Requests
 
-    func handle(_ request: Message) {
-        do throws(ServiceError) {
-            let body = request.payload.isEmpty ? [:] : ((try? JSONValue(parsing: request.payload)) ?? [:])
-            if request.topic == "resource.hello" {
-                guard let rank = body["rank"]?.intValue, rank >= 0, rank < Int64(size), let inv = body["inventory"] else {
-                    throw ServiceError(EPROTO, "resource.hello needs a rank of this instance and an inventory")
-                }
-                hello(rank: UInt32(rank), inventory: try NodeInventory(json: inv))
-                return context.respond(to: request, [:])
+    func handle(_ request: Message, _ body: JSONValue) throws(ServiceError) {
+        if request.topic == ServiceMethod.resource.hello.topic {
+            guard let rank = try body.integer("rank", as: UInt32.self), rank < size, let inv = body["inventory"] else {
+                throw ServiceError(EPROTO, "resource.hello needs a rank of this instance and an inventory")
             }
-            guard R != nil, drainsLoaded else { return waiting.append(request) }
-            try answer(request, body)
-        } catch {
-            context.respond(to: request, error: error)
+            hello(rank: rank, inventory: try NodeInventory(json: inv))
+            return context.respond(to: request, [:])
         }
+        guard R != nil, drainsLoaded else { return waiting.append(request) }
+        try answer(request, body)
     }
 
     private func answer(_ request: Message, _ body: JSONValue) throws(ServiceError) {
         guard let R else { return }
         switch request.topic {
-        case "resource.R":
+        case ServiceMethod.resource.R.topic:
             context.respond(to: request, R.json)
-        case "resource.status":
+        case ServiceMethod.resource.status.topic:
             // What is allocated comes from the scheduler (none when no scheduler is loaded).
-            context.rpc("sched.status", [:]) { [unowned self] answer in
+            context.rpc(.sched.status, [:]) { [unowned self] answer in
                 var status = self.status(R).objectValue ?? [:]
                 if answer.errnum == 0, let allocated = (try? JSONValue(parsing: answer.payload))?["allocated"],
                     let allocatedR = try? ResourceSet(json: allocated)
@@ -97,7 +93,7 @@ final class ResourcePool {
                 }
                 self.context.respond(to: request, .object(status))
             }
-        case "resource.drain":
+        case ServiceMethod.resource.drain.topic:
             // As flux-core's drain.c: without a mode, drained targets are an error;
             // "update" sets only missing reasons, "overwrite" replaces the reason,
             // "force-overwrite" the reason and the time. "force": true is "overwrite".
@@ -123,7 +119,7 @@ final class ResourcePool {
             context.log(.info, "drain idset=\(ranks) mode=\(mode ?? "none") reason=\(reason)")
             context.publish("resource.drain", ["ranks": .string(ranks.description), "reason": .string(reason)])
             context.respond(to: request, [:])
-        case "resource.undrain":
+        case ServiceMethod.resource.undrain.topic:
             // Targets not drained are an error unless a mode is given (-u, -f); the
             // reason goes into the log and the event, as Flux's undrain event keeps it.
             let ranks = try targets(body, in: R)
@@ -231,7 +227,7 @@ final class ResourcePool {
         guard R != nil, drainsLoaded else { return }
         let queued = waiting
         waiting.removeAll()
-        for request in queued { handle(request) }
+        for request in queued { context.dispatch(request) }
     }
 
     private func verify(_ rank: UInt32) {
@@ -264,7 +260,7 @@ final class ResourcePool {
     private func askForInventories() {
         guard size > 1 else { return }
         for rank in 1..<size {
-            context.rpc("resource.info-local", [:], nodeid: .rank(rank)) { [unowned self] response in
+            context.rpc(.resource.infoLocal, [:], nodeid: .rank(rank)) { [unowned self] response in
                 guard response.errnum == 0, let body = try? JSONValue(parsing: response.payload),
                     let json = body["inventory"], let inventory = try? NodeInventory(json: json), self.inventories[rank] == nil
                 else { return }
@@ -274,7 +270,7 @@ final class ResourcePool {
     }
 
     private func loadDrains() {
-        context.rpc("kvs.get", ["key": "resource.drain"]) { [unowned self] response in
+        context.rpc(.kvs.get, ["key": "resource.drain"]) { [unowned self] response in
             defer {
                 self.drainsLoaded = true
                 self.answerWaiting()
@@ -292,7 +288,7 @@ final class ResourcePool {
     private func saveDrains() {
         var value: [String: JSONValue] = [:]
         for (rank, drain) in drained { value[String(rank)] = drain.json }
-        context.rpc("kvs.commit", ["ops": [["op": "put", "key": "resource.drain", "value": .object(value)]]]) { [unowned self] response in
+        context.rpc(.kvs.commit, ["ops": [["op": "put", "key": "resource.drain", "value": .object(value)]]]) { [unowned self] response in
             if response.errnum != 0 { self.context.log(.err, "resource: cannot keep drains in the KVS: \(response.errorText)") }
         }
     }

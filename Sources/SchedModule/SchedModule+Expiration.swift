@@ -5,6 +5,7 @@
 import FluxsBroker
 import FluxsFormats
 import FluxsMessage
+import FluxsProtocol
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -8,6 +8,7 @@
 import FluxsBroker
 import FluxsFormats
 import FluxsMessage
+import FluxsProtocol
 import FluxsReactor
 import FluxsSched
 #if canImport(Glibc)
@@ -65,7 +66,7 @@ public final class SchedModule: BrokerModule {
             context.subscribe(topic) { [unowned self] _ in self.refreshAvailability() }
         }
         context.subscribe("overlay.lost") { [unowned self] event in self.ranksLost(event) }
-        context.rpc("resource.R", [:]) { [unowned self] response in
+        context.rpc(.resource.R, [:]) { [unowned self] response in
             guard response.errnum == 0, let json = try? JSONValue(parsing: response.payload),
                 let R = try? ResourceSet(json: json)
             else {
@@ -79,7 +80,7 @@ public final class SchedModule: BrokerModule {
             self.refreshAvailability()
             let queued = self.waiting
             self.waiting.removeAll()
-            for request in queued { self.handle(request) }
+            for request in queued { self.context.dispatch(request) }
         }
     }
 
@@ -110,7 +111,7 @@ public final class SchedModule: BrokerModule {
 
     /// Asks the resource service which ranks are down or drained.
     func refreshAvailability() {
-        context.rpc("resource.status", [:]) { [unowned self] response in
+        context.rpc(.resource.status, [:]) { [unowned self] response in
             guard response.errnum == 0, let status = try? JSONValue(parsing: response.payload) else { return }
             var unavailable = (try? IDSet(parsing: status["down"]?.stringValue ?? "")) ?? IDSet()
             for key in status["drained"]?.objectValue?.keys ?? [:].keys { if let r = UInt32(key) { unavailable.insert(r) } }
@@ -130,9 +131,7 @@ public final class SchedModule: BrokerModule {
             let hit = R.ranks.intersection(lost)
             guard !hit.isEmpty else { continue }
             let note = "the job lost \(hit.count == 1 ? "rank" : "ranks") \(hit): the broker there is gone"
-            context.rpc("job-manager.raise", [
-                "id": .int(Int64(bitPattern: job)), "type": "node-failure", "severity": 0, "note": .string(note),
-            ]) { [unowned self] response in
+            context.rpc(.jobManager.raise, JobRaise(id: JobID(job), type: "node-failure", note: note).json) { [unowned self] response in
                 if response.errnum != 0 { self.context.log(.err, "sched: cannot raise node-failure on job \(job): \(response.errorText)") }
             }
         }

@@ -4,6 +4,7 @@
 import FluxsClient
 import FluxsFormats
 import FluxsMessage
+import FluxsProtocol
 import FluxsProcess
 import Synchronization
 #if canImport(Glibc)
@@ -35,7 +36,7 @@ final class BenchBroker {
     }
 
     deinit {
-        if let handle = try? FluxsHandle(uri: uri) { _ = try? handle.rpc("broker.shutdown") }
+        if let handle = try? FluxsHandle(uri: uri) { _ = try? handle.rpc(.broker.shutdown) }
         var status: Int32 = 0
         waitpid(pid, &status, 0)
         rmdir("\(rundir)/run")
@@ -69,12 +70,12 @@ func brokerBenchmarks() -> [Benchmark] {
         Benchmark(group: "broker", name: "ping latency") {
             let broker = try BenchBroker()
             let handle = try FluxsHandle(uri: broker.uri)
-            for _ in 0..<1000 { try handle.rpc("broker.ping") }
+            for _ in 0..<1000 { try handle.rpc(.broker.ping) }
             var times: [Double] = []
             times.reserveCapacity(10_000)
             for _ in 0..<10_000 {
                 let start = monotonicSeconds()
-                try handle.rpc("broker.ping")
+                try handle.rpc(.broker.ping)
                 times.append(monotonicSeconds() - start)
             }
             times.sort()
@@ -101,7 +102,7 @@ private func rpcThroughput(clients: Int) -> Benchmark {
             let end = monotonicSeconds() + seconds
             var done = 0
             while monotonicSeconds() < end {
-                do { try handle.rpc("broker.ping") } catch {
+                do { try handle.rpc(.broker.ping) } catch {
                     failures.add(1, ordering: .relaxed)
                     return
                 }

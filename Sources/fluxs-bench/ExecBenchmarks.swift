@@ -5,6 +5,7 @@
 import FluxsClient
 import FluxsFormats
 import FluxsMessage
+import FluxsProtocol
 import FluxsProcess
 #if canImport(Glibc)
 import Glibc
@@ -45,7 +46,7 @@ func runExecProbe(_ name: String, _ args: [String]) throws -> Double {
         // Reaps every job, those that ended before the wait began too (wait(2) semantics).
         _ = try runCapture([fluxs, "job", "wait", "--all"])
         let handle = try FluxsHandle()
-        guard try handle.rpc("module.stats", ["name": "job-manager"])["active"]?.intValue == 0 else {
+        guard try handle.rpc(.module.stats, ["name": "job-manager"])["active"]?.intValue == 0 else {
             throw ServiceError(EIO, "jobs are still active after fluxs job wait --all")
         }
         return Double(count) / (monotonicSeconds() - start)

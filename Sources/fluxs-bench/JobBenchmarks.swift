@@ -4,6 +4,7 @@
 import FluxsClient
 import FluxsFormats
 import FluxsMessage
+import FluxsProtocol
 import FluxsProcess
 import Synchronization
 #if canImport(Glibc)
@@ -34,7 +35,7 @@ func runJobProbe(_ name: String, _ args: [String], handle: FluxsHandle) throws -
         let submitters = Int(args.dropFirst().first ?? "1") ?? 1
         let start = monotonicSeconds()
         let last = try submitAll(count: count, submitters: submitters, uri: handle.uri)
-        try handle.rpc("job-manager.wait", ["id": .int(last)], timeout: 600)
+        try handle.rpc(.jobManager.wait, ["id": .int(last)], timeout: 600)
         try waitAllInactive(handle, count: count)
         return Double(count) / (monotonicSeconds() - start)
     case "jobs-list":
@@ -49,7 +50,7 @@ func runJobProbe(_ name: String, _ args: [String], handle: FluxsHandle) throws -
         times.sort()
         return times[2] * 1000
     case "jobs-memory":
-        let pid = try handle.rpc("attr.get", ["name": "broker.pid"])["value"]?.stringValue ?? "0"
+        let pid = try handle.rpc(.attr.get, ["name": "broker.pid"])["value"]?.stringValue ?? "0"
         let before = residentKilobytes(pid)
         _ = try submitAll(count: count, submitters: 4, uri: handle.uri)
         try waitAllInactive(handle, count: count)
@@ -80,7 +81,7 @@ private func submitAll(count: Int, submitters: Int, uri: FluxsURI) throws -> Int
         }
         let mine = count / submitters + (index < count % submitters ? 1 : 0)
         for _ in 0..<mine {
-            guard let id = try? h.rpc("job-manager.submit", body)["id"]?.intValue else {
+            guard let id = try? h.rpc(.jobManager.submit, body)["id"]?.intValue else {
                 failures.add(1, ordering: .relaxed)
                 return
             }
@@ -94,7 +95,7 @@ private func submitAll(count: Int, submitters: Int, uri: FluxsURI) throws -> Int
 private func waitAllInactive(_ handle: FluxsHandle, count: Int) throws {
     let deadline = monotonicSeconds() + 600
     while monotonicSeconds() < deadline {
-        let stats = try handle.rpc("module.stats", ["name": "job-manager"])
+        let stats = try handle.rpc(.module.stats, ["name": "job-manager"])
         if stats["active"]?.intValue == 0 { return }
         usleep(20_000)
     }

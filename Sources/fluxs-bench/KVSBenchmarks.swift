@@ -9,6 +9,7 @@ import Foundation
 import FluxsFormats
 import FluxsKVS
 import FluxsMessage
+import FluxsProtocol
 import KVSStore
 #if canImport(Glibc)
 import Glibc

@@ -4,6 +4,7 @@
 import FluxsClient
 import FluxsFormats
 import FluxsMessage
+import FluxsProtocol
 import FluxsProcess
 #if canImport(Glibc)
 import Glibc
@@ -44,7 +45,7 @@ func kvsServiceBenchmarks() -> [Benchmark] {
 /// The kvs probes (run inside an instance by `fluxs-bench --probe`).
 func runKVSProbe(_ name: String, _ args: [String], handle: FluxsHandle) throws -> Double {
     func handleOn(_ rank: UInt32) throws -> FluxsHandle {
-        let uri = try handle.rpc("attr.get", ["name": "local-uri"], nodeid: .rank(rank))["value"]?.stringValue ?? ""
+        let uri = try handle.rpc(.attr.get, ["name": "local-uri"], nodeid: .rank(rank))["value"]?.stringValue ?? ""
         return try FluxsHandle(uri: try FluxsURI(parsing: uri))
     }
     switch name {
@@ -54,23 +55,23 @@ func runKVSProbe(_ name: String, _ args: [String], handle: FluxsHandle) throws -
         let body: JSONValue = ["ops": .array(ops)]
         let count = keys == 1 ? 3000 : 100
         let start = monotonicSeconds()
-        for _ in 0..<count { try handle.rpc("kvs.commit", body) }
+        for _ in 0..<count { try handle.rpc(.kvs.commit, body) }
         return Double(count) / (monotonicSeconds() - start)
     case "kvs-get":
         let h = try handleOn(UInt32(args.first ?? "0") ?? 0)
-        try handle.rpc("kvs.commit", ["ops": [["op": "put", "key": "bench.get", "value": "x"]]])
+        try handle.rpc(.kvs.commit, ["ops": [["op": "put", "key": "bench.get", "value": "x"]]])
         let count = 5000
         let start = monotonicSeconds()
-        for _ in 0..<count { try h.rpc("kvs.get", ["key": "bench.get"]) }
+        for _ in 0..<count { try h.rpc(.kvs.get, ["key": "bench.get"]) }
         return Double(count) / (monotonicSeconds() - start)
     case "kvs-watch":
         let leaf = try handleOn(3)
-        let tag = try leaf.sendRequest("kvs.watch", payload: (["key": "bench.watched"] as JSONValue).compactBytes, flags: .streaming)
+        let tag = try leaf.sendRequest(.kvs.watch, payload: (["key": "bench.watched"] as JSONValue).compactBytes, flags: .streaming)
         _ = try leaf.response(matchtag: tag, timeout: 10)
         var times: [Double] = []
         for i in 0..<200 {
             let start = monotonicSeconds()
-            try handle.rpc("kvs.commit", ["ops": [["op": "put", "key": "bench.watched", "value": .int(Int64(i))]]])
+            try handle.rpc(.kvs.commit, ["ops": [["op": "put", "key": "bench.watched", "value": .int(Int64(i))]]])
             _ = try leaf.response(matchtag: tag, timeout: 10)
             times.append(monotonicSeconds() - start)
         }

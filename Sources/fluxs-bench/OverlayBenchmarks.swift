@@ -5,6 +5,7 @@
 import FluxsClient
 import FluxsFormats
 import FluxsMessage
+import FluxsProtocol
 import FluxsProcess
 #if canImport(Glibc)
 import Glibc
@@ -45,15 +46,15 @@ func overlayBenchmarks() -> [Benchmark] {
 /// The probes run inside an instance; each prints one number.
 func runProbe(_ args: [String]) throws -> Double {
     let handle = try FluxsHandle()
-    let size = Int(try handle.rpc("attr.get", ["name": "size"])["value"]?.stringValue ?? "1") ?? 1
+    let size = Int(try handle.rpc(.attr.get, ["name": "size"])["value"]?.stringValue ?? "1") ?? 1
     switch args.first {
     case "ping":
         let rank = UInt32(args.dropFirst().first ?? "0") ?? 0
-        for _ in 0..<200 { try handle.rpc("broker.ping", nodeid: .rank(rank)) }
+        for _ in 0..<200 { try handle.rpc(.broker.ping, nodeid: .rank(rank)) }
         var times: [Double] = []
         for _ in 0..<2000 {
             let start = monotonicSeconds()
-            try handle.rpc("broker.ping", nodeid: .rank(rank))
+            try handle.rpc(.broker.ping, nodeid: .rank(rank))
             times.append(monotonicSeconds() - start)
         }
         times.sort()
@@ -61,7 +62,7 @@ func runProbe(_ args: [String]) throws -> Double {
     case "fanout":
         var handles: [FluxsHandle] = []
         for r in 0..<size {
-            let uri = try handle.rpc("attr.get", ["name": "local-uri"], nodeid: .rank(UInt32(r)))["value"]?.stringValue ?? ""
+            let uri = try handle.rpc(.attr.get, ["name": "local-uri"], nodeid: .rank(UInt32(r)))["value"]?.stringValue ?? ""
             let h = try FluxsHandle(uri: try FluxsURI(parsing: uri))
             try h.subscribe("bench.")
             handles.append(h)
@@ -78,7 +79,7 @@ func runProbe(_ args: [String]) throws -> Double {
     case "rss":
         var total = 0.0
         for r in 0..<size {
-            let pid = try handle.rpc("attr.get", ["name": "broker.pid"], nodeid: .rank(UInt32(r)))["value"]?.stringValue ?? ""
+            let pid = try handle.rpc(.attr.get, ["name": "broker.pid"], nodeid: .rank(UInt32(r)))["value"]?.stringValue ?? ""
             total += residentKilobytes(pid)
         }
         return total / Double(size)

@@ -4,6 +4,7 @@
 import FluxsClient
 import FluxsFormats
 import FluxsMessage
+import FluxsProtocol
 import FluxsProcess
 #if canImport(Glibc)
 import Glibc
@@ -39,7 +40,7 @@ func runResourceProbe(_ name: String, handle: FluxsHandle) throws -> Double {
     switch name {
     case "r-ready":
         let start = monotonicSeconds()
-        try handle.rpc("resource.R", timeout: 60)
+        try handle.rpc(.resource.R, timeout: 60)
         return (monotonicSeconds() - start) * 1000
     case "list":
         var times: [Double] = []

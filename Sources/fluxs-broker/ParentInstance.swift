@@ -11,6 +11,7 @@ import FluxsBroker
 import FluxsClient
 import FluxsFormats
 import FluxsMessage
+import FluxsProtocol
 import FluxsReactor
 #if canImport(Glibc)
 import Glibc
@@ -33,13 +34,13 @@ struct ParentInstance {
     /// command line gave no resource.R or resource.path).
     func configure(_ attributes: inout Attributes, rank: UInt32) throws(ServiceError) {
         let handle = try FluxsHandle(uri: uri)
-        let level = Int(try handle.rpc("attr.get", ["name": "instance-level"])["value"]?.stringValue ?? "0") ?? 0
+        let level = Int(try handle.rpc(.attr.get, ["name": "instance-level"])["value"]?.stringValue ?? "0") ?? 0
         try attributes.setAtStart("parent-uri", uri.description)
         try attributes.setAtStart("instance-level", String(level + 1))
         try attributes.setAtStart("jobid", jobid.formatted(.f58))
         guard rank == 0, attributes["resource.R"] == nil, attributes["resource.path"] == nil else { return }
-        let key = jobid.formatted(.kvs) + ".R"
-        guard let json = try handle.rpc("kvs.get", ["key": .string(key)])["value"] else {
+        let key = JobKeys(jobid).R
+        guard let json = try handle.rpc(.kvs.get, ["key": .string(key)])["value"] else {
             throw ServiceError(ENOENT, "the parent has no R for job \(jobid.formatted(.f58))")
         }
         let R: ResourceSet
@@ -57,7 +58,7 @@ struct ParentInstance {
         worker.post {
             do throws(ServiceError) {
                 let handle = try FluxsHandle(uri: parent)
-                try handle.rpc("job-manager.memo", ["id": .int(Int64(bitPattern: id.value)), "memo": ["uri": .string(local)]])
+                try handle.rpc(.jobManager.memo, ["id": .int(Int64(bitPattern: id.value)), "memo": ["uri": .string(local)]])
             } catch {
                 log("cannot tell the parent instance this instance's URI: \(error.message)")
             }

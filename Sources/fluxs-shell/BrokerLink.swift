@@ -4,6 +4,7 @@
 import FluxsClient
 import FluxsFormats
 import FluxsMessage
+import FluxsProtocol
 import FluxsReactor
 #if canImport(Glibc)
 import Glibc
@@ -24,10 +25,10 @@ final class BrokerLink {
     }
 
     /// Sends a request; `done` gets each response (the last one for a plain request).
-    func rpc(_ topic: String, _ payload: JSONValue, nodeid: NodeID = .any, streaming: Bool = false,
+    func rpc(_ method: ServiceMethod, _ payload: JSONValue, nodeid: NodeID = .any, streaming: Bool = false,
              _ done: @escaping (Message) -> Void = { _ in }) {
         do {
-            let tag = try handle.sendRequest(topic, payload: payload.compactBytes, nodeid: nodeid,
+            let tag = try handle.sendRequest(method, payload: payload.compactBytes, nodeid: nodeid,
                                              flags: streaming ? .streaming : [])
             callbacks[tag] = done
             if streaming { self.streaming.insert(tag) }
@@ -37,9 +38,9 @@ final class BrokerLink {
     }
 
     /// Sends a request nobody waits for.
-    func send(_ topic: String, _ payload: JSONValue) {
+    func send(_ method: ServiceMethod, _ payload: JSONValue) {
         do {
-            try handle.send(.request(topic, payload: payload.compactBytes, nodeid: .any, matchtag: 0, flags: .noresponse))
+            try handle.send(.request(method.topic, payload: payload.compactBytes, nodeid: .any, matchtag: 0, flags: .noresponse))
         } catch {
             lost(error)
         }

@@ -4,6 +4,7 @@
 // started), each line prefixed "RANK: " with --label-io.
 import FluxsFormats
 import FluxsMessage
+import FluxsProtocol
 import FluxsProcess
 import FluxsReactor
 #if canImport(Glibc)
@@ -27,7 +28,7 @@ final class OutputSink {
     init(link: BrokerLink, reactor: Reactor, id: JobID, paths: [String: String], label: Bool) throws(ParseError) {
         self.link = link
         self.reactor = reactor
-        self.key = id.formatted(.kvs) + ".guest.output"
+        self.key = JobKeys(id).output
         self.label = label
         var opened: [String: Int32] = [:]
         for (stream, path) in paths {
@@ -79,7 +80,7 @@ final class OutputSink {
         inFlight = true
         let done = waiting
         waiting.removeAll()
-        link.rpc("kvs.commit", ["ops": [["op": "append", "key": .string(key), "value": .string(text)]]]) { [weak self] response in
+        link.rpc(.kvs.commit, ["ops": [["op": "append", "key": .string(key), "value": .string(text)]]]) { [weak self] response in
             guard let self else { return }
             if response.errnum != 0 {
                 writeStderr("fluxs-shell: error: cannot store output: \(response.errorText)\n")

@@ -5,6 +5,7 @@
 // job.<id>.pmi.<seq> back and ends the barrier with all of them.
 import FluxsFormats
 import FluxsMessage
+import FluxsProtocol
 import FluxsPMI
 import FluxsProcess
 import FluxsReactor
@@ -82,17 +83,17 @@ final class PMIBridge {
 
     private func exchange(_ puts: [String: String]) {
         sequence += 1
-        let dir = id.formatted(.kvs) + ".pmi.\(sequence)"
+        let dir = JobKeys(id).key("pmi.\(sequence)")
         let body: JSONValue = [
             "ops": [["op": "put", "key": .string("\(dir).\(shellIndex)"), "value": .object(puts.mapValues { .string($0) })]],
             "fence": ["name": .string("pmi.\(id.value).\(sequence)"), "nprocs": .int(Int64(nshells))],
         ]
-        link.rpc("kvs.commit", body) { [weak self] response in
+        link.rpc(.kvs.commit, body) { [weak self] response in
             guard let self else { return }
             guard response.errnum == 0 else {
                 return self.onFatal?(nil, 1, "PMI barrier: \(response.errorText)") ?? ()
             }
-            self.link.rpc("kvs.lookup", ["key": .string(dir)]) { [weak self] response in
+            self.link.rpc(.kvs.lookup, ["key": .string(dir)]) { [weak self] response in
                 guard let self else { return }
                 guard response.errnum == 0, let reply = try? JSONValue(parsing: response.payload),
                       let members = reply["dir"]?.objectValue else {

@@ -1,13 +1,16 @@
 // The job shell: one per job and node, started by job-exec (man fluxs-shell(1)). It
 // works out its tasks from the jobspec and R, starts them with their environment,
 // working directory, CPU and GPU binding, PMI and stdio, passes input to them, and
-// exits once they all have, with the largest of their exit codes (128 + N for a task
-// killed by signal N). Signals sent to the shell's process group reach the tasks; the
-// shell itself only notes them.
+// ends once they all have, as the worst of them did: it exits with the largest exit
+// code, or, when that task was killed by signal N (128 + N is larger than every exit
+// code), it raises N on itself, so that job-exec reads the job's true wait status.
+// Signals sent to the shell's process group reach the tasks; the shell itself only
+// notes them.
 import CFluxsSupport
 import FluxsClient
 import FluxsFormats
 import FluxsMessage
+import FluxsProtocol
 import FluxsProcess
 import FluxsReactor
 #if canImport(Glibc)
@@ -26,7 +29,8 @@ final class Shell {
     private var pmi: PMIBridge?
     private var tasks: [Int: TaskProcess] = [:]
     private var running = 0
-    private var exitCode: Int32 = 0
+    /// The worst end of a task so far.
+    private var status: ExitStatus = .exited(0)
     private var inputCursor = EventlogCursor()
     private var ended = false
     /// The exit code a task gave PMI_Abort: the shell's exit code then.
@@ -102,13 +106,10 @@ final class Shell {
             pmi?.onFatal = { [unowned self] rank, code, message in
                 self.jobError(message)
                 if rank != nil, self.abortCode == nil { self.abortCode = Int32(clamping: code == 0 ? 1 : code) }
-                self.exitCode = max(self.exitCode, Int32(clamping: code == 0 ? 1 : code))
+                self.status = self.status.worse(.exited(Int32(clamping: code == 0 ? 1 : code) & 0xff))
                 self.killTasks(SIGKILL)
                 // The other nodes' tasks would wait for these in vain: end the whole job.
-                self.link.rpc("job-manager.raise", [
-                    "id": .int(Int64(bitPattern: self.input.id.value)), "type": "exec", "severity": 0,
-                    "note": .string("\(self.me): \(message)"),
-                ])
+                self.link.rpc(.jobManager.raise, JobRaise(id: self.input.id, type: "exec", note: "\(self.me): \(message)").json)
             }
         }
         launch()
@@ -176,7 +177,7 @@ final class Shell {
                     unbuffered: options.unbuffered) { [unowned self] record in self.sink.add(record) }
                 tasks[task.rank] = process
                 running += 1
-                try reactor.onChildExit(process.pid) { [unowned self] status in self.exited(task.rank, status) }
+                try reactor.onChildExit(process.pid) { [unowned self] status in self.exited(task.rank, ExitStatus(waitStatus: status)) }
             } catch let error as ServiceError {
                 startFailed(task.rank, error)
             } catch {
@@ -245,19 +246,16 @@ final class Shell {
         sink.add(.data(stream: "stderr", ranks: String(rank), text: "\(me): error: task \(rank): \(reason)\n"))
         sink.add(.eof(stream: "stdout", ranks: String(rank)))
         sink.add(.eof(stream: "stderr", ranks: String(rank)))
-        exitCode = max(exitCode, code)
+        self.status = self.status.worse(.exited(code))
     }
 
     private func exited(_ rank: Int, _ status: ExitStatus) {
-        exitCode = max(exitCode, status.shellCode)
+        self.status = self.status.worse(status)
         if input.options.exitOnError, !ended, !terminating, Self.isFailure(status, rank: rank) {
             // A job that is an instance cannot go on without one of its brokers.
             let broker = input.jobspec.task.command.first?.hasSuffix("fluxs-broker") == true
             let note = broker ? "the child instance lost its broker rank \(rank) (\(status))" : "task \(rank) \(status)"
-            link.rpc("job-manager.raise", [
-                "id": .int(Int64(bitPattern: input.id.value)), "type": "exec", "severity": 0,
-                "note": .string("\(me): \(note)"),
-            ])
+            link.rpc(.jobManager.raise, JobRaise(id: input.id, type: "exec", note: "\(me): \(note)").json)
         }
         tasks[rank]?.finishOutput()
         tasks[rank]?.closeAll()
@@ -280,7 +278,26 @@ final class Shell {
         ended = true
         pmi?.stop()
         directory?.remove()
-        sink.flush { [exitCode, abortCode] in exit(abortCode ?? exitCode) }
+        sink.flush { [status, abortCode] in
+            if let abortCode { exit(abortCode) }
+            Self.end(as: status)
+        }
+    }
+
+    /// Ends the shell as `status` says: exits with the code, or dies of the signal
+    /// (default action restored and unblocked, no core file of the shell's own).
+    static func end(as status: ExitStatus) -> Never {
+        guard case .signaled(let signo) = status, signo > 0, signo < 65 else { exit(status.shellCode & 0xff) }
+        var none = rlimit(rlim_cur: 0, rlim_max: 0)
+        _ = setrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &none)
+        signal(signo, SIG_DFL)
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, signo)
+        sigprocmask(SIG_UNBLOCK, &set, nil)
+        raise(signo)
+        // A signal whose default is not to end a process (none ends a task that way).
+        exit(status.shellCode & 0xff)
     }
 
     private func killTasks(_ signo: Int32) {
@@ -318,8 +335,8 @@ final class Shell {
 
     /// Follows guest.input: data for some ranks goes to their stdin, eof closes it.
     private func watchInput() {
-        let key = input.id.formatted(.kvs) + ".guest.input"
-        link.rpc("kvs.watch", ["key": .string(key)], streaming: true) { [weak self] response in
+        let key = JobKeys(input.id).input
+        link.rpc(.kvs.watch, ["key": .string(key)], streaming: true) { [weak self] response in
             guard let self, response.errnum == 0, let body = try? JSONValue(parsing: response.payload),
                   let text = body["value"]?.stringValue, let entries = try? self.inputCursor.newEntries(text) else { return }
             entries.forEach(self.deliver)

@@ -1,9 +1,9 @@
 // What job-exec hands the shell on the descriptor named by --input-fd (a memory file):
-//   {"id": ID, "rank": BROKER_RANK, "uri": LOCAL_URI, "jobspec": {...}, "R": {...},
-//    "cgroup": DIR?, "tmpdir": DIR, "core_cpus": ["0,64", ...]}  (the OS CPUs of each core)
-// and the options of attributes.system.shell.options that the shell obeys.
+// FluxsProtocol's ShellLaunch, read into the types the shell works with, and the
+// options of attributes.system.shell.options that the shell obeys.
 import FluxsFormats
 import FluxsMessage
+import FluxsProtocol
 
 /// The job a shell runs and where it runs it.
 struct ShellInput {
@@ -21,20 +21,18 @@ struct ShellInput {
     var coreCPUs: [UInt32: [UInt32]] = [:]
 
     init(_ json: JSONValue) throws(ParseError) {
-        guard let raw = json["id"]?.intValue, let rank = json["rank"]?.intValue,
-              let uri = json["uri"]?.stringValue, let spec = json["jobspec"], let r = json["R"] else {
-            throw ParseError("the shell input lacks id, rank, uri, jobspec or R")
-        }
-        id = JobID(UInt64(bitPattern: raw))
-        self.rank = UInt32(truncatingIfNeeded: rank)
-        self.uri = uri
-        do { jobspec = try Jobspec(validating: spec) } catch { throw ParseError("jobspec: \(error)") }
-        R = try ResourceSet(json: r)
+        let launch: ShellLaunch
+        do { launch = try ShellLaunch(json: json) } catch { throw ParseError(error.message) }
+        id = launch.id
+        rank = launch.rank
+        uri = launch.uri
+        do { jobspec = try Jobspec(validating: launch.jobspec) } catch { throw ParseError("jobspec: \(error)") }
+        R = try ResourceSet(json: launch.R)
         options = try ShellOptions(jobspec.shellOptions)
-        cgroup = json["cgroup"]?.stringValue
-        tmpdir = json["tmpdir"]?.stringValue
-        for (core, text) in (json["core_cpus"]?.arrayValue ?? []).enumerated() {
-            if let cpus = text.stringValue.flatMap({ try? IDSet(parsing: $0) }) { coreCPUs[UInt32(core)] = Array(cpus) }
+        cgroup = launch.cgroup
+        tmpdir = launch.tmpdir
+        for (core, text) in launch.coreCPUs.enumerated() {
+            if let cpus = try? IDSet(parsing: text) { coreCPUs[UInt32(core)] = Array(cpus) }
         }
     }
 }

@@ -18,6 +18,7 @@ import ArgumentParser
 import FluxsClient
 import FluxsFormats
 import FluxsMessage
+import FluxsProtocol
 import FluxsProcess
 #if canImport(Glibc)
 import Glibc
@@ -72,7 +73,7 @@ struct ArchiveNameOptions: ParsableArguments {
         if wait { body["waitcreate"] = true }
         let value: JSONValue
         do throws(ServiceError) {
-            value = try handle.rpc("kvs.get", .object(body), timeout: timeout)["value"] ?? .null
+            value = try handle.rpc(.kvs.get, .object(body), timeout: timeout)["value"] ?? .null
         } catch {
             if error.errnum == ENOENT && error.message.hasPrefix("key ") { throw CommandFailure("\(key) does not exist") }
             if error.errnum == ETIMEDOUT { throw CommandFailure("\(key) was not created within the timeout") }
@@ -86,7 +87,7 @@ struct ArchiveNameOptions: ParsableArguments {
     func existing(_ handle: FluxsHandle) throws -> (archive: Bool, blobs: Bool) {
         let dir: [String: JSONValue]
         do throws(ServiceError) {
-            dir = try handle.rpc("kvs.lookup", ["key": "archive", "namespace": .string(namespace)])["dir"]?.objectValue ?? [:]
+            dir = try handle.rpc(.kvs.lookup, ["key": "archive", "namespace": .string(namespace)])["dir"]?.objectValue ?? [:]
         } catch {
             if error.errnum == ENOENT || error.errnum == ENOTDIR { return (false, false) }
             throw error
@@ -190,11 +191,11 @@ struct ArchiveCreateCommand: ParsableCommand {
                     var ops: [JSONValue] = []
                     if present.archive { ops.append(["op": "unlink", "key": .string(names.key), "recursive": true]) }
                     if present.blobs { ops.append(["op": "unlink", "key": .string(names.blobsKey), "recursive": true]) }
-                    try handle.rpc("kvs.commit", ["namespace": .string(names.namespace), "ops": .array(ops)])
+                    try handle.rpc(.kvs.commit, ["namespace": .string(names.namespace), "ops": .array(ops)])
                 } else if append {
                     if present.archive { files = try names.fetch(handle) }
                     if present.blobs {
-                        let dir = try handle.rpc("kvs.lookup", ["key": .string(names.blobsKey), "namespace": .string(names.namespace)])
+                        let dir = try handle.rpc(.kvs.lookup, ["key": .string(names.blobsKey), "namespace": .string(names.namespace)])
                         nextBlob = (dir["dir"]?.objectValue?.keys.compactMap { Int($0) }.max() ?? -1) + 1
                     }
                 } else if present.archive {
@@ -205,7 +206,7 @@ struct ArchiveCreateCommand: ParsableCommand {
             var pendingBytes = 0
             func flush() throws {
                 guard !pending.isEmpty else { return }
-                try handle.rpc("kvs.commit", ["namespace": .string(names.namespace), "ops": .array(pending)])
+                try handle.rpc(.kvs.commit, ["namespace": .string(names.namespace), "ops": .array(pending)])
                 pending.removeAll()
                 pendingBytes = 0
             }
@@ -447,7 +448,7 @@ struct ArchiveExtractCommand: ParsableCommand {
                 else { throw CommandFailure("\(path): bad blobvec entry \(blob.compactText)") }
                 let text: String
                 do throws(ServiceError) {
-                    text = try handle.rpc("kvs.get", ["key": .string(key), "namespace": .string(names.namespace)])["value"]?.stringValue ?? ""
+                    text = try handle.rpc(.kvs.get, ["key": .string(key), "namespace": .string(names.namespace)])["value"]?.stringValue ?? ""
                 } catch {
                     throw CommandFailure("\(path): \(error.message)")
                 }
@@ -513,7 +514,7 @@ struct ArchiveRemoveCommand: ParsableCommand {
             var ops: [JSONValue] = []
             if present.archive { ops.append(["op": "unlink", "key": .string(names.key), "recursive": true]) }
             if present.blobs { ops.append(["op": "unlink", "key": .string(names.blobsKey), "recursive": true]) }
-            if !ops.isEmpty { try handle.rpc("kvs.commit", ["namespace": .string(names.namespace), "ops": .array(ops)]) }
+            if !ops.isEmpty { try handle.rpc(.kvs.commit, ["namespace": .string(names.namespace), "ops": .array(ops)]) }
         }
     }
 }

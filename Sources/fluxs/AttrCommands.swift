@@ -1,6 +1,7 @@
 // Broker attributes: `fluxs getattr`, `fluxs setattr`, `fluxs lsattr`.
 import ArgumentParser
 import FluxsFormats
+import FluxsProtocol
 
 /// Prints one attribute.
 struct GetattrCommand: ParsableCommand {
@@ -9,7 +10,7 @@ struct GetattrCommand: ParsableCommand {
     var name: String
 
     func run() throws {
-        let value = try Instance.with { try $0.rpc("attr.get", ["name": .string(name)]) }
+        let value = try Instance.with { try $0.rpc(.attr.get, ["name": .string(name)]) }
         let text = value["value"]?.stringValue ?? ""
         print(name == "jobid" ? Terminal.localized(text) : text)
     }
@@ -33,9 +34,9 @@ struct SetattrCommand: ParsableCommand {
     func run() throws {
         try Instance.with { handle in
             if remove {
-                try handle.rpc("attr.rm", ["name": .string(name)])
+                try handle.rpc(.attr.rm, ["name": .string(name)])
             } else {
-                try handle.rpc("attr.set", ["name": .string(name), "value": .string(value ?? "")])
+                try handle.rpc(.attr.set, ["name": .string(name), "value": .string(value ?? "")])
             }
         }
     }
@@ -48,7 +49,7 @@ struct LsattrCommand: ParsableCommand {
     var verbose = false
 
     func run() throws {
-        let list = try Instance.with { try $0.rpc("attr.list") }.arrayValue ?? []
+        let list = try Instance.with { try $0.rpc(.attr.list) }.arrayValue ?? []
         let width = list.map { $0["name"]?.stringValue?.count ?? 0 }.max() ?? 0
         for entry in list {
             let name = entry["name"]?.stringValue ?? ""

@@ -4,6 +4,7 @@
 // CANCELED.
 import ArgumentParser
 import FluxsFormats
+import FluxsProtocol
 
 /// Cancels jobs.
 struct CancelCommand: ParsableCommand {
@@ -46,7 +47,7 @@ struct CancelCommand: ParsableCommand {
             if let message { payload["note"] = .string(message) }
             try Jobs.each(jobs) { handle, id in
                 payload["id"] = Jobs.wire(id)
-                try handle.rpc("job-manager.cancel", .object(payload))
+                try handle.rpc(.jobManager.cancel, .object(payload))
             }
             return
         }
@@ -55,7 +56,7 @@ struct CancelCommand: ParsableCommand {
         if let states { payload["states"] = .string(states) }
         if dryRun { payload["dry_run"] = true }
         if let message { payload["note"] = .string(message) }
-        let count = try Instance.with { try $0.rpc("job-manager.cancel-all", .object(payload)) }["count"]?.intValue ?? 0
+        let count = try Instance.with { try $0.rpc(.jobManager.cancelAll, .object(payload)) }["count"]?.intValue ?? 0
         if count == 0 && quiet { return }
         let jobs = count == 1 ? "job" : "jobs"
         writeStderr(dryRun ? "fluxs-cancel: Would cancel \(count) \(jobs)\n" : "fluxs-cancel: Canceled \(count) \(jobs)\n")

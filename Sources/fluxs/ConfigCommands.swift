@@ -7,6 +7,7 @@ import FluxsFormats
 import FluxsProcess
 #if canImport(Glibc)
 import Glibc
+import FluxsProtocol
 #endif
 
 /// The instance's configuration.
@@ -42,7 +43,7 @@ struct ConfigGetCommand: ParsableCommand {
     }
 
     func run() throws {
-        var value = try Instance.with { try $0.rpc("config.get") }
+        var value = try Instance.with { try $0.rpc(.config.get) }
         for part in (key ?? "").split(separator: ".") {
             guard let next = value[String(part)] else {
                 if let defaultValue { return print(defaultValue) }

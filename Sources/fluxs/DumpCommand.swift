@@ -11,6 +11,7 @@ import FluxsClient
 import FluxsFormats
 import FluxsKVS
 import FluxsMessage
+import FluxsProtocol
 import KVSStore
 #if canImport(Glibc)
 import Glibc
@@ -93,7 +94,7 @@ struct DumpCommand: ParsableCommand {
     /// The root directory of the primary namespace, in kvs.lookup's form, and now.
     func readLive() throws -> ([String: JSONValue], Int64) {
         let root = try Instance.with { handle in
-            try handle.rpc("kvs.lookup", ["key": ".", "namespace": "primary"])["dir"]?.objectValue ?? [:]
+            try handle.rpc(.kvs.lookup, ["key": ".", "namespace": "primary"])["dir"]?.objectValue ?? [:]
         }
         return (root, Int64(time(nil)))
     }
@@ -102,7 +103,7 @@ struct DumpCommand: ParsableCommand {
     /// and the time that file was last written.
     func readCheckpoint() throws -> ([String: JSONValue], Int64) {
         let dir = try statedir ?? Instance.with { handle in
-            let value = try? handle.rpc("attr.get", ["name": "statedir"])["value"]?.stringValue
+            let value = try? handle.rpc(.attr.get, ["name": "statedir"])["value"]?.stringValue
             guard let value, !value.isEmpty else {
                 throw CommandFailure("--checkpoint: the instance has no statedir (give --statedir=DIR)")
             }

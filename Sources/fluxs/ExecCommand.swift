@@ -9,6 +9,7 @@ import ArgumentParser
 import FluxsClient
 import FluxsFormats
 import FluxsMessage
+import FluxsProtocol
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -119,7 +120,7 @@ struct ExecCommand: ParsableCommand {
 
     /// The instance's size, from the attribute "size".
     private func instanceSize(_ handle: FluxsHandle) throws -> UInt32 {
-        let text = try handle.rpc("attr.get", ["name": "size"])["value"]?.stringValue ?? ""
+        let text = try handle.rpc(.attr.get, ["name": "size"])["value"]?.stringValue ?? ""
         guard let size = UInt32(text), size > 0 else { throw CommandFailure("the instance size \"\(text)\" is not a positive integer") }
         return size
     }
@@ -185,7 +186,7 @@ private struct ExecSession {
         signal(SIGPIPE, SIG_IGN)
         let payload = Array(request.compactText.utf8)
         for (i, state) in states.enumerated() {
-            let tag = try handle.sendRequest("exec.spawn", payload: payload, nodeid: .rank(state.rank), flags: .streaming)
+            let tag = try handle.sendRequest(.exec.spawn, payload: payload, nodeid: .rank(state.rank), flags: .streaming)
             spawnTags[tag] = i
         }
         while states.contains(where: { !$0.done }) {
@@ -345,7 +346,7 @@ private struct ExecSession {
         guard let pid = states[i].pid else { return }
         var body = body
         body["pid"] = .int(pid)
-        let tag = try handle.sendRequest("exec.write", payload: Array(JSONValue.object(body).compactText.utf8),
+        let tag = try handle.sendRequest(.exec.write, payload: Array(JSONValue.object(body).compactText.utf8),
                                          nodeid: .rank(states[i].rank))
         writeTags[tag] = i
         states[i].pendingWrites += 1
@@ -387,7 +388,7 @@ private struct ExecSession {
 
     private func sendSignal(_ signo: Int32, to i: Int) throws(ServiceError) {
         guard !states[i].done, let pid = states[i].pid else { return }
-        _ = try handle.sendRequest("exec.kill", payload: Array(JSONValue.object(["pid": .int(pid), "signal": .int(Int64(signo))]).compactText.utf8),
+        _ = try handle.sendRequest(.exec.kill, payload: Array(JSONValue.object(["pid": .int(pid), "signal": .int(Int64(signo))]).compactText.utf8),
                                    nodeid: .rank(states[i].rank))
     }
 }

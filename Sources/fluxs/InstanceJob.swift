@@ -6,6 +6,7 @@
 import FluxsClient
 import FluxsFormats
 import FluxsMessage
+import FluxsProtocol
 import FluxsProcess
 
 /// Building and finding instance jobs.
@@ -28,7 +29,7 @@ enum InstanceJob {
         var cursor = EventlogCursor()
         var failure: String?
         var uri: String?
-        try handle.stream("kvs.watch", ["key": .string(key)]) { (body: JSONValue) throws(ServiceError) -> Bool in
+        try handle.stream(.kvs.watch, ["key": .string(key)]) { (body: JSONValue) throws(ServiceError) -> Bool in
             guard let text = body["value"]?.stringValue, let entries = try? cursor.newEntries(text) else { return true }
             for entry in entries {
                 let context = entry.context ?? [:]

@@ -12,6 +12,7 @@ import CFluxsSupport
 import FluxsClient
 import FluxsFormats
 import FluxsMessage
+import FluxsProtocol
 import FluxsProcess
 #if canImport(Glibc)
 import Glibc
@@ -62,8 +63,8 @@ final class JobAttach {
     /// Follows the job to its end and returns its exit code.
     func run() throws -> Int32 {
         let dir = id.formatted(.kvs)
-        let events = try handle.sendRequest("kvs.watch", payload: (["key": .string(dir + ".eventlog")] as JSONValue).compactBytes, flags: .streaming)
-        let output = try handle.sendRequest("kvs.watch", payload: (["key": .string(dir + ".guest.output")] as JSONValue).compactBytes, flags: .streaming)
+        let events = try handle.sendRequest(.kvs.watch, payload: (["key": .string(dir + ".eventlog")] as JSONValue).compactBytes, flags: .streaming)
+        let output = try handle.sendRequest(.kvs.watch, payload: (["key": .string(dir + ".guest.output")] as JSONValue).compactBytes, flags: .streaming)
         var mask = sigset_t()
         sigemptyset(&mask)
         fluxs_sigset_add(&mask, SIGINT)
@@ -196,7 +197,7 @@ final class JobAttach {
         let now = KVS.wallClock()
         let text = records.map { $0.entry(at: now).line }.joined()
         let key = id.formatted(.kvs) + ".guest.input"
-        _ = try handle.sendRequest("kvs.commit", payload: (["ops": [["op": "append", "key": .string(key), "value": .string(text)]]] as JSONValue).compactBytes)
+        _ = try handle.sendRequest(.kvs.commit, payload: KVSCommitRequest([.append(key, text)]).json.compactBytes)
     }
 
     private func interrupted(_ signals: Int32) {
@@ -204,18 +205,18 @@ final class JobAttach {
         while read(signals, &info, MemoryLayout<signalfd_siginfo>.size) > 0 {}
         let now = KVS.wallClock()
         let body: JSONValue
-        let topic: String
+        let method: ServiceMethod
         if now - lastInterrupt <= 2 {
-            topic = "job-manager.cancel"
+            method = .jobManager.cancel
             body = ["id": Jobs.wire(id), "note": "interrupted twice from the terminal"]
             writeStderr("\(program): canceling \(Jobs.show(id))\n")
         } else {
-            topic = "job-manager.kill"
+            method = .jobManager.kill
             body = ["id": Jobs.wire(id), "signal": .int(Int64(SIGINT))]
             writeStderr("\(program): sent SIGINT to \(Jobs.show(id)); one more Ctrl-C within 2 s cancels it\n")
         }
         lastInterrupt = now
-        _ = try? handle.sendRequest(topic, payload: body.compactBytes)
+        _ = try? handle.sendRequest(method, payload: body.compactBytes)
     }
 }
 
@@ -258,7 +259,7 @@ struct JobAttachCommand: ParsableCommand {
             _ = try Jobs.info(handle, job)
             var forward = false
             if !readOnly {
-                let spec = try? handle.rpc("kvs.get", ["key": .string(Jobs.key(job, "jobspec"))])["value"]
+                let spec = try? handle.rpc(.kvs.get, ["key": .string(Jobs.key(job, "jobspec"))])["value"]
                 forward = spec?["attributes"]?["system"]?["shell"]?["options"]?["input"]?["stdin"]?["type"]?.stringValue == "service"
             }
             return try JobAttach(handle: handle, id: job, program: "fluxs-job", forwardInput: forward,

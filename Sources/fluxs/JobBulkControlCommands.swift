@@ -7,6 +7,7 @@ import ArgumentParser
 import FluxsClient
 import FluxsFormats
 import FluxsMessage
+import FluxsProtocol
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,7 +18,7 @@ enum BulkSelection {
         var payload: [String: JSONValue] = ["json": true, "filter": .string(states), "count": 0]
         if let user { payload["userid"] = .int(try Jobs.userid(user) ?? -1) }
         let response: JSONValue
-        do throws(ServiceError) { response = try handle.rpc("job-manager.list", .object(payload)) } catch {
+        do throws(ServiceError) { response = try handle.rpc(.jobManager.list, .object(payload)) } catch {
             throw CommandFailure(error.message)
         }
         let jobs = response["jobs"]?.arrayValue ?? []
@@ -70,7 +71,7 @@ struct JobRaiseallCommand: ParsableCommand {
         if ids.isEmpty { writeStderr("\(Jobs.tool): Command matched 0 jobs\n"); return }
         guard force else { writeStderr("\(Jobs.tool): Command matched \(ids.count) jobs (-f to confirm)\n"); return }
         let errors = BulkSelection.apply(handle, ids) { id in
-            try handle.rpc("job-manager.raise", ["id": Jobs.wire(id), "type": .string(type),
+            try handle.rpc(.jobManager.raise, ["id": Jobs.wire(id), "type": .string(type),
                                                  "severity": .int(Int64(severity)), "note": .string(text)])
         }
         writeStderr("\(Jobs.tool): Raised exception on \(ids.count) jobs (\(errors) errors)\n")
@@ -100,7 +101,7 @@ struct JobKillallCommand: ParsableCommand {
         if ids.isEmpty { writeStderr("\(Jobs.tool): Command matched 0 jobs\n"); return }
         guard force else { writeStderr("\(Jobs.tool): Command matched \(ids.count) jobs (-f to confirm)\n"); return }
         let errors = BulkSelection.apply(handle, ids) { id in
-            try handle.rpc("job-manager.kill", ["id": Jobs.wire(id), "signal": .int(Int64(number))])
+            try handle.rpc(.jobManager.kill, ["id": Jobs.wire(id), "signal": .int(Int64(number))])
         }
         let name = strsignal(number).map { String(cString: $0) } ?? "signal \(number)"
         writeStderr("\(Jobs.tool): \(name) \(ids.count) jobs (\(errors) errors)\n")

@@ -4,6 +4,7 @@ import ArgumentParser
 import FluxsClient
 import FluxsFormats
 import FluxsMessage
+import FluxsProtocol
 import FluxsProcess
 #if canImport(Glibc)
 import Glibc
@@ -37,7 +38,7 @@ struct JobInfoCommand: ParsableCommand {
             }
             let value: JSONValue
             do {
-                value = try handle.rpc("kvs.get", ["key": .string(Jobs.key(job, key))])["value"] ?? .null
+                value = try handle.rpc(.kvs.get, ["key": .string(Jobs.key(job, key))])["value"] ?? .null
             } catch let error as ServiceError where error.errnum == ENOENT {
                 let why = key == "R" ? " (no resources were allocated to it)" : ""
                 throw CommandFailure("job \(Jobs.show(job)) has no \(key)\(why)")
@@ -86,7 +87,7 @@ struct JobOutcome {
         var payload: [String: JSONValue] = [:]
         if let id { payload["id"] = Jobs.wire(id) }
         if !reap { payload["reap"] = false }
-        return JobOutcome(try handle.rpc("job-manager.wait", .object(payload)), id: id ?? JobID(0))
+        return JobOutcome(try handle.rpc(.jobManager.wait, .object(payload)), id: id ?? JobID(0))
     }
 }
 
@@ -201,7 +202,7 @@ struct JobLastCommand: ParsableCommand {
     }
 
     func run() throws {
-        let response = try Instance.with { try $0.rpc("job-manager.last", ["count": .int(Int64(count))]) }
+        let response = try Instance.with { try $0.rpc(.jobManager.last, ["count": .int(Int64(count))]) }
         let ids = (response["ids"]?.arrayValue ?? []).compactMap { Jobs.id($0) }
         if ids.isEmpty { throw CommandFailure("no jobs have been submitted") }
         for id in ids { print(Jobs.show(id)) }
@@ -247,7 +248,7 @@ struct JobPurgeCommand: ParsableCommand {
             if !ids.isEmpty {
                 for job in try Jobs.parse(ids) {
                     if force {
-                        let reply = try handle.rpc("job-manager.purge-id", ["id": Jobs.wire(job)])
+                        let reply = try handle.rpc(.jobManager.purgeID, ["id": Jobs.wire(job)])
                         count += Int(reply["count"]?.intValue ?? 0)
                         continue
                     }
@@ -260,7 +261,7 @@ struct JobPurgeCommand: ParsableCommand {
                 var payload: [String: JSONValue] = [:]
                 if let age { payload["age"] = .double(age) }
                 if let numLimit { payload["num"] = .int(Int64(numLimit)) }
-                count = Int(try handle.rpc("job-manager.purge", .object(payload))["count"]?.intValue ?? 0)
+                count = Int(try handle.rpc(.jobManager.purge, .object(payload))["count"]?.intValue ?? 0)
             } else {
                 count = Self.eligible(try Self.inactiveTimes(handle), age: age, num: numLimit, now: TimeText.now())
             }
@@ -278,7 +279,7 @@ struct JobPurgeCommand: ParsableCommand {
 
     /// When each inactive job of every user became inactive.
     static func inactiveTimes(_ handle: FluxsHandle) throws(ServiceError) -> [Double] {
-        let list = try handle.rpc("job-manager.list", ["filter": "inactive", "userid": -1, "json": true, "count": 0])
+        let list = try handle.rpc(.jobManager.list, ["filter": "inactive", "userid": -1, "json": true, "count": 0])
         return (list["jobs"]?.arrayValue ?? []).map { $0["t_inactive"]?.doubleValue ?? 0 }
     }
 

@@ -8,6 +8,7 @@ import ArgumentParser
 import FluxsClient
 import FluxsFormats
 import FluxsMessage
+import FluxsProtocol
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -43,7 +44,7 @@ enum Jobs {
             while next < jobspecs.count && tags.count < 256 {
                 var payload: [String: JSONValue] = ["jobspec": jobspecs[next].json]
                 if let urgency { payload["urgency"] = .int(Int64(urgency)) }
-                tags.append(try handle.sendRequest("job-manager.submit", payload: JSONValue.object(payload).compactBytes))
+                tags.append(try handle.sendRequest(.jobManager.submit, payload: JSONValue.object(payload).compactBytes))
                 next += 1
             }
             let response = try handle.response(matchtag: tags.removeFirst())
@@ -75,7 +76,7 @@ enum Jobs {
     /// and returns the job's record.
     @discardableResult
     static func info(_ handle: FluxsHandle, _ id: JobID) throws(ServiceError) -> JSONValue {
-        try handle.rpc("job-manager.info", ["id": wire(id)])
+        try handle.rpc(.jobManager.info, ["id": wire(id)])
     }
 
     /// The name this invocation prints errors under (`fluxs-job`, `fluxs-cancel`).

@@ -4,6 +4,7 @@
 import ArgumentParser
 import FluxsFormats
 import Glibc
+import FluxsProtocol
 
 /// Lists jobs.
 struct JobsCommand: ParsableCommand {
@@ -84,7 +85,7 @@ struct JobsCommand: ParsableCommand {
             // All options but -q are ignored, as in flux jobs.
             var payload: [String: JSONValue] = ["stats_only": true]
             if let queues { payload["queue"] = .string(queues) }
-            let response = try Instance.with { try $0.rpc("job-manager.list", .object(payload)) }
+            let response = try Instance.with { try $0.rpc(.jobManager.list, .object(payload)) }
             let counts = response["stats"] ?? [:]
             print(Self.statsLine(counts))
             throw ExitCode((counts["active"]?.intValue ?? 0) > 0 ? 0 : 1)
@@ -120,7 +121,7 @@ struct JobsCommand: ParsableCommand {
         if let format { payload["format"] = .string(format) }
         if json { payload["json"] = true }
         if !Terminal.utf8Locale { payload["ascii"] = true }
-        let response = try Instance.with { try $0.rpc("job-manager.list", .object(payload)) }
+        let response = try Instance.with { try $0.rpc(.jobManager.list, .object(payload)) }
         // As flux jobs: ids that cannot be listed are reported, the others listed; the
         // exit status is 1 only when none could be.
         let problems = response["errors"]?.arrayValue ?? []

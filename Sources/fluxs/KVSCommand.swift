@@ -9,6 +9,7 @@ import ArgumentParser
 import FluxsClient
 import FluxsFormats
 import FluxsMessage
+import FluxsProtocol
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -100,12 +101,12 @@ enum KVS {
     ) throws(ServiceError) -> Int64 {
         var fields: [String: JSONValue] = ["ops": .array(ops)]
         if let (name, nprocs) = fence { fields["fence"] = ["name": .string(name), "nprocs": .int(Int64(nprocs))] }
-        return try handle.rpc("kvs.commit", ns.payload(fields))["version"]?.intValue ?? 0
+        return try handle.rpc(.kvs.commit, ns.payload(fields))["version"]?.intValue ?? 0
     }
 
     /// The entries of directory `key`, as kvs.lookup returns them ({NAME: {"value"|"dir": ...}}).
     static func lookup(_ handle: FluxsHandle, _ ns: KVSNamespaceOption, _ key: String) throws(ServiceError) -> [String: JSONValue] {
-        try handle.rpc("kvs.lookup", ns.payload(["key": .string(key)]))["dir"]?.objectValue ?? [:]
+        try handle.rpc(.kvs.lookup, ns.payload(["key": .string(key)]))["dir"]?.objectValue ?? [:]
     }
 
     /// Names sorted in byte order, as the service and `ls` sort them.
@@ -163,7 +164,7 @@ struct KVSGetCommand: ParsableCommand {
                 var fields: [String: JSONValue] = ["key": .string(key)]
                 if waitcreate { fields["waitcreate"] = true }
                 if let version { fields["version"] = .int(version) }
-                let response = try handle.rpc("kvs.get", ns.payload(fields))
+                let response = try handle.rpc(.kvs.get, ns.payload(fields))
                 KVS.printValue(response["value"] ?? .null)
             }
         }
@@ -363,7 +364,7 @@ struct KVSUnlinkCommand: ParsableCommand {
                 // commit still fails it, as the commit is all or nothing.
                 present = try keys.filter { key in
                     do {
-                        _ = try handle.rpc("kvs.get", ns.payload(["key": .string(key)]))
+                        _ = try handle.rpc(.kvs.get, ns.payload(["key": .string(key)]))
                     } catch let error as ServiceError where error.errnum == ENOENT {
                         return false
                     } catch let error as ServiceError where error.errnum == EISDIR {
@@ -373,7 +374,7 @@ struct KVSUnlinkCommand: ParsableCommand {
                 }
             }
             let ops: [JSONValue] = present.map { ["op": "unlink", "key": .string($0), "recursive": .bool(recursive)] }
-            return ops.isEmpty ? try handle.rpc("kvs.version", ns.payload())["version"]?.intValue ?? 0
+            return ops.isEmpty ? try handle.rpc(.kvs.version, ns.payload())["version"]?.intValue ?? 0
                 : try KVS.commit(handle, ns, ops)
         }
         if sequence { print(version) }
@@ -413,12 +414,12 @@ struct KVSCopyOptions: ParsableArguments {
         let key = Self.payload(source, ["key": .string(from)])
         let entry: JSONValue
         let answer: Result<JSONValue, ServiceError>
-        do { answer = .success(try handle.rpc("kvs.get", key)) } catch { answer = .failure(error) }
+        do { answer = .success(try handle.rpc(.kvs.get, key)) } catch { answer = .failure(error) }
         switch answer {
         case .success(let reply):
             entry = ["value": reply["value"] ?? .null]
         case .failure(let error) where error.errnum == EISDIR:
-            entry = ["dir": try handle.rpc("kvs.lookup", key)["dir"] ?? [:]]
+            entry = ["dir": try handle.rpc(.kvs.lookup, key)["dir"] ?? [:]]
         case .failure(let error):
             throw error
         }
@@ -446,8 +447,8 @@ struct KVSCopyOptions: ParsableArguments {
             let unlink: JSONValue = ["op": "unlink", "key": .string(from), "recursive": true]
             let same = Self.payload(source, [:]) == Self.payload(destination, [:])
             if unlinking && same { ops.append(unlink) }
-            _ = try handle.rpc("kvs.commit", Self.payload(destination, ["ops": .array(ops)]))
-            if unlinking && !same { _ = try handle.rpc("kvs.commit", Self.payload(source, ["ops": [unlink]])) }
+            _ = try handle.rpc(.kvs.commit, Self.payload(destination, ["ops": .array(ops)]))
+            if unlinking && !same { _ = try handle.rpc(.kvs.commit, Self.payload(source, ["ops": [unlink]])) }
         }
     }
 }
@@ -522,7 +523,7 @@ extension KVS {
     static func watch(_ ns: KVSNamespaceOption, _ key: String, count: Int?) throws {
         var printed = 0
         try Instance.with { handle in
-            try handle.stream("kvs.watch", ns.payload(["key": .string(key)])) { response in
+            try handle.stream(.kvs.watch, ns.payload(["key": .string(key)])) { response in
                 if let value = response["value"] {
                     KVS.printValue(value)
                 } else if let dir = response["dir"] {
@@ -545,7 +546,7 @@ struct KVSVersionCommand: ParsableCommand {
     @OptionGroup var ns: KVSNamespaceOption
 
     func run() throws {
-        print(try Instance.with { try $0.rpc("kvs.version", ns.payload())["version"]?.intValue ?? 0 })
+        print(try Instance.with { try $0.rpc(.kvs.version, ns.payload())["version"]?.intValue ?? 0 })
     }
 }
 
@@ -562,6 +563,6 @@ struct KVSWaitCommand: ParsableCommand {
     }
 
     func run() throws {
-        _ = try Instance.with { try $0.rpc("kvs.wait-version", ns.payload(["version": .int(version)])) }
+        _ = try Instance.with { try $0.rpc(.kvs.waitVersion, ns.payload(["version": .int(version)])) }
     }
 }

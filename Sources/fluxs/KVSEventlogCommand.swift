@@ -5,6 +5,7 @@ import ArgumentParser
 import FluxsClient
 import FluxsFormats
 import FluxsMessage
+import FluxsProtocol
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -48,7 +49,7 @@ extension KVS {
         awaited: String, events: (JSONValue) throws(CommandFailure) -> [EventlogEntry],
         found: ([EventlogEntry]) throws -> EventlogEntry?
     ) throws -> EventlogEntry {
-        let tag = try handle.sendRequest("kvs.watch", payload: payload.compactBytes, flags: .streaming)
+        let tag = try handle.sendRequest(.kvs.watch, payload: payload.compactBytes, flags: .streaming)
         while true {
             let remaining = deadline - KVS.monotonic()
             if remaining <= 0 { throw timedOut }
@@ -71,11 +72,11 @@ extension KVS {
         events: (JSONValue?) throws(CommandFailure) -> [EventlogEntry], show: ([EventlogEntry]) -> Bool
     ) throws {
         guard follow else {
-            _ = show(try events(try handle.rpc("kvs.get", payload)["value"]))
+            _ = show(try events(try handle.rpc(.kvs.get, payload)["value"]))
             return
         }
         var failure: CommandFailure?
-        try handle.stream("kvs.watch", payload) { response in
+        try handle.stream(.kvs.watch, payload) { response in
             do throws(CommandFailure) {
                 guard let value = try KVS.watchedValue(response, key: key) else { return true }
                 return show(try events(value))

@@ -4,6 +4,7 @@ import ArgumentParser
 import FluxsFormats
 #if canImport(Glibc)
 import Glibc
+import FluxsProtocol
 #endif
 
 /// Namespace tools.
@@ -41,7 +42,7 @@ struct KVSNamespaceCreateCommand: ParsableCommand {
             for name in names {
                 var fields: [String: JSONValue] = ["name": .string(name)]
                 if let uid { fields["owner"] = .int(uid) }
-                try handle.rpc("kvs.namespace-create", .object(fields))
+                try handle.rpc(.kvs.namespaceCreate, .object(fields))
             }
         }
     }
@@ -60,7 +61,7 @@ struct KVSNamespaceRemoveCommand: ParsableCommand {
 
     func run() throws {
         try Instance.with { handle in
-            for name in names { try handle.rpc("kvs.namespace-remove", ["name": .string(name)]) }
+            for name in names { try handle.rpc(.kvs.namespaceRemove, ["name": .string(name)]) }
         }
     }
 }
@@ -70,7 +71,7 @@ struct KVSNamespaceListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List namespaces: name, owner and version.")
 
     func run() throws {
-        let list = try Instance.with { try $0.rpc("kvs.namespace-list") }.arrayValue ?? []
+        let list = try Instance.with { try $0.rpc(.kvs.namespaceList) }.arrayValue ?? []
         let rows = list.map { ns in
             [ns["name"]?.stringValue ?? "", ns["owner"]?.intValue.map(String.init) ?? "-",
              ns["version"]?.intValue.map(String.init) ?? "-"]

@@ -5,6 +5,7 @@ import FluxsClient
 import FluxsFormats
 #if canImport(Glibc)
 import Glibc
+import FluxsProtocol
 #endif
 
 /// Prints the broker's log ring.
@@ -20,13 +21,13 @@ struct DmesgCommand: ParsableCommand {
     func run() throws {
         try Instance.with { handle in
             if !clear {
-                try handle.stream("log.dmesg", ["follow": .bool(follow)]) { entry in
+                try handle.stream(.log.dmesg, ["follow": .bool(follow)]) { entry in
                     if let e = LogEntry(json: entry) { print(Self.format(e)) }
                     fflush(nil)
                     return true
                 }
             }
-            if clear || readClear { try handle.rpc("log.clear") }
+            if clear || readClear { try handle.rpc(.log.clear) }
         }
     }
 
@@ -67,7 +68,7 @@ struct LoggerCommand: ParsableCommand {
     func run() throws {
         let level = LogEntry.levelNames.firstIndex(of: severity)!
         try Instance.with { handle in
-            try handle.rpc("log.append", [
+            try handle.rpc(.log.append, [
                 "message": .string(message.joined(separator: " ")), "level": .int(Int64(level)),
                 "appname": .string(appname),
             ])

@@ -1,6 +1,7 @@
 // `fluxs module list|load|remove|stats`: the broker's compiled-in services.
 import ArgumentParser
 import FluxsFormats
+import FluxsProtocol
 
 /// Module tools.
 struct ModuleCommand: ParsableCommand {
@@ -14,7 +15,7 @@ struct ModuleListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List the broker's modules.")
 
     func run() throws {
-        let modules = try Instance.with { try $0.rpc("module.list") }.arrayValue ?? []
+        let modules = try Instance.with { try $0.rpc(.module.list) }.arrayValue ?? []
         let rows = modules.map { m in
             [m["name"]?.stringValue ?? "", m["state"]?.stringValue ?? "",
              String(m["requests"]?.intValue ?? 0),
@@ -29,7 +30,7 @@ struct ModuleLoadCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "load", abstract: "Start a module.")
     @Argument(help: "The module name.")
     var name: String
-    func run() throws { try Instance.with { try $0.rpc("module.load", ["name": .string(name)]) } }
+    func run() throws { try Instance.with { try $0.rpc(.module.load, ["name": .string(name)]) } }
 }
 
 /// Removes a module.
@@ -37,7 +38,7 @@ struct ModuleRemoveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "remove", abstract: "Stop a module.")
     @Argument(help: "The module name.")
     var name: String
-    func run() throws { try Instance.with { try $0.rpc("module.remove", ["name": .string(name)]) } }
+    func run() throws { try Instance.with { try $0.rpc(.module.remove, ["name": .string(name)]) } }
 }
 
 /// Prints a module's statistics.
@@ -49,7 +50,7 @@ struct ModuleStatsCommand: ParsableCommand {
     var name: String
 
     func run() throws {
-        let stats = try Instance.with { try $0.rpc("module.stats", ["name": .string(name)]) }
+        let stats = try Instance.with { try $0.rpc(.module.stats, ["name": .string(name)]) }
         if let parse {
             guard let value = stats[parse] else { throw CommandFailure("\(name) has no statistic \"\(parse)\"") }
             print(value.stringValue ?? value.compactText)

@@ -2,6 +2,7 @@
 import ArgumentParser
 import FluxsFormats
 import FluxsMessage
+import FluxsProtocol
 
 /// Overlay tools.
 struct OverlayCommand: ParsableCommand {
@@ -24,7 +25,7 @@ struct OverlayStatusCommand: ParsableCommand {
     var timeout: Double = 10
 
     func run() throws {
-        let tree = try Instance.with { try $0.rpc("overlay.status", nodeid: .rank(rank), timeout: timeout) }
+        let tree = try Instance.with { try $0.rpc(.overlay.status, nodeid: .rank(rank), timeout: timeout) }
         if json {
             print(tree.prettyText)
         } else {

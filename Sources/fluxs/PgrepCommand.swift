@@ -14,6 +14,7 @@ import ArgumentParser
 import FluxsClient
 import FluxsFormats
 import FluxsMessage
+import FluxsProtocol
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -53,7 +54,7 @@ struct JobSearchOptions: ParsableArguments {
         } else if let user {
             payload["userid"] = .int(try Jobs.userid(user) ?? -1)
         }
-        let jobs = try Instance.with { try $0.rpc("job-manager.list", .object(payload)) }["jobs"]?.arrayValue ?? []
+        let jobs = try Instance.with { try $0.rpc(.jobManager.list, .object(payload)) }["jobs"]?.arrayValue ?? []
         var found: [JSONValue] = []
         for job in jobs where found.count < count {
             if let queue, job["queue"]?.stringValue != queue { continue }
@@ -158,7 +159,7 @@ struct PgrepCommand: ParsableCommand {
         let handle = try Instance.connect()
         if let text {
             // A bad format is an error even when nothing matches.
-            do { _ = try handle.rpc("job-manager.list", ["ids": [], "format": .string(text), "ascii": .bool(!Terminal.utf8Locale)]) } catch {
+            do { _ = try handle.rpc(.jobManager.list, ["ids": [], "format": .string(text), "ascii": .bool(!Terminal.utf8Locale)]) } catch {
                 throw CommandFailure("Error in user format: \(error.message)")
             }
         }
@@ -170,7 +171,7 @@ struct PgrepCommand: ParsableCommand {
         }
         let payload: JSONValue = ["ids": .array(jobs.map { $0["id"] ?? .null }), "format": .string(text), "header": .bool(header),
                                   "ascii": .bool(!Terminal.utf8Locale)]
-        let response = try Instance.with { _ in try handle.rpc("job-manager.list", payload) }
+        let response = try Instance.with { _ in try handle.rpc(.jobManager.list, payload) }
         for line in response["lines"]?.arrayValue ?? [] { print(line.stringValue ?? line.compactText) }
     }
 }
@@ -209,7 +210,7 @@ struct PkillCommand: ParsableCommand {
             for id in jobs {
                 var payload: [String: JSONValue] = ["id": Jobs.wire(id)]
                 if let message { payload["note"] = .string(message) }
-                tags.append((id, try handle.sendRequest("job-manager.cancel", payload: JSONValue.object(payload).compactBytes)))
+                tags.append((id, try handle.sendRequest(.jobManager.cancel, payload: JSONValue.object(payload).compactBytes)))
             }
             for (id, tag) in tags {
                 let response = try handle.response(matchtag: tag)
@@ -223,7 +224,7 @@ struct PkillCommand: ParsableCommand {
             if wait {
                 let waits = try canceled.map { id in
                     // A look at the end that leaves the job to be waited for (as fluxs job status).
-                    try handle.sendRequest("job-manager.wait", payload: JSONValue.object(["id": Jobs.wire(id), "reap": false]).compactBytes)
+                    try handle.sendRequest(.jobManager.wait, payload: JSONValue.object(["id": Jobs.wire(id), "reap": false]).compactBytes)
                 }
                 for tag in waits { _ = try handle.response(matchtag: tag) }
             }

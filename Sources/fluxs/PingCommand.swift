@@ -45,7 +45,7 @@ struct PingCommand: ParsableCommand {
             var seq = 0
             while !interrupted.load(ordering: .relaxed) {
                 let start = FluxsClock.now()
-                let reply = try handle.rpc(topic, ["seq": .int(Int64(seq)), "pad": .string(padding)], nodeid: nodeid)
+                let reply = try handle.rpc(.ping(topic.prefix { $0 != "." }), ["seq": .int(Int64(seq)), "pad": .string(padding)], nodeid: nodeid)
                 let ms = (FluxsClock.now() - start) * 1000
                 times.append(ms)
                 if !quiet {

@@ -4,6 +4,7 @@
 import ArgumentParser
 import FluxsFormats
 import FluxsMessage
+import FluxsProtocol
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,7 +17,7 @@ struct QueueCommand: ParsableCommand {
                       QueueStartCommand.self, QueueStopCommand.self, QueueDrainCommand.self, QueueIdleCommand.self])
 
     static func list() throws -> [JSONValue] {
-        try Instance.with { try $0.rpc("job-manager.queue-list") }.arrayValue ?? []
+        try Instance.with { try $0.rpc(.jobManager.queueList) }.arrayValue ?? []
     }
 }
 
@@ -101,9 +102,9 @@ struct QueueStatusCommand: ParsableCommand {
 /// Enables or disables submission, starts or stops scheduling, then prints the new
 /// status of the queues concerned unless --quiet, as flux queue does.
 struct QueueSwitch {
-    static func run(_ topic: String, _ key: String, _ on: Bool, _ target: QueueTarget, reason: String?,
+    static func run(_ method: ServiceMethod, _ key: String, _ on: Bool, _ target: QueueTarget, reason: String?,
                     quiet: Bool) throws {
-        if topic == "job-manager.queue-start", target.queue == nil, !target.all,
+        if method == .jobManager.queueStart, target.queue == nil, !target.all,
             try QueueCommand.list().contains(where: { !($0["name"]?.stringValue ?? "").isEmpty })
         {
             throw CommandFailure("Named queues are defined. Specify queues or use --all.")
@@ -111,7 +112,7 @@ struct QueueSwitch {
         var body = target.body
         body[key] = .bool(on)
         if let reason { body["reason"] = .string(reason) }
-        try Instance.with { try $0.rpc(topic, .object(body)) }
+        try Instance.with { try $0.rpc(method, .object(body)) }
         guard !quiet else { return }
         let shown = try QueueCommand.list().filter { target.queue == nil || $0["name"]?.stringValue == target.queue }
         for q in shown {
@@ -126,7 +127,7 @@ struct QueueEnableCommand: ParsableCommand {
     @Flag(help: "Print only errors, not the new status.")
     var quiet = false
     @OptionGroup var target: QueueTarget
-    func run() throws { try QueueSwitch.run("job-manager.queue-enable", "enable", true, target, reason: nil, quiet: quiet) }
+    func run() throws { try QueueSwitch.run(.jobManager.queueEnable, "enable", true, target, reason: nil, quiet: quiet) }
 }
 
 /// Refuses submissions to a queue.
@@ -138,7 +139,7 @@ struct QueueDisableCommand: ParsableCommand {
     var quiet = false
     @OptionGroup var target: QueueTarget
     func run() throws {
-        try QueueSwitch.run("job-manager.queue-enable", "enable", false, target,
+        try QueueSwitch.run(.jobManager.queueEnable, "enable", false, target,
                             reason: message ?? "disabled by administrator", quiet: quiet)
     }
 }
@@ -149,7 +150,7 @@ struct QueueStartCommand: ParsableCommand {
     @Flag(help: "Print only errors, not the new status.")
     var quiet = false
     @OptionGroup var target: QueueTarget
-    func run() throws { try QueueSwitch.run("job-manager.queue-start", "start", true, target, reason: nil, quiet: quiet) }
+    func run() throws { try QueueSwitch.run(.jobManager.queueStart, "start", true, target, reason: nil, quiet: quiet) }
 }
 
 /// Stops scheduling a queue's jobs (they stay pending).
@@ -161,7 +162,7 @@ struct QueueStopCommand: ParsableCommand {
     var quiet = false
     @OptionGroup var target: QueueTarget
     func run() throws {
-        try QueueSwitch.run("job-manager.queue-start", "start", false, target, reason: message, quiet: quiet)
+        try QueueSwitch.run(.jobManager.queueStart, "start", false, target, reason: message, quiet: quiet)
     }
 }
 
@@ -195,7 +196,7 @@ enum QueueWait {
         let limit = seconds
         try Instance.with { handle in
             do {
-                try handle.rpc("job-manager.queue-wait", .object(body), timeout: limit)
+                try handle.rpc(.jobManager.queueWait, .object(body), timeout: limit)
             } catch let error as ServiceError where error.errnum == ETIMEDOUT {
                 throw CommandFailure("timed out waiting for the queues to be \(until)")
             }

@@ -7,6 +7,7 @@
 import FluxsClient
 import FluxsFormats
 import FluxsMessage
+import FluxsProtocol
 
 /// The state of an instance's resources at one moment.
 struct ResourceSnapshot {
@@ -33,7 +34,7 @@ struct ResourceSnapshot {
 
     /// Asks the instance's resource service.
     static func fetch(_ handle: FluxsHandle) throws -> ResourceSnapshot {
-        try ResourceSnapshot(json: handle.rpc("resource.status"))
+        try ResourceSnapshot(json: handle.rpc(.resource.status))
     }
 
     /// Reads a `resource.status` answer.

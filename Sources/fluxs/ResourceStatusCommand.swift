@@ -4,6 +4,7 @@
 // line per state, the drain listing one per reason and time.
 import ArgumentParser
 import FluxsFormats
+import FluxsProtocol
 
 /// Shows the state of each node.
 struct ResourceStatusCommand: ParsableCommand {
@@ -30,7 +31,7 @@ struct ResourceStatusCommand: ParsableCommand {
         let states = try filter.states.map { try parseStates($0, as: ResourceSnapshot.StatusState.self) }
             ?? [.avail, .exclude, .draining, .drained]
         if json {
-            print(try Instance.with { try $0.rpc("resource.status") }.prettyText)
+            print(try Instance.with { try $0.rpc(.resource.status) }.prettyText)
             return
         }
         let printer = StatusPrinter(format: output, header: !noHeader)
@@ -87,7 +88,7 @@ struct ResourceDrainCommand: ParsableCommand {
         if let mode = try DrainMode.mode(force: force, update: update) { payload["mode"] = .string(mode) }
         if !reason.isEmpty { payload["reason"] = .string(reason.joined(separator: " ")) }
         do {
-            _ = try Instance.with { try $0.rpc("resource.drain", .object(payload)) }
+            _ = try Instance.with { try $0.rpc(.resource.drain, .object(payload)) }
         } catch let failure as CommandFailure where failure.message.hasSuffix("already drained") {
             // As flux resource: the error, then the way out.
             Main.printError("fluxs-resource", failure.message)
@@ -123,7 +124,7 @@ struct ResourceUndrainCommand: ParsableCommand {
         var payload: [String: JSONValue] = ["targets": .string(targets)]
         if let mode = try DrainMode.mode(force: force, update: update) { payload["mode"] = .string(mode) }
         if !reason.isEmpty { payload["reason"] = .string(reason.joined(separator: " ")) }
-        _ = try Instance.with { try $0.rpc("resource.undrain", .object(payload)) }
+        _ = try Instance.with { try $0.rpc(.resource.undrain, .object(payload)) }
     }
 }
 

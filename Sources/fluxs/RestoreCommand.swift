@@ -13,6 +13,7 @@ import FluxsClient
 import FluxsFormats
 import FluxsKVS
 import FluxsMessage
+import FluxsProtocol
 import KVSStore
 #if canImport(Glibc)
 import Glibc
@@ -135,7 +136,7 @@ struct RestoreCommand: ParsableCommand {
             var bytes = 0
             func send() throws {
                 if batch.isEmpty { return }
-                try handle.rpc("kvs.commit", ["namespace": "primary", "ops": .array(batch)])
+                try handle.rpc(.kvs.commit, ["namespace": "primary", "ops": .array(batch)])
                 batch.removeAll()
                 bytes = 0
             }

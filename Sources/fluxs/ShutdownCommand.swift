@@ -4,6 +4,7 @@ import ArgumentParser
 import FluxsClient
 import FluxsFormats
 import FluxsMessage
+import FluxsProtocol
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -50,7 +51,7 @@ struct ShutdownCommand: ParsableCommand {
     /// close the connection.
     private func shutdown(_ handle: FluxsHandle) throws {
         do {
-            try handle.rpc("broker.shutdown", ["reason": .string(reason)], timeout: timeout)
+            try handle.rpc(.broker.shutdown, ["reason": .string(reason)], timeout: timeout)
         } catch {
             throw CommandFailure(error.message)
         }

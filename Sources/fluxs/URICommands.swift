@@ -8,6 +8,7 @@ import FluxsFormats
 import FluxsProcess
 #if canImport(Glibc)
 import Glibc
+import FluxsProtocol
 #endif
 
 /// Prints the URI of an instance.
@@ -24,7 +25,7 @@ struct URICommand: ParsableCommand {
     func run() throws {
         let (uri, handle) = try InstanceJob.resolve(target, wait: wait)
         guard remote else { return print(uri.description) }
-        let host = try Instance.with { _ in try handle.rpc("attr.get", ["name": "hostname"])["value"]?.stringValue ?? "localhost" }
+        let host = try Instance.with { _ in try handle.rpc(.attr.get, ["name": "hostname"])["value"]?.stringValue ?? "localhost" }
         print("ssh://\(host)\(uri.socketPath)")
     }
 }
@@ -73,7 +74,7 @@ struct PstreeCommand: ParsableCommand {
     private func draw(_ handle: FluxsHandle, prefix: String, depth: Int) throws {
         var payload: [String: JSONValue] = ["userid": -1, "json": true]
         if all { payload["all"] = true } else { payload["filter"] = "running" }
-        let jobs = try Instance.with { _ in try handle.rpc("job-manager.list", .object(payload))["jobs"]?.arrayValue ?? [] }
+        let jobs = try Instance.with { _ in try handle.rpc(.jobManager.list, .object(payload))["jobs"]?.arrayValue ?? [] }
         for (index, job) in jobs.reversed().enumerated() {
             let last = index == jobs.count - 1
             let id = Jobs.id(job["id"]).map(Jobs.show) ?? "?"

@@ -12,6 +12,7 @@ import ArgumentParser
 import FluxsClient
 import FluxsFormats
 import FluxsMessage
+import FluxsProtocol
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -100,7 +101,7 @@ struct UpdateCommand: ParsableCommand {
         let start = TimeText.now()
         do {
             let h = try connected()
-            try h.rpc("job-manager.update", ["id": Jobs.wire(job), "updates": .object(payload)])
+            try h.rpc(.jobManager.update, ["id": Jobs.wire(job), "updates": .object(payload)])
             if wait { try waitForEvents(h, job, payload, since: start) }
         } catch let error as ServiceError {
             throw CommandFailure(Jobs.message(job, error.message))

@@ -3,6 +3,7 @@ import ArgumentParser
 import FluxsFormats
 #if canImport(Glibc)
 import Glibc
+import FluxsProtocol
 #endif
 
 /// Prints how long the instance has run, and what it is.
@@ -11,7 +12,7 @@ struct UptimeCommand: ParsableCommand {
 
     func run() throws {
         let (info, level) = try Instance.with { handle in
-            (try handle.rpc("broker.info"), try handle.rpc("attr.get", ["name": "instance-level"])["value"]?.stringValue ?? "0")
+            (try handle.rpc(.broker.info), try handle.rpc(.attr.get, ["name": "instance-level"])["value"]?.stringValue ?? "0")
         }
         let uptime = info["uptime"]?.doubleValue ?? 0
         let owner = info["owner"]?.intValue.map { Self.userName(uid_t($0)) } ?? "?"

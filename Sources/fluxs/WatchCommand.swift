@@ -16,6 +16,7 @@ import CFluxsSupport
 import FluxsClient
 import FluxsFormats
 import FluxsMessage
+import FluxsProtocol
 import FluxsProcess
 #if canImport(Glibc)
 import Glibc
@@ -120,7 +121,7 @@ struct WatchCommand: ParsableCommand {
         }
         if !jobs.isEmpty { payload["ids"] = .array(known.map(Jobs.wire)) }
         let listed = jobs.isEmpty || !known.isEmpty
-            ? try handle.rpc("job-manager.list", .object(payload))["jobs"]?.arrayValue ?? [] : []
+            ? try handle.rpc(.jobManager.list, .object(payload))["jobs"]?.arrayValue ?? [] : []
         if listed.isEmpty {
             writeStderr("fluxs-watch: No matching jobs\n")
             return failed ? 1 : 0
@@ -139,7 +140,7 @@ struct WatchCommand: ParsableCommand {
 
     /// When the instance started (broker.starttime), the elapsed time's origin with --all.
     private func instanceStart(_ handle: FluxsHandle) throws(ServiceError) -> Double {
-        let value = try handle.rpc("attr.get", ["name": "broker.starttime"])["value"]
+        let value = try handle.rpc(.attr.get, ["name": "broker.starttime"])["value"]
         return value?.stringValue.flatMap { Double($0) } ?? value?.doubleValue ?? TimeText.now()
     }
 }
@@ -224,8 +225,8 @@ final class JobWatcher {
             let dir = jobs[index].id.formatted(.kvs)
             for output in [false, true] {
                 let key = JSONValue.object(["key": .string(dir + (output ? ".guest.output" : ".eventlog"))]).compactBytes
-                let tag = jobs[index].inactive ? try handle.sendRequest("kvs.get", payload: key)
-                    : try handle.sendRequest("kvs.watch", payload: key, flags: .streaming)
+                let tag = jobs[index].inactive ? try handle.sendRequest(.kvs.get, payload: key)
+                    : try handle.sendRequest(.kvs.watch, payload: key, flags: .streaming)
                 requests[tag] = (index, output)
             }
             try drain()

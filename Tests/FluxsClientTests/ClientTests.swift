@@ -5,6 +5,7 @@ import FluxsBroker
 import FluxsClient
 import FluxsFormats
 import FluxsMessage
+import FluxsProtocol
 import FluxsReactor
 import Testing
 #if canImport(Glibc)
@@ -40,7 +41,7 @@ final class TestBroker: Sendable {
 
     func shutdown() throws {
         let handle = try FluxsHandle(uri: uri)
-        try handle.rpc("broker.shutdown")
+        try handle.rpc(.broker.shutdown)
     }
 
     final class Box {
@@ -55,15 +56,15 @@ struct ClientTests {
         let broker = try TestBroker()
         let client = try FluxsClient.connect(uri: broker.uri)
 
-        #expect(try await client.call("attr.get", ["name": "size"])["value"] == "1")
+        #expect(try await client.call(.attr.get, ["name": "size"])["value"] == "1")
 
         await #expect(throws: ServiceError(38, "no service \"nosuch\" is registered (topic nosuch.method)")) {
-            try await client.call("nosuch.method")
+            try await client.call(ServiceMethod("nosuch.method"))
         }
 
-        try await client.call("log.append", ["message": "from the async test", "appname": "t"])
+        try await client.call(.log.append, ["message": "from the async test", "appname": "t"])
         var messages: [String] = []
-        for try await entry in client.stream("log.dmesg") { messages.append(entry["message"]?.stringValue ?? "") }
+        for try await entry in client.stream(.log.dmesg) { messages.append(entry["message"]?.stringValue ?? "") }
         #expect(messages.contains("from the async test"))
 
         let events = try await client.events("test.")
@@ -86,8 +87,8 @@ struct ClientTests {
             return ["sum": .int((body["a"]?.intValue ?? 0) + (body["b"]?.intValue ?? 0))]
         }
         let caller = try FluxsClient.connect(uri: broker.uri)
-        #expect(try await caller.call("calc.add", ["a": 2, "b": 40])["sum"] == 42)
-        await #expect(throws: ServiceError(38, "calc has no calc.sub")) { try await caller.call("calc.sub") }
+        #expect(try await caller.call(ServiceMethod("calc.add"), ["a": 2, "b": 40])["sum"] == 42)
+        await #expect(throws: ServiceError(38, "calc has no calc.sub")) { try await caller.call(ServiceMethod("calc.sub")) }
         try broker.shutdown()
     }
 
@@ -101,7 +102,7 @@ struct ClientTests {
         let caller = try FluxsClient.connect(uri: broker.uri)
         let start = Reactor.now()
         await #expect(throws: ServiceError(ETIMEDOUT, "slow.op: no response after 0.2s")) {
-            try await caller.call("slow.op", timeout: 0.2)
+            try await caller.call(ServiceMethod("slow.op"), timeout: 0.2)
         }
         #expect(Reactor.now() - start < 2)
         try broker.shutdown()
@@ -110,25 +111,25 @@ struct ClientTests {
     @Test func aLostBrokerFailsWhatWaits() async throws {
         let broker = try TestBroker()
         let client = try FluxsClient.connect(uri: broker.uri)
-        let stream = client.stream("log.dmesg", ["follow": true])
+        let stream = client.stream(.log.dmesg, ["follow": true])
         try broker.shutdown()
         await #expect(throws: ServiceError.self) {
             for try await _ in stream {}
         }
-        await #expect(throws: ServiceError.self) { try await client.call("broker.ping") }
+        await #expect(throws: ServiceError.self) { try await client.call(.broker.ping) }
     }
 
     @Test func synchronousHandle() throws {
         let broker = try TestBroker()
         let handle = try FluxsHandle(uri: broker.uri)
-        #expect(try handle.rpc("broker.ping", ["x": 1])["x"] == 1)
-        #expect(throws: ServiceError(ENOENT, "attribute nope is not set")) { try handle.rpc("attr.get", ["name": "nope"]) }
+        #expect(try handle.rpc(.broker.ping, ["x": 1])["x"] == 1)
+        #expect(throws: ServiceError(ENOENT, "attribute nope is not set")) { try handle.rpc(.attr.get, ["name": "nope"]) }
         try handle.subscribe("sync.")
         let seq = try handle.publish("sync.event", ["k": "v"])
         let event = try handle.nextEvent(timeout: 5)
         #expect(event.topic == "sync.event" && event.sequence == seq)
         var count = 0
-        try handle.stream("log.dmesg") { _ in count += 1; return true }
+        try handle.stream(.log.dmesg) { _ in count += 1; return true }
         #expect(count > 0)
         #expect(throws: ServiceError.self) { _ = try handle.receive(timeout: 0.05) }
         try broker.shutdown()

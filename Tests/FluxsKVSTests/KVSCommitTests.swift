@@ -3,6 +3,7 @@
 import FluxsFormats
 import FluxsKVS
 import FluxsMessage
+import FluxsProtocol
 import Glibc
 import Testing
 

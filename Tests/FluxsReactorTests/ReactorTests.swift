@@ -75,7 +75,7 @@ struct ReactorTests {
 
     @Test func childExitStatusIsReported() throws {
         let reactor = try Reactor()
-        var statuses: [FluxsReactor.ExitStatus] = []
+        var statuses: [Int32] = []
         for argv in [["/bin/sh", "-c", "exit 3"], ["/bin/sh", "-c", "kill -9 $$"]] {
             var pid: pid_t = 0
             let cargs = argv.map { strdup($0) } + [nil]
@@ -88,8 +88,7 @@ struct ReactorTests {
         }
         reactor.after(10) { reactor.stop() }
         reactor.run()
-        #expect(Set(statuses) == Set([FluxsReactor.ExitStatus.exited(3), .signaled(9)]))
-        #expect(FluxsReactor.ExitStatus.signaled(9).shellCode == 137)
+        #expect(Set(statuses) == Set([3 << 8, 9]))
     }
 
     @Test func wakeFromAnotherThread() throws {

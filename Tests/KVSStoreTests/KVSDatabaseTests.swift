@@ -4,6 +4,7 @@
 import FluxsFormats
 import FluxsKVS
 import FluxsMessage
+import FluxsProtocol
 import Foundation
 import GRDB
 import KVSStore

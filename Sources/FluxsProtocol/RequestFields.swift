@@ -65,10 +65,10 @@ extension JSONValue {
 
     /// The member `key` as a job id (its wire form is a 64-bit integer, RFC 19).
     public func jobID(_ key: String = "id") throws(ServiceError) -> JobID {
-        guard let value = self[key], let wide = value.intValue else {
+        guard let value = self[key], let id = JobID(wire: value) else {
             throw ServiceError(EPROTO, "missing \"\(key)\" (a job id) in the request")
         }
-        return JobID(UInt64(bitPattern: wide))
+        return id
     }
 
     /// The member `key` as a user id: nil when absent, `.some(nil)` for -1 (every user),
@@ -85,5 +85,15 @@ extension JSONValue {
     /// The member `key` as a signal number, 1 to 64.
     public func signal(_ key: String = "signal") throws(ServiceError) -> Int32? {
         try integer(key, as: Int32.self, in: 1...64)
+    }
+}
+
+extension Message {
+    /// The payload as JSON ({} when empty); EPROTO naming the topic when it is not JSON.
+    public func json() throws(ServiceError) -> JSONValue {
+        if payload.isEmpty { return [:] }
+        do { return try JSONValue(parsing: payload) } catch {
+            throw ServiceError(EPROTO, "\(topic): the payload is not JSON: \(error.message)")
+        }
     }
 }

@@ -1,0 +1,55 @@
+// Where a job lives in the KVS (the layout of man/man7/fluxs-job-manager.7, as Flux's
+// job.<dothex> directories): every service and command that reads or writes a job's
+// keys names them through this type.
+import FluxsFormats
+
+/// The KVS keys of one job.
+public struct JobKeys: Sendable, Hashable {
+    /// The job.
+    public let id: JobID
+    /// Its directory, `job.<dothex>`.
+    public let directory: String
+
+    public init(_ id: JobID) {
+        self.id = id
+        directory = id.formatted(.kvs)
+    }
+
+    /// The jobspec as submitted (updated by job-manager.update).
+    public var jobspec: String { directory + ".jobspec" }
+    /// The resources allocated to it (RFC 20).
+    public var R: String { directory + ".R" }
+    /// Its main eventlog (RFC 18, RFC 21).
+    public var eventlog: String { directory + ".eventlog" }
+    /// Its tasks' output eventlog (RFC 24), written by its shells.
+    public var output: String { directory + ".guest.output" }
+    /// Its tasks' input eventlog (RFC 24), written by fluxs run and fluxs job attach.
+    public var input: String { directory + ".guest.input" }
+
+    /// A key under the directory (`job.<dothex>.<name>`).
+    public func key(_ name: String) -> String { directory + "." + name }
+
+    /// The job whose keys `key` names, and the part after its directory (empty for the
+    /// directory itself); nil for a key outside every job's directory.
+    public static func parse(_ key: String) -> (keys: JobKeys, rest: [Substring])? {
+        let parts = key.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count >= 5, parts[0] == "job",
+              let id = try? JobID(parsing: parts[0...4].joined(separator: "."))
+        else { return nil }
+        return (JobKeys(id), Array(parts[5...]))
+    }
+
+    /// Whether a guest may write `rest` of its own job: its tasks' stdin and output
+    /// (guest.*) and its shells' PMI exchange (pmi.*).
+    public static func guestWritable(_ rest: [Substring]) -> Bool {
+        rest.first == "guest" || rest.first == "pmi"
+    }
+
+    /// The owner of a job, from the submit entry that starts its eventlog.
+    public static func owner(fromEventlog text: String) -> UInt32? {
+        guard let first = text.split(separator: "\n").first, let submit = try? EventlogEntry(parsing: first),
+              submit.name == "submit", let uid = submit.context?["userid"]?.intValue
+        else { return nil }
+        return UInt32(exactly: uid)
+    }
+}
