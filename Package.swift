@@ -147,5 +147,10 @@ let package = Package(
             "KVSStore", "FluxsKVS", "FluxsFormats", "FluxsMessage", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CZMQ", "CHwloc"]),
+        // Every service alone in an EmbeddedModuleHost: messages in, messages and events out.
+        .testTarget(name: "ServiceTests", dependencies: [
+            "FluxsBroker", "FluxsProtocol", "FluxsFormats", "FluxsMessage", "FluxsReactor", "HeartbeatModule", "ExecModule",
+            "KVSModule", "ResourceModule", "SchedModule", "JobManagerModule", "JobExecModule",
+        ]),
     ]
 )

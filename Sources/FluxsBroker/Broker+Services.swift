@@ -140,22 +140,9 @@ extension Broker {
     /// Serves a request through the built-in handler table, as the module frame does:
     /// roles checked against the method's access, the payload decoded once.
     func serveBuiltin(_ handler: ServiceHandler, _ request: Message) {
-        guard handler.method.allows(request.rolemask) else {
-            return respond(to: request, error: ServiceError(EPERM, "\(request.topic) is for the instance owner"))
-        }
-        do {
-            try handler.run(request, try Self.decodePayload(request))
-        } catch {
-            respond(to: request, error: failure(of: request, error))
-        }
-    }
-
-    /// The answer to a request whose handler threw: its ServiceError (EIO for any other
-    /// error); a malformed request (EPROTO) is logged too, never silenced.
-    func failure(of request: Message, _ error: any Error) -> ServiceError {
-        let failure = error as? ServiceError ?? ServiceError(EIO, "\(request.topic): \(error)")
+        guard let failure = handler.serve(request) else { return }
         if failure.errnum == EPROTO { log(.warning, "\(request.topic) from uid \(request.userid): \(failure.message)") }
-        return failure
+        respond(to: request, error: failure)
     }
 
     /// The client of this broker that sent `req`: services and subscriptions belong to a

@@ -44,10 +44,33 @@ extension BrokerModule {
     public func attributeChanged(_ name: String) {}
 }
 
+/// What a module's context needs of the broker it is loaded in: the Broker itself, or
+/// an EmbeddedModuleHost that runs a module alone for its unit tests.
+public protocol ModuleHost: AnyObject {
+    /// The loop everything runs on.
+    var reactor: Reactor { get }
+    /// The broker's rank.
+    var rank: UInt32 { get }
+    /// The instance owner, whose credentials a module's own requests carry.
+    var ownerUID: UInt32 { get }
+    /// A broker attribute's value.
+    func attribute(_ name: String) -> String?
+    /// Logs a line under `appname`.
+    func log(_ level: LogLevel, _ message: String, appname: String)
+    /// A response the module sends to one of the requests it was given.
+    func route(response: Message, from context: ModuleContext)
+    /// A request the module sends (its route starts with the context's id).
+    func route(request: Message, from context: ModuleContext)
+    /// Publishes an event (through rank 0 when the broker is another rank).
+    func publish(_ topic: String, _ payload: JSONValue)
+    /// Lets events whose topics start with `prefix` reach the context.
+    func subscribe(_ context: ModuleContext, to prefix: String)
+}
+
 /// What a module uses to reach the rest of the instance (all through messages).
 public final class ModuleContext: Endpoint {
     public let id: String
-    unowned let broker: Broker
+    unowned let host: any ModuleHost
     let moduleName: String
     private var rpcs = RPCTracker()
     var eventHandlers: [(prefix: String, handler: (Message) -> Void)] = []
@@ -56,23 +79,24 @@ public final class ModuleContext: Endpoint {
     var requestsHandled = 0
     var eventsReceived = 0
 
-    init(broker: Broker, moduleName: String) {
-        self.broker = broker
+    /// A context for the module `moduleName` in `host`.
+    public init(host: any ModuleHost, moduleName: String) {
+        self.host = host
         self.moduleName = moduleName
         self.id = "module:\(moduleName)"
     }
 
     /// The loop the module runs on (for timers).
-    public var reactor: Reactor { broker.reactor }
+    public var reactor: Reactor { host.reactor }
     /// The rank of the broker the module is loaded in.
-    public var rank: UInt32 { broker.rank }
+    public var rank: UInt32 { host.rank }
 
     public func deliver(_ message: Message) {
         switch message.type {
         case .request:
             requestsHandled += 1
             if message.topic == "\(message.service).ping" {
-                broker.respond(to: message, payload: try? Broker.decodePayload(message), from: self)
+                respond(to: message, (try? Broker.decodePayload(message)) ?? [:])
             } else {
                 dispatch(message)
             }
@@ -100,30 +124,29 @@ public final class ModuleContext: Endpoint {
             let service = request.service
             return respond(to: request, error: ServiceError(ENOSYS, "\(service) has no method \"\(request.topic.dropFirst(service.count + 1))\""))
         }
-        guard handler.method.allows(request.rolemask) else {
-            return respond(to: request, error: ServiceError(EPERM, "\(request.topic) is for the instance owner"))
-        }
-        do {
-            try handler.run(request, try Broker.decodePayload(request))
-        } catch {
-            respond(to: request, error: broker.failure(of: request, error))
-        }
+        guard let failure = handler.serve(request) else { return }
+        // Never silence a malformed request: its sender gets EPROTO, the log a line.
+        if failure.errnum == EPROTO { log(.warning, "\(request.topic) from uid \(request.userid): \(failure.message)") }
+        respond(to: request, error: failure)
     }
 
     /// Answers a request with a JSON payload.
     public func respond(to request: Message, _ payload: JSONValue = [:]) {
-        broker.respond(to: request, payload: payload, from: self)
+        guard request.wantsResponse else { return }
+        host.route(response: request.response(payload: payload.compactBytes), from: self)
     }
 
     /// Answers a request with a payload the caller encoded as JSON text (for hot paths
     /// that splice text they already have).
     public func respond(to request: Message, encoded payload: [UInt8]) {
-        broker.respond(to: request, encoded: payload, from: self)
+        guard request.wantsResponse else { return }
+        host.route(response: request.response(payload: payload), from: self)
     }
 
     /// Answers a request with an error.
     public func respond(to request: Message, error: ServiceError) {
-        broker.respond(to: request, error: error, from: self)
+        guard request.wantsResponse else { return }
+        host.route(response: request.errorResponse(error.errnum, error.message), from: self)
     }
 
     /// Sends a request to any service; `callback` gets each response.
@@ -132,32 +155,46 @@ public final class ModuleContext: Endpoint {
         let matchtag = rpcs.register(callback)
         var request = Message.request(method.topic, payload: payload.compactBytes, nodeid: nodeid,
                                       matchtag: matchtag, flags: flags)
-        request.userid = broker.ownerUID
+        request.userid = host.ownerUID
         request.rolemask = .owner
-        broker.receive(request, from: self)
+        host.route(request: request, from: self)
     }
 
     /// Publishes an event (through rank 0 when the module runs elsewhere).
     public func publish(_ topic: String, _ payload: JSONValue = [:]) {
-        broker.publishFromAnyRank(topic, payload)
+        host.publish(topic, payload)
     }
 
     /// Subscribes the module to events whose topics start with `prefix`; `handler` gets
     /// each of them (a module may subscribe to several prefixes).
     public func subscribe(_ prefix: String, _ handler: @escaping (Message) -> Void) {
         eventHandlers.append((prefix, handler))
-        if !(broker.subscriptions[id]?.contains(prefix) ?? false) { broker.subscriptions[id, default: []].append(prefix) }
+        host.subscribe(self, to: prefix)
     }
 
     /// A broker attribute's value.
-    public func attribute(_ name: String) -> String? { broker.attributes[name] }
+    public func attribute(_ name: String) -> String? { host.attribute(name) }
 
     /// Logs to the broker's ring under the module's name.
-    public func log(_ level: LogLevel, _ message: String) { broker.log(level, message, appname: moduleName) }
+    public func log(_ level: LogLevel, _ message: String) { host.log(level, message, appname: moduleName) }
 
     func reset() {
         rpcs.removeAll()
         eventHandlers.removeAll()
         table.removeAll()
+    }
+}
+
+extension Broker: ModuleHost {
+    public func attribute(_ name: String) -> String? { attributes[name] }
+
+    public func route(response: Message, from context: ModuleContext) { routeResponse(response, from: context) }
+
+    public func route(request: Message, from context: ModuleContext) { receive(request, from: context) }
+
+    public func publish(_ topic: String, _ payload: JSONValue) { publishFromAnyRank(topic, payload) }
+
+    public func subscribe(_ context: ModuleContext, to prefix: String) {
+        if !(subscriptions[context.id]?.contains(prefix) ?? false) { subscriptions[context.id, default: []].append(prefix) }
     }
 }

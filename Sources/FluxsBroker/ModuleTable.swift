@@ -42,7 +42,7 @@ extension Broker {
                 throw ServiceError(EEXIST, "service \(service) is already provided by \(provider)")
             }
         }
-        let context = ModuleContext(broker: self, moduleName: name)
+        let context = ModuleContext(host: self, moduleName: name)
         let module = type.init(context: context)
         context.module = module
         context.install(module.handlers)

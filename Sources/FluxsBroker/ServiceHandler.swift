@@ -4,6 +4,9 @@
 import FluxsFormats
 import FluxsMessage
 import FluxsProtocol
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A method and how it is served.
 public struct ServiceHandler {
@@ -17,5 +20,18 @@ public struct ServiceHandler {
     public init(_ method: ServiceMethod, _ run: @escaping (Message, JSONValue) throws -> Void) {
         self.method = method
         self.run = run
+    }
+
+    /// Serves `request` as a frame does: the caller's roles checked against the method's
+    /// access, the payload decoded once. Returns the error to answer with (EPERM, EPROTO,
+    /// or what the handler threw), nil when the handler took the request.
+    func serve(_ request: Message) -> ServiceError? {
+        guard method.allows(request.rolemask) else { return ServiceError(EPERM, "\(request.topic) is for the instance owner") }
+        do {
+            try run(request, try Broker.decodePayload(request))
+            return nil
+        } catch {
+            return error as? ServiceError ?? ServiceError(EIO, "\(request.topic): \(error)")
+        }
     }
 }
