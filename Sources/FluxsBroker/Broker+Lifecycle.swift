@@ -31,9 +31,9 @@ extension Broker {
         do {
             try start(options, bootstrap: bootstrap, rundir: rundir)
         } catch {
-            listener?.close()
+            clients.listener?.close()
             overlay?.close()
-            if createdRundir { Descriptors.removeTree(rundir) }
+            if life.createdRundir { Descriptors.removeTree(rundir) }
             throw error
         }
     }
@@ -54,13 +54,13 @@ extension Broker {
 
         if let statedir = attributes["statedir"] { try Self.ensureDirectory(statedir, what: "statedir") }
         let listener = try LocalListener(broker: self, path: "\(rundir)/local")
-        self.listener = listener
+        clients.listener = listener
         do {
             try listener.start()
             if allowGuests {
                 // Guests must reach the socket; the broker tells them apart by SO_PEERCRED.
                 // (A rundir given with -S is left as its owner made it.)
-                if createdRundir { _ = chmod(rundir, 0o755) }
+                if life.createdRundir { _ = chmod(rundir, 0o755) }
                 _ = chmod("\(rundir)/local", 0o777)
             }
             for signo in [SIGTERM, SIGHUP] + (options.interactive ? [] : [SIGINT]) {
@@ -74,7 +74,7 @@ extension Broker {
         try startOverlay(bootstrap, rundir: rundir)
         try loadDefaultModules()
         log(.info, "broker started: rank \(rank) of \(bootstrap.size), rundir \(rundir)")
-        pendingProgram = options
+        life.pendingProgram = options
         let begin = { [unowned self] in
             self.onStarted?()
             self.lifecycleEvent(.started(hasInitialProgram: self.rank == 0 && !options.initialProgram.isEmpty))
@@ -121,14 +121,14 @@ extension Broker {
         let go = { [unowned self] in
             guard !started else { return }
             started = true
-            self.quorumReached = nil
+            self.life.quorumReached = nil
             begin()
         }
-        quorumReached = go
+        life.quorumReached = go
         let limit = (try? FluxDuration.parse(attributes["broker.quorum-timeout"] ?? "60")) ?? 60
         reactor.after(limit) { [unowned self] in
             guard !started else { return }
-            let missing = IDSet(1..<size).subtracting(IDSet(self.joinedRanks))
+            let missing = IDSet(1..<size).subtracting(IDSet(self.life.joinedRanks))
             self.log(.err, "quorum not reached after \(FluxDuration.format(limit)): ranks \(missing) did not join; starting anyway")
             go()
         }
@@ -136,18 +136,18 @@ extension Broker {
 
     /// A rank announced itself to rank 0.
     func rankJoined(_ joined: UInt32) {
-        joinedRanks.insert(joined)
-        if let size = attributes["size"].flatMap(UInt32.init), joinedRanks.count >= Int(size) - 1 {
+        life.joinedRanks.insert(joined)
+        if let size = attributes["size"].flatMap(UInt32.init), life.joinedRanks.count >= Int(size) - 1 {
             log(.info, "quorum reached: all \(size) ranks are online")
-            quorumReached?()
+            life.quorumReached?()
         }
     }
 
     /// The parent went silent: shut this subtree down and exit non-zero.
     func parentLost(_ reason: String) {
-        guard exitCodeOverride == nil else { return }
+        guard life.exitCodeOverride == nil else { return }
         log(.err, reason)
-        exitCodeOverride = 1
+        life.exitCodeOverride = 1
         beginShutdown(reason: reason)
     }
 
@@ -163,7 +163,7 @@ extension Broker {
     }
 
     func lifecycleEvent(_ event: BrokerLifecycle.Event) {
-        for action in lifecycle.on(event) { perform(action) }
+        for action in life.machine.on(event) { perform(action) }
     }
 
     private func perform(_ action: BrokerLifecycle.Action) {
@@ -171,11 +171,11 @@ extension Broker {
         case .startInitialProgram:
             startInitialProgram()
         case .terminateInitialProgram:
-            initialProgram?.signal(SIGTERM)
+            life.initialProgram?.signal(SIGTERM)
         case .forwardSignal(let signo):
-            initialProgram?.signal(signo)
+            life.initialProgram?.signal(signo)
         case .killInitialProgram:
-            initialProgram?.signal(SIGKILL)
+            life.initialProgram?.signal(SIGKILL)
         case .armGraceTimer:
             let grace = (try? FluxDuration.parse(attributes["broker.rc2-grace"] ?? "5")) ?? 5
             reactor.after(grace) { [weak self] in self?.lifecycleEvent(.graceExpired) }
@@ -185,13 +185,13 @@ extension Broker {
     }
 
     private func startInitialProgram() {
-        guard let options = pendingProgram else { return }
+        guard let options = life.pendingProgram else { return }
         do {
             let program = try InitialProgram.spawn(
                 options.initialProgram,
                 environment: ["FLUXS_URI": attributes["local-uri"] ?? "", "PATH": ProcessEnvironment.pathWithOwnDirectoryFirst()],
                 interactive: options.interactive)
-            initialProgram = program
+            life.initialProgram = program
             try reactor.onChildExit(program.pid) { [unowned self] waitStatus in
                 let status = ExitStatus(waitStatus: waitStatus)
                 if case .signaled(let signo) = status { self.log(.info, "initial program killed by signal \(signo)") }
@@ -217,16 +217,16 @@ extension Broker {
 
     private func complete(exitCode: Int32) {
         removeAllModules()
-        for endpoint in endpoints.values {
+        for endpoint in routes.endpoints.values {
             if let client = endpoint as? ClientConnection { client.close() }
         }
-        endpoints.removeAll()
-        listener?.close()
+        routes.endpoints.removeAll()
+        clients.listener?.close()
         // Closed but kept: this may run inside one of the overlay's own handlers.
         overlay?.close()
-        if createdRundir, let rundir = attributes["rundir"] { Descriptors.removeTree(rundir) }
+        if life.createdRundir, let rundir = attributes["rundir"] { Descriptors.removeTree(rundir) }
         reactor.stop()
-        onExit?(exitCodeOverride ?? exitCode)
+        onExit?(life.exitCodeOverride ?? exitCode)
     }
 
     private func prepareRundir() throws(ServiceError) -> String {
@@ -240,7 +240,7 @@ extension Broker {
             var st = stat()
             if stat(dir, &st) != 0 {
                 guard mkdir(dir, 0o700) == 0 else { throw ServiceError(errno, "rundir \(dir): \(ServiceError.text(of: errno))") }
-                createdRundir = true
+                life.createdRundir = true
             } else if (st.st_mode & S_IFMT) != S_IFDIR {
                 throw ServiceError(ENOTDIR, "rundir \(dir) is not a directory")
             }
@@ -251,7 +251,7 @@ extension Broker {
         guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
             throw ServiceError(errno, "cannot make a rundir under \(base): \(ServiceError.text(of: errno))")
         }
-        createdRundir = true
+        life.createdRundir = true
         return String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 

@@ -31,7 +31,7 @@ extension Broker {
         simple(.broker.info) { [unowned self] _, _ in
             [
                 "rank": .int(Int64(self.rank)), "size": .int(Int64(self.attributes["size"].flatMap { Int64($0) } ?? 1)),
-                "uptime": .double(Self.wallClock() - self.startTime), "state": .string(self.lifecycle.state.rawValue),
+                "uptime": .double(Self.wallClock() - self.startTime), "state": .string(self.life.machine.state.rawValue),
                 "owner": .int(Int64(self.ownerUID)), "starttime": .double(self.startTime),
             ]
         }
@@ -68,7 +68,7 @@ extension Broker {
             return [:]
         }
         simple(.log.clear) { [unowned self] _, _ in
-            self.logRing.clear()
+            self.logs.ring.clear()
             return [:]
         }
         builtin(.log.dmesg) { [unowned self] req, body in try self.dmesg(req, body) }
@@ -79,10 +79,10 @@ extension Broker {
         }
         simple(.service.remove) { [unowned self] req, body in
             let name = try body.requiredString("service")
-            guard self.serviceProviders[name] == (try self.localClient(req)) else {
+            guard self.routes.providers[name] == (try self.localClient(req)) else {
                 throw ServiceError(ENOENT, "service \(name) is not registered by this client")
             }
-            self.serviceProviders[name] = nil
+            self.routes.providers[name] = nil
             return [:]
         }
         simple(.event.pub) { [unowned self] req, body in
@@ -94,16 +94,13 @@ extension Broker {
         simple(.event.subscribe) { [unowned self] req, body in
             let prefix = try body.requiredString("topic")
             let id = try self.localClient(req)
-            if !(self.subscriptions[id]?.contains(prefix) ?? false) { self.subscriptions[id, default: []].append(prefix) }
+            self.routes.subscribe(id, to: prefix)
             return [:]
         }
         simple(.event.unsubscribe) { [unowned self] req, body in
             let prefix = try body.requiredString("topic")
             let id = try self.localClient(req)
-            guard let index = self.subscriptions[id]?.firstIndex(of: prefix) else {
-                throw ServiceError(ENOENT, "not subscribed to \"\(prefix)\"")
-            }
-            self.subscriptions[id]?.remove(at: index)
+            guard self.routes.unsubscribe(id, from: prefix) else { throw ServiceError(ENOENT, "not subscribed to \"\(prefix)\"") }
             return [:]
         }
         simple(.overlay.join) { [unowned self] _, body in
@@ -129,7 +126,7 @@ extension Broker {
 
     /// Adds a row to the built-in handler table.
     func builtin(_ method: ServiceMethod, _ run: @escaping (Message, JSONValue) throws -> Void) {
-        builtins[method.topic] = ServiceHandler(method, run)
+        routes.builtins[method.topic] = ServiceHandler(method, run)
     }
 
     /// Adds a row whose handler answers at once with the JSON it returns.
@@ -150,7 +147,7 @@ extension Broker {
     /// through the overlay (its last hop would be a neighbouring broker, and messages
     /// for the service would bounce between the two).
     func localClient(_ req: Message) throws(ServiceError) -> String {
-        guard req.route.count == 1, let id = req.route.first, endpoints[id] is ClientConnection else {
+        guard req.route.count == 1, let id = req.route.first, routes.endpoints[id] is ClientConnection else {
             throw ServiceError(EINVAL, "\(req.topic) must come from a client of this broker (rank \(rank)), not through the overlay")
         }
         return id
@@ -175,23 +172,23 @@ extension Broker {
         if let module = modules.owner(ofService: name), modules.running[module] != nil {
             throw ServiceError(EEXIST, "service \(name) is provided by the \(module) module (fluxs module remove \(module) first)")
         }
-        if let current = serviceProviders[name], endpoints[current] != nil {
+        if let current = routes.providers[name], routes.endpoints[current] != nil {
             throw ServiceError(EEXIST, "service \(name) is already registered")
         }
-        serviceProviders[name] = providerID
+        routes.providers[name] = providerID
     }
 
     func attributeChanged(_ name: String) {
-        if name == "log-ring-size", let size = Int(attributes[name] ?? "") { logRing.resize(size) }
+        if name == "log-ring-size", let size = Int(attributes[name] ?? "") { logs.ring.resize(size) }
         modules.attributeChanged(name)
     }
 
     private func dmesg(_ req: Message, _ body: JSONValue) throws(ServiceError) {
         guard req.wantsResponse else { return }
         guard req.flags.contains(.streaming) else { throw ServiceError(EPROTO, "log.dmesg is a streaming request") }
-        for entry in logRing.all { routeResponse(req.response(payload: entry.json.compactBytes)) }
+        for entry in logs.ring.all { routeResponse(req.response(payload: entry.json.compactBytes)) }
         if body["follow"]?.boolValue == true {
-            logFollowers.append(req)
+            logs.followers.append(req)
         } else {
             respond(to: req, error: ServiceError(ENODATA, ""))
         }

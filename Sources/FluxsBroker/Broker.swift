@@ -28,44 +28,46 @@ public final class Broker {
     public let rank: UInt32
     /// The uid of the instance owner.
     public let ownerUID: UInt32
-    var logRing: LogRing
-    var logFollowers: [Message] = []
-    var endpoints: [String: any Endpoint] = [:]
-    var serviceProviders: [String: String] = [:]        // service name -> endpoint id
-    var pendingAtProvider: [String: [PendingKey: Message]] = [:]
-    var subscriptions: [String: [String]] = [:]          // endpoint id -> topic prefixes
-    var eventSequence: UInt32 = 0
-    var builtins: [String: ServiceHandler] = [:]
+    /// The compiled-in and running modules.
     var modules = ModuleTable()
-    var nextClientNumber = 0
-    let startTime: Double
-    var listener: LocalListener?
-    var lifecycle: BrokerLifecycle
-    var pendingProgram: BrokerOptions?
-    var initialProgram: InitialProgram?
-    var createdRundir = false
+    /// The links to the parent and children brokers (none in a single-broker instance).
     var overlay: Overlay?
-    var joinedRanks: Set<UInt32> = []
-    var quorumReached: (() -> Void)?
-    var exitCodeOverride: Int32?
-    /// Called once, when the broker has shut down, with the exit code for the process.
-    public var onExit: ((Int32) -> Void)?
-    /// Called once when the instance is up: every rank online (rank 0), before the
-    /// initial program starts.
-    public var onStarted: (() -> Void)?
     /// The configuration from --config-path, as `config.get` answers it ({} without one).
     public var config: JSONValue = [:]
     /// The CURVE certificate that encrypts and authenticates the overlay, if any.
     public var curve: CurveCertificate?
-    /// [access] allow-guest-user: other users connect with the guest role.
-    public var allowGuests = false
-    /// [access] allow-root-owner: root connects as an owner of the instance.
-    public var rootIsOwner = false
+    /// Where messages go: endpoints, service providers, pending requests, subscriptions.
+    var routes = RoutingTable()
+    /// The local socket's clients and who may connect as what.
+    var clients = LocalClients()
+    /// The log ring and its followers.
+    var logs: BrokerLog
+    /// The broker's start and end: its lifecycle state machine and what it drives.
+    var life = BrokerLife()
 
-    struct PendingKey: Hashable {
-        var route: [String]
-        var matchtag: UInt32
+    /// Called once, when the broker has shut down, with the exit code for the process.
+    public var onExit: ((Int32) -> Void)? {
+        get { life.onExit }
+        set { life.onExit = newValue }
     }
+    /// Called once when the instance is up: every rank online (rank 0), before the
+    /// initial program starts.
+    public var onStarted: (() -> Void)? {
+        get { life.onStarted }
+        set { life.onStarted = newValue }
+    }
+    /// [access] allow-guest-user: other users connect with the guest role.
+    public var allowGuests: Bool {
+        get { clients.allowGuests }
+        set { clients.allowGuests = newValue }
+    }
+    /// [access] allow-root-owner: root connects as an owner of the instance.
+    public var rootIsOwner: Bool {
+        get { clients.rootIsOwner }
+        set { clients.rootIsOwner = newValue }
+    }
+    /// When the broker started (seconds since the epoch).
+    var startTime: Double { life.startTime }
 
     /// Makes a broker with its attributes (already holding -S settings).
     public init(reactor: Reactor, attributes: Attributes, rank: UInt32 = 0) {
@@ -73,9 +75,7 @@ public final class Broker {
         self.attributes = attributes
         self.rank = rank
         self.ownerUID = getuid()
-        self.startTime = Broker.wallClock()
-        self.logRing = LogRing(capacity: Int(attributes["log-ring-size"] ?? "") ?? 1024)
-        self.lifecycle = BrokerLifecycle()
+        self.logs = BrokerLog(ring: LogRing(capacity: Int(attributes["log-ring-size"] ?? "") ?? 1024))
         registerBuiltins()
     }
 
@@ -85,20 +85,13 @@ public final class Broker {
     // MARK: - Endpoints
 
     /// Adds an endpoint (a connection or a module) to the routing table.
-    func attach(_ endpoint: any Endpoint) { endpoints[endpoint.id] = endpoint }
+    func attach(_ endpoint: any Endpoint) { routes.endpoints[endpoint.id] = endpoint }
 
     /// Removes an endpoint and everything it held: services, subscriptions, followers.
     func detach(_ endpointID: String) {
-        endpoints[endpointID] = nil
-        subscriptions[endpointID] = nil
-        logFollowers.removeAll { $0.route.last == endpointID }
-        for (service, provider) in serviceProviders where provider == endpointID {
-            serviceProviders[service] = nil
-        }
-        if let pending = pendingAtProvider.removeValue(forKey: endpointID) {
-            for request in pending.values {
-                respond(to: request, error: ServiceError(EHOSTUNREACH, "the provider of \(request.service) went away"))
-            }
+        logs.followers.removeAll { $0.route.last == endpointID }
+        for request in routes.detach(endpointID) {
+            respond(to: request, error: ServiceError(EHOSTUNREACH, "the provider of \(request.service) went away"))
         }
     }
 
@@ -128,7 +121,7 @@ public final class Broker {
             // A local client's request starts its own route; the broker keeps the rest.
             if let client = sender as? ClientConnection {
                 message.route.removeAll()
-                if builtins[message.topic] == nil, !ServiceMethod.isDisconnect(message.topic) {
+                if routes.builtins[message.topic] == nil, !ServiceMethod.isDisconnect(message.topic) {
                     client.contacted.insert(ServiceAddress(service: String(message.service), nodeid: message.nodeid))
                 }
             }
@@ -199,12 +192,12 @@ public final class Broker {
             routeToRank(toRoot, 0)
             return true
         }
-        if let handler = builtins[request.topic] {
+        if let handler = routes.builtins[request.topic] {
             serveBuiltin(handler, request)
             return true
         }
         let service = String(request.service)
-        if let providerID = serviceProviders[service], let provider = endpoints[providerID] {
+        if let provider = routes.provider(of: service) {
             // A module checks roles in its frame; a client that provides a service gets
             // only what the catalog lets the caller send (the owner's, for a topic it lacks).
             if !(provider is ModuleContext), !ServiceMethod.lookup(request.topic).allows(request.rolemask) {
@@ -228,15 +221,13 @@ public final class Broker {
     /// Hands a request to another endpoint, remembering it so that the endpoint's
     /// loss answers it.
     func forward(_ request: Message, to endpoint: any Endpoint) {
-        if request.wantsResponse {
-            pendingAtProvider[endpoint.id, default: [:]][PendingKey(route: request.route, matchtag: request.matchtag)] = request
-        }
+        if request.wantsResponse { routes.remember(request, at: endpoint.id) }
         endpoint.deliver(request)
     }
 
     /// Answers every request pending at an endpoint with `error` (it went away).
     func failPending(at endpointID: String, with error: ServiceError) {
-        guard let pending = pendingAtProvider.removeValue(forKey: endpointID) else { return }
+        guard let pending = routes.pending.removeValue(forKey: endpointID) else { return }
         for request in pending.values { respond(to: request, error: error) }
     }
 
@@ -247,19 +238,15 @@ public final class Broker {
     func routeResponse(_ response: Message, from sender: (any Endpoint)? = nil) {
         var response = response
         if let sender {
-            let key = PendingKey(route: response.route, matchtag: response.matchtag)
-            guard let request = pendingAtProvider[sender.id]?[key] else {
+            guard let request = routes.answered(by: response, from: sender.id) else {
                 log(.debug, "dropping a response from \(sender.id) that answers no pending request (\(response.topic))")
                 return
-            }
-            if !response.flags.contains(.streaming) || response.errnum != 0 {
-                pendingAtProvider[sender.id]?[key] = nil
             }
             response.userid = request.userid
             response.rolemask = request.rolemask
         }
         guard let next = response.route.popLast() else { return }
-        endpoints[next]?.deliver(response)
+        routes.endpoints[next]?.deliver(response)
     }
 
     /// Answers a request with a payload (nothing for noresponse requests); `from` is
@@ -287,18 +274,16 @@ public final class Broker {
     /// it to every rank; returns the sequence number.
     @discardableResult
     func publish(_ topic: String, payload: [UInt8], userid: UInt32? = nil) -> UInt32 {
-        eventSequence &+= 1
-        var event = Message.event(topic, payload: payload, sequence: eventSequence)
+        routes.eventSequence &+= 1
+        var event = Message.event(topic, payload: payload, sequence: routes.eventSequence)
         event.userid = userid ?? ownerUID
         distribute(event)
-        return eventSequence
+        return routes.eventSequence
     }
 
     /// Hands an event to this broker's subscribers and to its children.
     func distribute(_ event: Message) {
-        for (endpointID, prefixes) in subscriptions where prefixes.contains(where: { event.topic.hasPrefix($0) }) {
-            endpoints[endpointID]?.deliver(event)
-        }
+        for endpoint in routes.subscribers(of: event.topic) { endpoint.deliver(event) }
         overlay?.sendDown(event)
     }
 
@@ -317,13 +302,13 @@ public final class Broker {
     }
 
     func append(_ entry: LogEntry) {
-        logRing.append(entry)
+        logs.ring.append(entry)
         if entry.level <= Int(attributes["log-stderr-level"] ?? "") ?? LogLevel.err.rawValue {
             let line = "\(entry.appname).\(LogEntry.levelNames[min(max(entry.level, 0), 7)])[\(entry.rank)]: \(entry.message)\n"
             var bytes = Array(("fluxs-broker: " + line).utf8)
             _ = write(2, &bytes, bytes.count)
         }
-        for follower in logFollowers {
+        for follower in logs.followers {
             routeResponse(follower.response(payload: entry.json.compactBytes))
         }
     }

@@ -79,10 +79,10 @@ final class LocalListener {
 
 extension Broker {
     func accept(fd: Int32, uid: UInt32, pid: Int32) {
-        nextClientNumber += 1
+        clients.nextNumber += 1
         let roles: Roles = uid == ownerUID || (rootIsOwner && uid == 0) ? .owner : (allowGuests ? .user : .none)
         let client = ClientConnection(
-            broker: self, fd: fd, id: "L\(nextClientNumber)", uid: uid, pid: pid, roles: roles,
+            broker: self, fd: fd, id: "L\(clients.nextNumber)", uid: uid, pid: pid, roles: roles,
             maxFrameSize: Int(attributes["message.max-size"] ?? "") ?? MessageCodec.defaultMaxFrameSize)
         do {
             try client.start(on: reactor)

@@ -195,6 +195,6 @@ extension Broker: ModuleHost {
     public func publish(_ topic: String, _ payload: JSONValue) { publishFromAnyRank(topic, payload) }
 
     public func subscribe(_ context: ModuleContext, to prefix: String) {
-        if !(subscriptions[context.id]?.contains(prefix) ?? false) { subscriptions[context.id, default: []].append(prefix) }
+        routes.subscribe(context.id, to: prefix)
     }
 }

@@ -38,7 +38,7 @@ extension Broker {
         guard let type = modules.types[name] else { throw ServiceError(ENOENT, "no module named \(name) (see fluxs module list)") }
         guard modules.running[name] == nil else { throw ServiceError(EEXIST, "module \(name) is already loaded") }
         for service in type.services {
-            if let provider = serviceProviders[service], endpoints[provider] != nil {
+            if let provider = routes.providers[service], routes.endpoints[provider] != nil {
                 throw ServiceError(EEXIST, "service \(service) is already provided by \(provider)")
             }
         }
@@ -47,7 +47,7 @@ extension Broker {
         context.module = module
         context.install(module.handlers)
         attach(context)
-        for service in type.services { serviceProviders[service] = context.id }
+        for service in type.services { routes.providers[service] = context.id }
         do {
             try module.start()
         } catch {

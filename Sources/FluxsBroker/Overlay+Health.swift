@@ -36,7 +36,7 @@ extension Overlay {
         let now = Reactor.now()
         if let parentPeer {
             sendControl("keepalive", to: parentPeer.rank)
-            if now - parentLastSeen > timeout, broker.lifecycle.state != .shutdown {
+            if now - parentLastSeen > timeout, broker.life.machine.state != .shutdown {
                 broker.parentLost("lost the parent (rank \(parentPeer.rank)): no sign of life for \(FluxDuration.format(timeout))")
             }
         }
@@ -80,7 +80,7 @@ extension Overlay {
         guard children[child]?.state == .online else { return }
         // While this subtree shuts down, a child that is gone has simply gone first
         // (its goodbye may still be on the way): not a loss.
-        if shutdownWait != nil || broker.lifecycle.state == .shutdown {
+        if shutdownWait != nil || broker.life.machine.state == .shutdown {
             children[child]?.state = .offline
             broker.log(.debug, "overlay: rank \(child) left during shutdown")
             shutdownWait?.remaining.remove(child)
