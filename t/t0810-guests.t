@@ -15,9 +15,9 @@ G1="setpriv --reuid=65534 --regid=65534 --clear-groups"
 G2="setpriv --reuid=65533 --regid=65533 --clear-groups"
 export G1 G2
 
-# guests BROKER SCRIPT: runs SCRIPT as the initial program of a one-broker instance
-# that allows guests, from the trash directory (which guests may read).
-guests() { (cd "$TRASH_DIRECTORY" && "$1" --config-path="$TRASH_DIRECTORY/conf.d" bash "$2"); }
+# guests BROKER SCRIPT [OPTION...]: runs SCRIPT as the initial program of a one-broker
+# instance that allows guests, from the trash directory (which guests may read).
+guests() { (cd "$TRASH_DIRECTORY" && "$1" --config-path="$TRASH_DIRECTORY/conf.d" "${@:3}" bash "$2"); }
 
 cat >without-guests.sh <<'EOF'
 $G1 fluxs jobs 2>&1; echo rc=$?
@@ -94,6 +94,29 @@ test_expect_success 'a guest naming another user'"'"'s job, in every way, learns
     test_grep "^g2 jobs: rc=1 0 fluxs-jobs: error: job ID belongs to another user$" out.ids &&
     test_grep "^g2 last: fluxs-job: error: " out.ids &&
     test_grep "^g1 jobs: g1job$" out.ids
+'
+
+cat >restart1.sh <<'EOF'
+$G1 fluxs submit --setattr=system.exec.test.run_duration=0.01s -n1 true >id
+$G1 fluxs job wait $(cat id); echo wait=$?
+EOF
+cat >restart2.sh <<'EOF'
+exec 2>&1
+$G1 fluxs job eventlog $(cat id) | grep -c -e " submit " -e " clean"
+$G2 fluxs kvs get $(fluxs job id --to=kvs $(cat id)).eventlog >/dev/null; echo g2=$?
+EOF
+test_expect_success 'after a restart from the statedir, a guest still reads its own job and not another'"'"'s (the job manager tells the KVS who owns each job)' '
+    mkdir -p state &&
+    guests fluxs-broker restart1.sh -Sstatedir="$TRASH_DIRECTORY/state" >out1 &&
+    test_grep "wait=0" out1 &&
+    guests fluxs-broker restart2.sh -Sstatedir="$TRASH_DIRECTORY/state" >out2 &&
+    sed "s/job\.[0-9a-f.]*\.eventlog/KEY/" out2 >out2.keys &&
+    cat >expected <<-\EOF &&
+	2
+	fluxs-kvs: error: guests may use only their own jobs'"'"' keys, not KEY
+	g2=1
+	EOF
+    test_cmp expected out2.keys
 '
 
 cat >noimp.sh <<'EOF'

@@ -45,11 +45,6 @@ public struct JobKeys: Sendable, Hashable {
         rest.first == "guest" || rest.first == "pmi"
     }
 
-    /// The owner of a job, from the submit entry that starts its eventlog.
-    public static func owner(fromEventlog text: String) -> UInt32? {
-        guard let first = text.split(separator: "\n").first, let submit = try? EventlogEntry(parsing: first),
-              submit.name == "submit", let uid = submit.context?["userid"]?.intValue
-        else { return nil }
-        return UInt32(exactly: uid)
-    }
+    /// Whether `rest` (what `parse` leaves) names the job's directory itself.
+    public static func isDirectory(_ rest: [Substring]) -> Bool { rest.isEmpty }
 }

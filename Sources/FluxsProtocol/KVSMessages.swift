@@ -1,5 +1,7 @@
 // kvs.commit as the services send it (man/man7/fluxs-kvs.7): operations, a namespace,
-// and a fence that gathers several commits into one.
+// a fence that gathers several commits into one, and the owners of jobs (the job
+// manager tells the KVS who owns each job it makes, and all of them when it starts, so
+// that the KVS can let a guest reach its own jobs' keys and no others).
 import FluxsFormats
 import FluxsMessage
 #if canImport(Glibc)
@@ -13,10 +15,13 @@ public struct KVSCommitRequest: Sendable, Hashable {
     public var namespace: String?
     /// Gathers `nprocs` commits named `name` into one.
     public var fence: (name: String, nprocs: Int)?
+    /// The users who own jobs (from the job manager; the instance owner's say only).
+    public var owners: [JobID: UInt32] = [:]
 
-    public init(_ ops: [KVSOperation], namespace: String? = nil) {
+    public init(_ ops: [KVSOperation], namespace: String? = nil, owners: [JobID: UInt32] = [:]) {
         self.ops = ops
         self.namespace = namespace
+        self.owners = owners
     }
 
     public init(json: JSONValue) throws(ServiceError) {
@@ -30,17 +35,27 @@ public struct KVSCommitRequest: Sendable, Hashable {
             }
             self.fence = (name, nprocs)
         }
+        for pair in json["owners"]?.arrayValue ?? [] {
+            guard let items = pair.arrayValue, items.count == 2, let id = JobID(wire: items[0]),
+                  let uid = items[1].intValue.flatMap({ UInt32(exactly: $0) })
+            else { throw ServiceError(EPROTO, "\"owners\" must be a list of [job id, user id]") }
+            owners[id] = uid
+        }
     }
 
     public var json: JSONValue {
         var object: [String: JSONValue] = ["ops": .array(ops.map(\.json))]
         if let namespace { object["namespace"] = .string(namespace) }
         if let fence { object["fence"] = ["name": .string(fence.name), "nprocs": .int(Int64(fence.nprocs))] }
+        if !owners.isEmpty {
+            object["owners"] = .array(owners.sorted { $0.key < $1.key }.map { [$0.key.wire, .int(Int64($0.value))] })
+        }
         return .object(object)
     }
 
     public static func == (a: Self, b: Self) -> Bool {
         a.ops == b.ops && a.namespace == b.namespace && a.fence?.name == b.fence?.name && a.fence?.nprocs == b.fence?.nprocs
+            && a.owners == b.owners
     }
 
     public func hash(into hasher: inout Hasher) {

@@ -17,7 +17,10 @@ extension JobManagerModule {
             switch action {
             case .appendEvent(let id, let entry):
                 let keys = JobKeys(id)
-                if entry.name == "submit", let spec = jobspecs[id] { batch.ops.append(.put(keys.jobspec, spec)) }
+                if entry.name == "submit", let spec = jobspecs[id] {
+                    batch.ops.append(.put(keys.jobspec, spec))
+                    batch.owners[id] = core.record(id)?.userid
+                }
                 if entry.name == "alloc", let R = allocations[id] { batch.ops.append(.put(keys.R, R.json)) }
                 let line = entry.line
                 batch.ops.append(.append(keys.eventlog, line))
@@ -80,15 +83,17 @@ extension JobManagerModule {
         batch.armed = false
         guard !batch.inFlight else { return }
         let ops = batch.ops
+        let owners = batch.owners
         let after = batch.after
         let posted = batch.journal
         batch.ops.removeAll()
+        batch.owners.removeAll()
         batch.after.removeAll()
         batch.journal.removeAll()
         guard !ops.isEmpty else { return after.forEach { $0() } }
         batch.inFlight = true
         batch.commits += 1
-        context.rpc(.kvs.commit, KVSCommitRequest(ops).json) { [unowned self] response in
+        context.rpc(.kvs.commit, KVSCommitRequest(ops, owners: owners).json) { [unowned self] response in
             if response.errnum != 0 { self.context.log(.err, "job-manager: kvs commit failed: \(response.errorText)") }
             self.batch.inFlight = false
             after.forEach { $0() }

@@ -30,7 +30,15 @@ extension JobManagerModule {
             let running = held.compactMap { record in
                 self.allocations[record.id].map { SchedHello.Allocation(id: record.id, R: $0) }
             }
-            if !records.isEmpty { self.context.log(.info, "job-manager: \(records.count) job(s) restored from the KVS") }
+            if !records.isEmpty {
+                self.context.log(.info, "job-manager: \(records.count) job(s) restored from the KVS")
+                // The KVS lets guests reach their jobs' keys by what the job manager says.
+                var owners: [JobID: UInt32] = [:]
+                for record in records { owners[record.id] = record.userid }
+                self.context.rpc(.kvs.commit, KVSCommitRequest([], owners: owners).json) { [unowned self] answer in
+                    if answer.errnum != 0 { self.context.log(.err, "job-manager: cannot tell the KVS its jobs' owners: \(answer.errorText)") }
+                }
+            }
             self.context.rpc(.sched.hello, SchedHello(running: running).json) { [unowned self] answer in
                 // Without a scheduler jobs are denied when they ask for resources; say so once.
                 if answer.errnum == ENOSYS {

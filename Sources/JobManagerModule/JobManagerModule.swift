@@ -104,6 +104,8 @@ final class Reply: @unchecked Sendable {
 /// together; replies wait for the commit that holds what came before them.
 struct CommitBatch {
     var ops: [KVSOperation] = []
+    /// The owners of the jobs these operations make, for the KVS's guest checks.
+    var owners: [JobID: UInt32] = [:]
     var after: [() -> Void] = []
     /// The events of these operations, for job-manager.events-journal.
     var journal: [JournalEntry] = []

@@ -18,17 +18,17 @@ extension KVSModule {
         let ns = try space(body)
         let version = try body.integer("version", as: Int.self) ?? 0
         let waitcreate = try body.flag("waitcreate") == true
-        let waitKey = request.topic == "kvs.get" && waitcreate ? key : nil
+        let waitKey = request.topic == ServiceMethod.kvs.get.topic && waitcreate ? key : nil
         let absent = waitKey == nil ? false : try ns.entry(at: key) == nil
         if ns.version < version || absent {
-            parked.append(Parked(request: request, namespace: ns.name, version: version, waitKey: waitKey))
+            parked.append(Parked(request: request, namespace: ns.name, version: version, key: key, waitKey: waitKey))
             return
         }
         try answerRead(request, key: key, in: ns)
     }
 
     func answerRead(_ request: Message, key: String, in ns: KVSNamespace) throws(ServiceError) {
-        if request.topic == "kvs.get" {
+        if request.topic == ServiceMethod.kvs.get.topic {
             context.respond(to: request, ["value": try ns.get(key), "version": .int(Int64(ns.version))])
         } else {
             var reply = try ns.lookup(key).json.objectValue ?? [:]
@@ -43,7 +43,7 @@ extension KVSModule {
         if ns.version >= version {
             context.respond(to: request, ["version": .int(Int64(ns.version))])
         } else {
-            parked.append(Parked(request: request, namespace: ns.name, version: version, waitKey: nil))
+            parked.append(Parked(request: request, namespace: ns.name, version: version, key: nil, waitKey: nil))
         }
     }
 
@@ -55,6 +55,11 @@ extension KVSModule {
         let ops = commit.ops
         try checkGuest(request, body, keys: ops.map(\.key), .writing)
         guard namespaces[name] != nil else { throw ServiceError(ENOENT, "namespace \(name) not found") }
+        if !commit.owners.isEmpty {
+            guard request.rolemask.contains(.owner) else { throw ServiceError(EPERM, "only the instance owner may say who owns a job") }
+            jobOwners.merge(commit.owners) { $1 }
+            if ops.isEmpty && commit.fence == nil { return context.respond(to: request, [:]) }
+        }
         if let (fenceName, nprocs) = commit.fence {
             var gathered = fences[fenceName] ?? Fence(namespace: name, nprocs: nprocs)
             guard gathered.nprocs == nprocs, gathered.namespace == name else {
@@ -88,6 +93,12 @@ extension KVSModule {
         }
         namespaces[name] = ns
         commits += 1
+        // A purged job's directory takes its owner with it.
+        if name == "primary" {
+            for case .unlink(let key, _) in ops {
+                if let (job, rest) = JobKeys.parse(key), JobKeys.isDirectory(rest) { jobOwners[job.id] = nil }
+            }
+        }
         let reply: JSONValue = ["version": .int(Int64(result.version))]
         if let persistence {
             persistence.write(.commit(namespace: name, owner: ns.owner, result)) { [weak self] error in
@@ -110,10 +121,10 @@ extension KVSModule {
             guard p.namespace == name, ns.version >= p.version else { still.append(p); continue }
             if let waitKey = p.waitKey, ((try? ns.entry(at: waitKey)) ?? nil) == nil { still.append(p); continue }
             do throws(ServiceError) {
-                if p.request.topic == "kvs.wait-version" {
-                    context.respond(to: p.request, ["version": .int(Int64(ns.version))])
+                if let key = p.key {
+                    try answerRead(p.request, key: key, in: ns)
                 } else {
-                    try answerRead(p.request, key: (try? JSONValue(parsing: p.request.payload))?["key"]?.stringValue ?? ".", in: ns)
+                    context.respond(to: p.request, ["version": .int(Int64(ns.version))])
                 }
             } catch {
                 context.respond(to: p.request, error: error)

@@ -29,12 +29,17 @@ public final class KVSModule: BrokerModule {
     var persistence: Persistence?
     var commits = 0
     var watchResponses = 0
+    /// Who owns each job, as the job manager says (KVSCommitRequest.owners): a guest
+    /// reaches its own jobs' keys only.
+    var jobOwners: [JobID: UInt32] = [:]
 
     /// A request waiting for a version or a key.
     struct Parked {
         var request: Message
         var namespace: String
         var version: Int
+        /// The key to answer with once the wait is over (nil: a version wait).
+        var key: String?
         var waitKey: String?
     }
 
@@ -114,8 +119,8 @@ public final class KVSModule: BrokerModule {
     /// What a guest's request does with the keys it names.
     enum GuestUse { case reading, writing }
 
-    /// A guest may read its own jobs' keys (job.<id>.*, the job being its own by the
-    /// userid of the submit event in its eventlog), and write only their guest.* and
+    /// A guest may read its own jobs' keys (job.<id>.*, the job being its own by what
+    /// the job manager said when it made the job), and write only their guest.* and
     /// pmi.* keys (its tasks' stdin and output, its shells' PMI exchange), all in the
     /// primary namespace. The owner may use every key.
     func checkGuest(_ request: Message, _ body: JSONValue, keys: [String], _ use: GuestUse) throws(ServiceError) {
@@ -128,8 +133,7 @@ public final class KVSModule: BrokerModule {
         let refusal = ServiceError(EPERM, "guests may use only their own jobs' keys, not \(key)")
         guard let (job, rest) = JobKeys.parse(key) else { throw refusal }
         if use == .writing, !JobKeys.guestWritable(rest) { throw refusal }
-        guard let ns = namespaces["primary"], let log = (try? ns.get(job.eventlog))?.stringValue,
-              JobKeys.owner(fromEventlog: log) == userid else { throw refusal }
+        guard jobOwners[job.id] == userid else { throw refusal }
     }
 
     // MARK: - Helpers

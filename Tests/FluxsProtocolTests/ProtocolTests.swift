@@ -85,14 +85,6 @@ import Glibc
         #expect(JobKeys.parse("job.12") == nil)
         #expect(JobKeys.parse("resource.R") == nil)
     }
-
-    @Test func ownerComesFromTheSubmitEntry() {
-        let log = "{\"timestamp\":1.5,\"name\":\"submit\",\"context\":{\"userid\":1001,\"urgency\":16}}\n"
-            + "{\"timestamp\":1.6,\"name\":\"validate\"}\n"
-        #expect(JobKeys.owner(fromEventlog: log) == 1001)
-        #expect(JobKeys.owner(fromEventlog: "{\"timestamp\":1.6,\"name\":\"validate\"}\n") == nil)
-        #expect(JobKeys.owner(fromEventlog: "garbage") == nil)
-    }
 }
 
 @Suite struct CodecTests {
@@ -153,7 +145,9 @@ import Glibc
         #expect(try JobRaise(json: raise.json) == raise)
         var commit = KVSCommitRequest([.put("a.b", 1), .append("c", "x\n"), .unlink("d", recursive: true), .mkdir("e")], namespace: "ns")
         commit.fence = ("f", 2)
+        commit.owners = [JobID(5): 1001, JobID(.max): 0]
         #expect(try KVSCommitRequest(json: commit.json) == commit)
+        #expect(throws: ServiceError.self) { try KVSCommitRequest(json: ["ops": [], "owners": [[5, -1]]]) }
         #expect(try JobRequest(json: JobRequest(JobID(.max)).json).id == JobID(.max))
     }
 }
