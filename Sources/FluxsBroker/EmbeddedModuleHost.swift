@@ -55,7 +55,14 @@ public final class EmbeddedModuleHost: ModuleHost {
         context.install(module.handlers)
         self.context = context
         self.module = module
-        try module.start()
+        do {
+            try module.start()
+        } catch {
+            module.stop()
+            context.reset()
+            self.module = nil
+            throw error
+        }
         return module
     }
 

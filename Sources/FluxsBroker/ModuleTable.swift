@@ -51,6 +51,9 @@ extension Broker {
         do {
             try module.start()
         } catch {
+            // What start made before it failed (threads, timers) goes with the module.
+            module.stop()
+            context.reset()
             detach(context.id)
             throw ServiceError(error.errnum, "module \(name) failed to start: \(error.message)")
         }

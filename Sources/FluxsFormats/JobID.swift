@@ -51,3 +51,8 @@ public struct JobID: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// Ids order by value, which is time order for one generator.
     public static func < (lhs: JobID, rhs: JobID) -> Bool { lhs.value < rhs.value }
 }
+
+extension JobID: ExpressibleByIntegerLiteral {
+    /// An id written as its integer (the "dec" form), as tests and simulations do.
+    public init(integerLiteral value: UInt64) { self.init(value) }
+}

@@ -102,7 +102,10 @@ public struct SchedHello: Sendable, Hashable {
 
     public init(json: JSONValue) throws(ServiceError) {
         running = []
-        for job in json["running"]?.arrayValue ?? [] {
+        guard let list = json["running"].map({ $0.isNull ? [] : $0.arrayValue }) ?? [] else {
+            throw ServiceError(EPROTO, "sched.hello: \"running\" must be an array")
+        }
+        for job in list {
             let id = try job.jobID()
             guard let r = job["R"] else { throw ServiceError(EPROTO, "sched.hello: each job needs id and R") }
             do { running.append(Allocation(id: id, R: try ResourceSet(json: r))) } catch {
@@ -122,7 +125,10 @@ public struct SchedPrioritize: Sendable, Hashable {
 
     public init(json: JSONValue) throws(ServiceError) {
         jobs = []
-        for pair in json["jobs"]?.arrayValue ?? [] {
+        guard let list = json["jobs"].map({ $0.isNull ? [] : $0.arrayValue }) ?? [] else {
+            throw ServiceError(EPROTO, "sched.prioritize: \"jobs\" must be an array")
+        }
+        for pair in list {
             guard let items = pair.arrayValue, items.count == 2, let id = JobID(wire: items[0]),
                   let priority = items[1].intValue, (0...Int64(UInt32.max)).contains(priority)
             else { throw ServiceError(EPROTO, "sched.prioritize: each entry must be [id, priority 0-4294967295]") }

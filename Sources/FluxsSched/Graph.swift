@@ -18,9 +18,9 @@ public struct ResourceGraph: Sendable {
     /// What is free now.
     var state: GraphState
     /// Running jobs.
-    var allocations: [UInt64: GraphAllocation] = [:]
+    var allocations: [JobID: GraphAllocation] = [:]
     /// Booked jobs.
-    var reservations: [UInt64: GraphReservation] = [:]
+    var reservations: [JobID: GraphReservation] = [:]
     /// For each node, the reservations that hold something on it (with their window and bits,
     /// so the matcher checks a node without looking the reservation up).
     var nodeReservations: [[NodeBooking]]
@@ -55,20 +55,20 @@ public struct ResourceGraph: Sendable {
     public var ngpus: Int { Int(nodes.totalGpus.reduce(0, +)) }
 
     /// The R an allocation was given, or nil when the job holds nothing.
-    public func allocation(of job: UInt64) -> ResourceSet? { allocations[job]?.R }
+    public func allocation(of job: JobID) -> ResourceSet? { allocations[job]?.R }
 
     /// The R and window of a job's reservation, or nil.
-    public func reservation(of job: UInt64) -> (R: ResourceSet, at: Double, duration: Double)? {
+    public func reservation(of job: JobID) -> (R: ResourceSet, at: Double, duration: Double)? {
         reservations[job].map { ($0.R, $0.at, $0.end - $0.at) }
     }
 
     /// The jobs holding resources now.
-    public var runningJobs: [UInt64] { Array(allocations.keys) }
+    public var runningJobs: [JobID] { Array(allocations.keys) }
     /// The number of jobs holding resources now.
     public var runningJobCount: Int { allocations.count }
 
     /// The planned end of a running job (its expiration; 0 when unknown), or nil.
-    public func plannedEnd(of job: UInt64) -> Double? { allocations[job]?.end }
+    public func plannedEnd(of job: JobID) -> Double? { allocations[job]?.end }
 
     /// Free cores over usable nodes now (ignoring reservations).
     public var freeCoreCount: Int { state.usableFreeCores }
@@ -140,7 +140,7 @@ struct GraphReservation: Sendable {
 
 /// One reservation's part on one node: the job, its window and the bits it holds there.
 struct NodeBooking: Sendable {
-    var job: UInt64
+    var job: JobID
     var at: Double
     var end: Double
     var words: [UInt64]

@@ -17,7 +17,7 @@ extension ResourceGraph {
     /// expiration now+duration; nil if it does not fit now (or the job already holds resources).
     /// Resources booked by other jobs' reservations overlapping [now, now+duration) are not
     /// used; the job's own reservation, if any, is used and then cancelled.
-    public mutating func allocate(_ job: UInt64, _ request: ResourceRequest, now: Double, policy: MatchPolicy) -> ResourceSet? {
+    public mutating func allocate(_ job: JobID, _ request: ResourceRequest, now: Double, policy: MatchPolicy) -> ResourceSet? {
         guard allocations[job] == nil, let prepared = PreparedRequest(request, policy, nodes) else { return nil }
         let end = now + duration(of: request)
         guard let picks = match(prepared, in: state, window: MatchWindow(start: now, end: end, owner: job)) else { return nil }
@@ -33,7 +33,7 @@ extension ResourceGraph {
 
     /// Releases an allocation (exactly what allocate or restore gave); a job holding nothing
     /// is ignored.
-    public mutating func free(_ job: UInt64) {
+    public mutating func free(_ job: JobID) {
         guard let allocation = allocations.removeValue(forKey: job) else { return }
         let holding = allocation.holding
         for k in holding.positions.indices {
@@ -45,7 +45,7 @@ extension ResourceGraph {
     /// end is R's expiration (0 when unset: treated as running past its end). Throws EEXIST when
     /// the job already holds resources, ENOENT when R names a rank, core or gpu this instance
     /// lacks, EBUSY when some of it is already allocated; nothing changes when it throws.
-    public mutating func restore(_ job: UInt64, _ R: ResourceSet) throws(ServiceError) {
+    public mutating func restore(_ job: JobID, _ R: ResourceSet) throws(ServiceError) {
         if allocations[job] != nil { throw ServiceError(EEXIST, "job \(job) already holds resources") }
         let holding = try holding(of: R, job: job)
         for k in holding.positions.indices where !state.isFree(Int(holding.positions[k]), holding.words(k, stride: state.stride)) {
@@ -81,7 +81,7 @@ extension ResourceGraph {
     }
 
     /// The holding of the cores and gpus `R` names. Throws ENOENT for anything not in the instance.
-    func holding(of R: ResourceSet, job: UInt64) throws(ServiceError) -> GraphHolding {
+    func holding(of R: ResourceSet, job: JobID) throws(ServiceError) -> GraphHolding {
         var holding = GraphHolding()
         for node in R.nodes {
             guard nodes.position(ofRank: node.rank) != nil else {

@@ -8,6 +8,7 @@
 // Shapes: with a node level, N nodes each get slotsPerNode slots (all on that node); without
 // one, slots are packed onto as few or as many nodes as the order gives (a node holds
 // several). Whole-node requests (exclusive, or a node-exclusive policy) take idle nodes whole.
+import FluxsFormats
 
 /// A request reduced to what the matcher needs; nil from `init` when it is malformed.
 struct PreparedRequest {
@@ -88,7 +89,7 @@ struct PreparedRequest {
 struct MatchWindow {
     var start: Double
     var end: Double
-    var owner: UInt64?
+    var owner: JobID?
 }
 
 /// One node of a match: its position and the `stride` mask words it gives.

@@ -17,7 +17,7 @@ extension ResourceGraph {
     /// only unavailable ranks could satisfy it). The reservation of `owner`, if given, is ignored
     /// (the job is being planned again).
     public func earliestStart(_ request: ResourceRequest, now: Double, policy: MatchPolicy,
-                              ignoring owner: UInt64? = nil) -> (time: Double, R: ResourceSet)? {
+                              ignoring owner: JobID? = nil) -> (time: Double, R: ResourceSet)? {
         guard let prepared = PreparedRequest(request, policy, nodes) else { return nil }
         let length = duration(of: request)
         if let picks = match(prepared, in: state, window: MatchWindow(start: now, end: now + length, owner: owner)) {
@@ -61,7 +61,7 @@ extension ResourceGraph {
     /// Books a reservation (resources held from `at` for the duration) so that later matching at
     /// earlier times will not use them when the booking would overlap. A job's new booking
     /// replaces its old one. Nodes or ids of `R` the instance lacks are left out.
-    public mutating func reserve(_ job: UInt64, _ R: ResourceSet, at: Double, duration: Double) {
+    public mutating func reserve(_ job: JobID, _ R: ResourceSet, at: Double, duration: Double) {
         cancelReservation(job)
         var holding = GraphHolding()
         for node in R.nodes {
@@ -78,7 +78,7 @@ extension ResourceGraph {
     }
 
     /// Cancels a job's reservation; a job without one is ignored.
-    public mutating func cancelReservation(_ job: UInt64) {
+    public mutating func cancelReservation(_ job: JobID) {
         guard let booking = reservations.removeValue(forKey: job) else { return }
         for position in booking.holding.positions {
             nodeReservations[Int(position)].removeAll { $0.job == job }
@@ -91,5 +91,5 @@ extension ResourceGraph {
     }
 
     /// The jobs holding a reservation.
-    public var reservedJobs: [UInt64] { Array(reservations.keys) }
+    public var reservedJobs: [JobID] { Array(reservations.keys) }
 }

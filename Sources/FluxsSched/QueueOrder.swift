@@ -6,6 +6,7 @@
 // stale entries after `head`; they are dropped by `tidy()` once they outnumber the live ones,
 // so removal is O(1) and iteration amortized O(1) per job. Indices handed out by `nextLive`
 // stay valid until the next `insert` or `tidy()`.
+import FluxsFormats
 
 /// Pending jobs, iterated in queue order (priority, submit time, id).
 struct QueueOrder: Sendable {
@@ -16,7 +17,7 @@ struct QueueOrder: Sendable {
     }
 
     /// Each pending job by id, with the serial of its live entry.
-    private var jobs: [UInt64: (job: PendingJob, serial: UInt64)] = [:]
+    private var jobs: [JobID: (job: PendingJob, serial: UInt64)] = [:]
     /// Entries in ascending key order, live and stale.
     private var entries: [Entry] = []
     /// Index of the first entry that may be live.
@@ -30,7 +31,7 @@ struct QueueOrder: Sendable {
     var count: Int { jobs.count }
 
     /// The pending job `id`, if any.
-    subscript(id: UInt64) -> PendingJob? { jobs[id]?.job }
+    subscript(id: JobID) -> PendingJob? { jobs[id]?.job }
 
     /// The index from which `nextLive` starts a walk in queue order.
     var startIndex: Int { head }
@@ -50,7 +51,7 @@ struct QueueOrder: Sendable {
 
     /// Removes a pending job and returns it.
     @discardableResult
-    mutating func remove(_ id: UInt64) -> PendingJob? {
+    mutating func remove(_ id: JobID) -> PendingJob? {
         guard let removed = jobs.removeValue(forKey: id) else { return nil }
         staleCount += 1
         return removed.job

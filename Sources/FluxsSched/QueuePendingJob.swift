@@ -1,11 +1,12 @@
 // A job waiting in the scheduler's queue (RFC 27 sched.alloc) and the key that orders the
 // queue: priority descending, then submit time ascending, then job id ascending. The key is
 // a total order over distinct ids, so the queue order is deterministic.
+import FluxsFormats
 
 /// A job waiting for resources.
 public struct PendingJob: Sendable, Hashable {
     /// The job id.
-    public var id: UInt64
+    public var id: JobID
     /// The queue priority; higher runs first (RFC 27: 0 through 4294967295).
     public var priority: Int64
     /// When the job was submitted, in the scheduler's clock (seconds).
@@ -14,7 +15,7 @@ public struct PendingJob: Sendable, Hashable {
     public var request: ResourceRequest
 
     /// A pending job.
-    public init(id: UInt64, priority: Int64 = 16, submitTime: Double, request: ResourceRequest) {
+    public init(id: JobID, priority: Int64 = 16, submitTime: Double, request: ResourceRequest) {
         self.id = id
         self.priority = priority
         self.submitTime = submitTime
@@ -29,7 +30,7 @@ public struct PendingJob: Sendable, Hashable {
 struct QueueKey: Sendable, Hashable, Comparable {
     var priority: Int64
     var submitTime: Double
-    var id: UInt64
+    var id: JobID
 
     static func < (a: QueueKey, b: QueueKey) -> Bool {
         if a.priority != b.priority { return a.priority > b.priority }

@@ -12,7 +12,7 @@ extension Scheduler {
     /// Sets the expiration of running job `id` (0: none; it is then planned for
     /// `defaultDuration` from its start, as a job without a duration is). ENOENT when the
     /// job holds no resources here.
-    public mutating func setExpiration(_ id: UInt64, _ expiration: Double) throws(ServiceError) {
+    public mutating func setExpiration(_ id: JobID, _ expiration: Double) throws(ServiceError) {
         guard running[id] != nil, var allocation = graph.allocations[id] else {
             throw ServiceError(ENOENT, "job \(id) holds no resources")
         }

@@ -168,7 +168,7 @@ extension Scheduler {
     }
 
     /// Sends `annotation` for `id` unless it is the one last sent.
-    private mutating func annotate(_ id: UInt64, _ annotation: Annotation, into decisions: inout [SchedulerDecision]) {
+    private mutating func annotate(_ id: JobID, _ annotation: Annotation, into decisions: inout [SchedulerDecision]) {
         guard annotations[id] != annotation else { return }
         annotations[id] = annotation
         decisions.append(.annotate(job: id, estimatedStart: annotation.estimatedStart, reason: annotation.reason.text))

@@ -26,13 +26,13 @@ public struct Scheduler: Sendable {
     /// Jobs waiting, in queue order.
     var queue = QueueOrder()
     /// Jobs holding resources.
-    var running: [UInt64: RunningJob] = [:]
+    var running: [JobID: RunningJob] = [:]
     /// Queued jobs with a booked start time, and that time.
-    var reservations: [UInt64: Double] = [:]
+    var reservations: [JobID: Double] = [:]
     /// The last annotation sent for each queued job.
-    var annotations: [UInt64: Annotation] = [:]
+    var annotations: [JobID: Annotation] = [:]
     /// Jobs queued (or moved in the queue) since the last pass.
-    var arrivals: [UInt64] = []
+    var arrivals: [JobID] = []
     /// What the last pass saw, so that the next one can start where it left off.
     var cursor = PassCursor()
     /// The latest planned end among the jobs freed since the last pass.
@@ -83,7 +83,7 @@ public struct Scheduler: Sendable {
     }
 
     /// Drops a pending job (RFC 27 sched.cancel); a job that is not pending is ignored.
-    public mutating func cancel(_ id: UInt64) {
+    public mutating func cancel(_ id: JobID) {
         guard let job = queue.remove(id) else { return }
         annotations[id] = nil
         if dropReservation(of: id) { needsRebuild = true }
@@ -91,7 +91,7 @@ public struct Scheduler: Sendable {
     }
 
     /// Gives a pending job a new priority (RFC 27 sched.prioritize); others are ignored.
-    public mutating func prioritize(_ id: UInt64, priority: Int64) {
+    public mutating func prioritize(_ id: JobID, priority: Int64) {
         guard var job = queue[id], job.priority != priority else { return }
         let oldKey = job.key
         queue.remove(id)
@@ -107,7 +107,7 @@ public struct Scheduler: Sendable {
     }
 
     /// Releases the resources of a job that ended (RFC 27 sched.free); unknown ids are ignored.
-    public mutating func free(_ id: UInt64) {
+    public mutating func free(_ id: JobID) {
         guard let job = running.removeValue(forKey: id) else { return }
         graph.free(id)
         busyCores -= job.cores
@@ -124,7 +124,7 @@ public struct Scheduler: Sendable {
 
     /// Takes back the allocations of jobs that were running before a restart (RFC 27 hello).
     /// A job's planned end is its R's expiration (never, when R has none).
-    public mutating func restore(running jobs: [(UInt64, ResourceSet)]) throws(ServiceError) {
+    public mutating func restore(running jobs: [(JobID, ResourceSet)]) throws(ServiceError) {
         for (id, R) in jobs {
             try graph.restore(id, R)
             let job = RunningJob(plannedEnd: R.expiration > 0 ? R.expiration : .infinity, cores: R.ncores, gpus: R.ngpus)
@@ -136,7 +136,7 @@ public struct Scheduler: Sendable {
     }
 
     /// Removes the reservation of `id`, if it had one; true when it did.
-    mutating func dropReservation(of id: UInt64) -> Bool {
+    mutating func dropReservation(of id: JobID) -> Bool {
         guard reservations.removeValue(forKey: id) != nil else { return false }
         graph.cancelReservation(id)
         return true

@@ -1,11 +1,12 @@
 // The simulator's pending completions as a binary min-heap on (time, job id), so that jobs
 // ending at the same virtual time are freed in id order and runs are reproducible.
 // Invariant: `items[i] <= items[2i+1]` and `items[i] <= items[2i+2]`.
+import FluxsFormats
 
 /// A job that ends at a virtual time.
 struct Completion: Sendable, Comparable {
     var time: Double
-    var job: UInt64
+    var job: JobID
 
     static func < (a: Completion, b: Completion) -> Bool { (a.time, a.job) < (b.time, b.job) }
 }

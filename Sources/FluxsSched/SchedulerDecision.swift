@@ -7,14 +7,14 @@ import FluxsFormats
 /// One response the scheduler owes the job manager.
 public enum SchedulerDecision: Sendable, Hashable {
     /// The job got resources `R` (with starttime and expiration) and may run.
-    case allocate(job: UInt64, R: ResourceSet)
+    case allocate(job: JobID, R: ResourceSet)
     /// The job still waits: why, and when it is expected to start (nil when unknown).
-    case annotate(job: UInt64, estimatedStart: Double?, reason: String)
+    case annotate(job: JobID, estimatedStart: Double?, reason: String)
     /// The job can never run on this instance: why.
-    case deny(job: UInt64, reason: String)
+    case deny(job: JobID, reason: String)
 
     /// The job the decision is about.
-    public var job: UInt64 {
+    public var job: JobID {
         switch self {
         case .allocate(let job, _), .annotate(let job, _, _), .deny(let job, _): job
         }

@@ -1,6 +1,7 @@
 // Why a job is still pending, as the scheduler annotates it (RFC 27 sched.reason_pending and
 // sched.t_estimate). Reasons are kept as values so that "did the annotation change?" is a
 // cheap comparison; the text is made only when an annotation is sent.
+import FluxsFormats
 
 /// Why a queued job did not start in the last pass.
 enum PendingReason: Sendable, Hashable {
@@ -9,7 +10,7 @@ enum PendingReason: Sendable, Hashable {
     /// A reservation holds resources for the job from this time.
     case reserved(at: Double)
     /// First come, first served: an earlier job is blocked.
-    case behind(job: UInt64)
+    case behind(job: JobID)
     /// Only ranks that are down or drained could satisfy the job.
     case onlyUnavailable
 

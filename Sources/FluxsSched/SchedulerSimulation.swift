@@ -10,7 +10,7 @@ import FluxsFormats
 /// A job as the simulator runs it.
 public struct SimulatedJob: Sendable, Hashable {
     /// The job id.
-    public var id: UInt64
+    public var id: JobID
     /// When the job is submitted (virtual seconds).
     public var submitTime: Double
     /// How long it runs once started (virtual seconds), at most its request's duration.
@@ -21,7 +21,7 @@ public struct SimulatedJob: Sendable, Hashable {
     public var priority: Int64
 
     /// A simulated job.
-    public init(id: UInt64, submitTime: Double, runTime: Double, request: ResourceRequest, priority: Int64 = 16) {
+    public init(id: JobID, submitTime: Double, runTime: Double, request: ResourceRequest, priority: Int64 = 16) {
         self.id = id
         self.submitTime = submitTime
         self.runTime = runTime

@@ -1,6 +1,7 @@
 // What a simulation run found: the outcome in virtual time (deterministic for a given
 // workload and policy) and the scheduler's cost in wall time (varies from run to run).
 // Times are seconds; rates are jobs per second of scheduler wall time.
+import FluxsFormats
 
 /// The result of a SchedulerSimulation run.
 public struct SimulationReport: Sendable {
@@ -29,7 +30,7 @@ public struct SimulationOutcome: Sendable, Hashable {
     /// The 99th percentile of the waits.
     public var waitP99: Double
     /// The start time of every started job.
-    public var startTimes: [UInt64: Double]
+    public var startTimes: [JobID: Double]
 }
 
 /// The wall time a run spent inside the scheduler.

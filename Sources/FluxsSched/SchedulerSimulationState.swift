@@ -6,13 +6,13 @@ import FluxsFormats
 /// The mutable state of one SchedulerSimulation run.
 struct RunState {
     /// The jobs by id, for run times and submit times.
-    let jobs: [UInt64: SimulatedJob]
+    let jobs: [JobID: SimulatedJob]
     /// How many jobs have been submitted, in submission order.
     var nextSubmit = 0
     /// Jobs running, by end time.
     var completions = CompletionHeap()
     /// Start time of each started job.
-    var startTimes: [UInt64: Double] = [:]
+    var startTimes: [JobID: Double] = [:]
     /// Core-seconds of the jobs started.
     var coreSeconds = 0.0
     /// The latest completion seen.
@@ -38,7 +38,7 @@ struct RunState {
     }
 
     /// Records that job `id` started at `now` with `R`.
-    mutating func started(_ id: UInt64, R: ResourceSet, now: Double) {
+    mutating func started(_ id: JobID, R: ResourceSet, now: Double) {
         guard let job = jobs[id] else { return }
         startTimes[id] = now
         completions.insert(Completion(time: now + job.runTime, job: id))

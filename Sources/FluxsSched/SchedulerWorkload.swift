@@ -7,6 +7,7 @@
 // are exponential at a rate that offers `load` (default 0.95) of the machine's cores.
 
 #if canImport(Glibc)
+import FluxsFormats
 import Glibc
 #endif
 
@@ -37,7 +38,7 @@ public struct SyntheticWorkload: Sendable {
             let limit = (runTime * (1 + 2 * random.unit()) / 60).rounded(.up) * 60
             let request = shape(&random, duration: limit)
             coreSeconds += Double(request.nslots * request.coresPerSlot) * runTime
-            jobs.append(SimulatedJob(id: UInt64(index + 1), submitTime: 0, runTime: runTime, request: request))
+            jobs.append(SimulatedJob(id: JobID(UInt64(index + 1)), submitTime: 0, runTime: runTime, request: request))
         }
         let meanGap = count > 0 ? coreSeconds / Double(count) / (Double(nodes * coresPerNode) * load) : 0
         var time = 0.0

@@ -114,8 +114,12 @@ extension JobManagerModule {
             if response.errnum != 0 { return self.perform(self.core.on(.allocDenied(id, note: response.errorText), at: now)) }
             let answer: SchedAllocResponse
             do throws(ServiceError) { answer = try SchedAllocResponse(json: try response.json()) } catch {
-                // Never silence: the job would wait forever for resources.
+                // Never silence: the job would wait forever for resources. Whatever the
+                // scheduler meant, it is told to drop the request and give back what it
+                // may have allocated.
                 self.context.log(.err, "job-manager: job \(id.formatted(.f58)): \(error.message)")
+                self.context.rpc(.sched.cancel, JobRequest(id).json) { _ in }
+                self.context.rpc(.sched.free, JobRequest(id).json) { _ in }
                 return self.perform(self.core.on(.allocDenied(id, note: "the scheduler's answer is unreadable: \(error.message)"), at: now))
             }
             switch answer {

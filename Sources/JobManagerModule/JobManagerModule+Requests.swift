@@ -28,8 +28,10 @@ extension JobManagerModule {
                 self.tellSchedulerPriority(id)
             },
             row(.jobManager.cancel) { [unowned self] request, body, now in
-                self.perform(self.core.cancel(self.track(request), id: try body.jobID(), note: try body.string("note") ?? "",
-                                              by: self.requester(request), at: now))
+                // Read first: a request refused for its fields must not stay tracked.
+                let id = try body.jobID()
+                let note = try body.string("note") ?? ""
+                self.perform(self.core.cancel(self.track(request), id: id, note: note, by: self.requester(request), at: now))
             },
             row(.jobManager.cancelAll) { [unowned self] in try self.cancelAll($0, $1, now: $2) },
             row(.jobManager.update) { [unowned self] in try self.update($0, $1, now: $2) },
@@ -40,7 +42,8 @@ extension JobManagerModule {
             },
             row(.jobManager.memo) { [unowned self] request, body, now in
                 guard let memo = body["memo"]?.objectValue else { throw ServiceError(EPROTO, "missing \"memo\" (an object)") }
-                self.perform(self.core.memo(self.track(request), id: try body.jobID(), memo: memo, by: self.requester(request), at: now))
+                let id = try body.jobID()
+                self.perform(self.core.memo(self.track(request), id: id, memo: memo, by: self.requester(request), at: now))
             },
             row(.jobManager.kill) { [unowned self] request, body, _ in
                 let id = try body.jobID()

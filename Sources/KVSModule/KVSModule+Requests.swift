@@ -50,7 +50,7 @@ extension KVSModule {
     // MARK: - Commits
 
     func commit(_ request: Message, _ body: JSONValue) throws(ServiceError) {
-        let name = namespaceName(body)
+        let name = try namespaceName(body)
         let commit = try KVSCommitRequest(json: body)
         let ops = commit.ops
         try checkGuest(request, body, keys: ops.map(\.key), .writing)
@@ -184,7 +184,8 @@ extension KVSModule {
     // MARK: - Namespaces
 
     func createNamespace(_ request: Message, _ body: JSONValue) throws(ServiceError) {
-        guard let name = body["name"]?.stringValue, !name.isEmpty, !name.contains(where: { $0 == " " || $0 == "/" }) else {
+        guard let name = try body.string("name") else { throw ServiceError(EPROTO, "missing \"name\"") }
+        guard !name.isEmpty, !name.contains(where: { $0 == " " || $0 == "/" }) else {
             throw ServiceError(EINVAL, "a namespace needs a name without spaces or slashes")
         }
         guard namespaces[name] == nil else { throw ServiceError(EEXIST, "namespace \(name) exists") }
@@ -194,7 +195,7 @@ extension KVSModule {
     }
 
     func removeNamespace(_ request: Message, _ body: JSONValue) throws(ServiceError) {
-        guard let name = body["name"]?.stringValue else { throw ServiceError(EPROTO, "missing \"name\"") }
+        guard let name = try body.string("name") else { throw ServiceError(EPROTO, "missing \"name\"") }
         guard name != "primary" else { throw ServiceError(EINVAL, "the primary namespace cannot be removed") }
         guard namespaces[name] != nil else { throw ServiceError(ENOENT, "namespace \(name) not found") }
         namespaces[name] = nil

@@ -125,7 +125,7 @@ public final class KVSModule: BrokerModule {
     /// primary namespace. The owner may use every key.
     func checkGuest(_ request: Message, _ body: JSONValue, keys: [String], _ use: GuestUse) throws(ServiceError) {
         guard !request.rolemask.contains(.owner) else { return }
-        guard namespaceName(body) == "primary" else { throw ServiceError(EPERM, "guests may use only the primary namespace") }
+        guard try namespaceName(body) == "primary" else { throw ServiceError(EPERM, "guests may use only the primary namespace") }
         for key in keys { try guestOwns(key, request.userid, use) }
     }
 
@@ -138,10 +138,10 @@ public final class KVSModule: BrokerModule {
 
     // MARK: - Helpers
 
-    func namespaceName(_ body: JSONValue) -> String { body["namespace"]?.stringValue ?? "primary" }
+    func namespaceName(_ body: JSONValue) throws(ServiceError) -> String { try body.string("namespace") ?? "primary" }
 
     func space(_ body: JSONValue) throws(ServiceError) -> KVSNamespace {
-        let name = namespaceName(body)
+        let name = try namespaceName(body)
         guard let ns = namespaces[name] else { throw ServiceError(ENOENT, "namespace \(name) not found") }
         return ns
     }

@@ -4,7 +4,8 @@
 // (configured, or assembled from the inventories), which ranks are up (hello received,
 // not lost by the overlay), which are drained and why (kept in the KVS under
 // `resource.drain`), and answers the queries the CLI makes. Queries that need R wait
-// until it is known. Other ranks relay queries to rank 0.
+// until it is known. Those queries are rank 0's methods (FluxsProtocol's catalog): the
+// broker forwards them there from any rank, with the caller's credentials.
 import CFluxsSupport
 import FluxsBroker
 import FluxsFormats
@@ -98,7 +99,6 @@ public final class ResourceModule: BrokerModule {
         }
     }
 
-    /// Sends a query on to rank 0 and relays the answer.
     /// True unless sysfs shows no PCI display-class device (class 0x03xx) from NVIDIA or
     /// AMD: only then can hwloc's I/O discovery (three times the cost) find a GPU.
     static func mayHaveGPUs() -> Bool {

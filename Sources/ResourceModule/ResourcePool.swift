@@ -234,8 +234,13 @@ final class ResourcePool {
         guard let R, let node = R.node(rank: rank), let inventory = inventories[rank],
             let shortfall = inventory.shortfall(against: node)
         else { return }
-        if drained[rank] == nil { drained[rank] = Drain(reason: shortfall, timestamp: Broker.wallClock()) }
         context.log(.err, "resource: rank \(rank) drained: \(shortfall)")
+        guard drained[rank] == nil else { return }
+        drained[rank] = Drain(reason: shortfall, timestamp: Broker.wallClock())
+        // Kept once the stored drains are in (loadDrains keeps it then), and announced:
+        // the scheduler must stop using the rank.
+        if drainsLoaded { saveDrains() }
+        context.publish("resource.drain", ["ranks": .string(String(rank)), "reason": .string(shortfall)])
     }
 
     // MARK: - Configuration and persistence
@@ -275,7 +280,19 @@ final class ResourcePool {
                 self.drainsLoaded = true
                 self.answerWaiting()
             }
-            guard response.errnum == 0, let value = (try? JSONValue(parsing: response.payload))?["value"]?.objectValue else { return }
+            let drainedBefore = self.drained
+            defer { if !drainedBefore.isEmpty { self.saveDrains() } }
+            if response.errnum == ENOENT { return }
+            let value: [String: JSONValue]
+            do throws(ServiceError) {
+                if response.errnum != 0 { throw ServiceError(response: response) }
+                guard let object = try response.json()["value"]?.objectValue else {
+                    throw ServiceError(EPROTO, "resource.drain is not an object")
+                }
+                value = object
+            } catch {
+                return self.context.log(.err, "resource: cannot read the stored drains: \(error.message)")
+            }
             for (key, entry) in value {
                 guard let rank = UInt32(key), let reason = entry["reason"]?.stringValue,
                     let timestamp = entry["timestamp"]?.doubleValue, self.drained[rank] == nil
@@ -288,7 +305,7 @@ final class ResourcePool {
     private func saveDrains() {
         var value: [String: JSONValue] = [:]
         for (rank, drain) in drained { value[String(rank)] = drain.json }
-        context.rpc(.kvs.commit, ["ops": [["op": "put", "key": "resource.drain", "value": .object(value)]]]) { [unowned self] response in
+        context.rpc(.kvs.commit, KVSCommitRequest([.put("resource.drain", .object(value))]).json) { [unowned self] response in
             if response.errnum != 0 { self.context.log(.err, "resource: cannot keep drains in the KVS: \(response.errorText)") }
         }
     }

@@ -12,7 +12,7 @@ import Glibc
 
 extension SchedModule {
     func expiration(_ request: Message, _ body: JSONValue) throws(ServiceError) {
-        let id = try body.jobID().value
+        let id = try body.jobID()
         guard let expiration = try body.number("expiration"), expiration >= 0 else {
             throw ServiceError(EPROTO, "sched.expiration: missing \"expiration\" (0 or more seconds since the epoch)")
         }

@@ -15,7 +15,10 @@ extension SchedModule {
         // through the frame once it does).
         func ready(_ serve: @escaping (Message, JSONValue) throws -> Void) -> (Message, JSONValue) throws -> Void {
             { [unowned self] request, body in
-                guard self.scheduler != nil else { return self.waiting.append(request) }
+                guard self.scheduler != nil else {
+                    if let failure = self.noResources { throw failure }
+                    return self.waiting.append(request)
+                }
                 try serve(request, body)
             }
         }
@@ -23,14 +26,14 @@ extension SchedModule {
             ServiceHandler(.sched.hello, ready { [unowned self] in try self.hello($0, $1) }),
             ServiceHandler(.sched.alloc, ready { [unowned self] in try self.alloc($0, $1) }),
             ServiceHandler(.sched.free, ready { [unowned self] request, body in
-                self.scheduler?.free(try JobRequest(json: body).id.value)
+                self.scheduler?.free(try JobRequest(json: body).id)
                 self.context.respond(to: request, [:])
                 self.armPass()
             }),
             ServiceHandler(.sched.cancel, ready { [unowned self] in try self.cancel($0, $1) }),
             ServiceHandler(.sched.expiration, ready { [unowned self] in try self.expiration($0, $1) }),
             ServiceHandler(.sched.prioritize, ready { [unowned self] request, body in
-                for job in try SchedPrioritize(json: body).jobs { self.scheduler?.prioritize(job.id.value, priority: job.priority) }
+                for job in try SchedPrioritize(json: body).jobs { self.scheduler?.prioritize(job.id, priority: job.priority) }
                 self.context.respond(to: request, [:])
                 self.armPass()
             }),
@@ -45,13 +48,12 @@ extension SchedModule {
     }
 
     private func cancel(_ request: Message, _ body: JSONValue) throws(ServiceError) {
-        let job = try JobRequest(json: body).id
-        let id = job.value
+        let id = try JobRequest(json: body).id
         scheduler?.cancel(id)
         unlimited.remove(id)
         lastAnnotation[id] = nil
         if let pending = allocs.removeValue(forKey: id) {
-            context.respond(to: pending, SchedAllocResponse.cancel(job).json)
+            context.respond(to: pending, SchedAllocResponse.cancel(id).json)
             context.respond(to: pending, error: ServiceError(ENODATA, ""))
         }
         context.respond(to: request, [:])
@@ -69,7 +71,7 @@ extension SchedModule {
     }
 
     private func hello(_ request: Message, _ body: JSONValue) throws(ServiceError) {
-        let running = try SchedHello(json: body).running.map { ($0.id.value, $0.R) }
+        let running = try SchedHello(json: body).running.map { ($0.id, $0.R) }
         try scheduler?.restore(running: running)
         context.log(.info, "sched: hello: \(running.count) running job(s) restored")
         context.respond(to: request, [:])
@@ -79,7 +81,9 @@ extension SchedModule {
     private func alloc(_ request: Message, _ body: JSONValue) throws(ServiceError) {
         guard request.flags.contains(.streaming) else { throw ServiceError(EPROTO, "sched.alloc is a streaming request") }
         let asked = try SchedAllocRequest(json: body)
-        let id = asked.id.value
+        let id = asked.id
+        // A second request for a job already asked for would leave the first unanswered.
+        guard allocs[id] == nil else { throw ServiceError(EEXIST, "job \(id.formatted(.f58)) already has an alloc request") }
         let jobspec: Jobspec
         do { jobspec = try Jobspec(validating: asked.jobspec) } catch { throw ServiceError(EINVAL, error.description) }
         let job = PendingJob(id: id, priority: asked.priority, submitTime: asked.submitTime ?? Broker.wallClock(),
@@ -102,7 +106,7 @@ extension SchedModule {
                 // The default duration is for planning only: no time limit was asked for.
                 if unlimited.remove(job) != nil { R.expiration = 0 }
                 if instanceEnd > 0 { R.expiration = R.expiration > 0 ? min(R.expiration, instanceEnd) : instanceEnd }
-                context.respond(to: request, SchedAllocResponse.success(JobID(job), R).json)
+                context.respond(to: request, SchedAllocResponse.success(job, R).json)
                 context.respond(to: request, error: ServiceError(ENODATA, ""))
             case .annotate(let job, let estimate, let reason):
                 guard let request = allocs[job] else { continue }
@@ -111,7 +115,7 @@ extension SchedModule {
                 lastAnnotation[job] = key
                 var sched: [String: JSONValue] = ["reason_pending": .string(reason)]
                 if let estimate { sched["t_estimate"] = .double(estimate) }
-                context.respond(to: request, SchedAllocResponse.annotate(JobID(job), annotations: ["sched": .object(sched)]).json)
+                context.respond(to: request, SchedAllocResponse.annotate(job, annotations: ["sched": .object(sched)]).json)
             case .deny(let job, let reason):
                 guard let request = allocs.removeValue(forKey: job) else { continue }
                 unlimited.remove(job)

@@ -23,10 +23,14 @@ public final class SchedModule: BrokerModule {
 
     let context: ModuleContext
     var scheduler: Scheduler?
-    var allocs: [UInt64: Message] = [:]
-    var unlimited: Set<UInt64> = []
-    var lastAnnotation: [UInt64: String] = [:]
+    var allocs: [JobID: Message] = [:]
+    var unlimited: Set<JobID> = []
+    var lastAnnotation: [JobID: String] = [:]
     var waiting: [Message] = []
+    /// Why the instance's R could not be had (asked again every few seconds): requests
+    /// get this error meanwhile instead of waiting for good.
+    var noResources: ServiceError?
+    var retry: TimerWatcher?
     var passArmed = false
     var passes = 0
     var passSeconds = 0.0
@@ -66,12 +70,29 @@ public final class SchedModule: BrokerModule {
             context.subscribe(topic) { [unowned self] _ in self.refreshAvailability() }
         }
         context.subscribe("overlay.lost") { [unowned self] event in self.ranksLost(event) }
+        askForResources()
+    }
+
+    /// Asks the resource service for the instance's R; until it has it, the scheduler
+    /// parks requests, or, once asking failed, refuses them and asks again later.
+    func askForResources(retryIn delay: Double = 1) {
         context.rpc(.resource.R, [:]) { [unowned self] response in
-            guard response.errnum == 0, let json = try? JSONValue(parsing: response.payload),
-                let R = try? ResourceSet(json: json)
-            else {
-                return self.context.log(.err, "sched: cannot get the instance's R: \(response.errorText)")
+            let R: ResourceSet
+            do throws(ServiceError) {
+                if response.errnum != 0 { throw ServiceError(response: response) }
+                let json = try response.json()
+                do throws(ParseError) { R = try ResourceSet(json: json) } catch { throw ServiceError(EPROTO, "an unreadable R: \(error.message)") }
+            } catch {
+                self.context.log(.err, "sched: cannot get the instance's R: \(error.message)")
+                let failure = ServiceError(EAGAIN, "the scheduler has no resources yet: \(error.message)")
+                self.noResources = failure
+                let queued = self.waiting
+                self.waiting.removeAll()
+                for request in queued { self.context.respond(to: request, error: failure) }
+                self.retry = self.context.reactor.after(delay) { [weak self] in self?.askForResources(retryIn: min(delay * 2, 30)) }
+                return
             }
+            self.noResources = nil
             self.instanceEnd = R.expiration
             self.scheduler = Scheduler(resources: R, queuePolicy: self.settings.queuePolicy,
                                        matchPolicy: self.settings.matchPolicy, queueDepth: self.settings.queueDepth,
@@ -85,6 +106,7 @@ public final class SchedModule: BrokerModule {
     }
 
     public func stop() {
+        retry?.cancel()
         for request in allocs.values { context.respond(to: request, error: ServiceError(ECANCELED, "the scheduler is stopping")) }
         for request in waiting { context.respond(to: request, error: ServiceError(ECANCELED, "the scheduler is stopping")) }
         allocs.removeAll()
@@ -131,7 +153,7 @@ public final class SchedModule: BrokerModule {
             let hit = R.ranks.intersection(lost)
             guard !hit.isEmpty else { continue }
             let note = "the job lost \(hit.count == 1 ? "rank" : "ranks") \(hit): the broker there is gone"
-            context.rpc(.jobManager.raise, JobRaise(id: JobID(job), type: "node-failure", note: note).json) { [unowned self] response in
+            context.rpc(.jobManager.raise, JobRaise(id: job, type: "node-failure", note: note).json) { [unowned self] response in
                 if response.errnum != 0 { self.context.log(.err, "sched: cannot raise node-failure on job \(job): \(response.errorText)") }
             }
         }

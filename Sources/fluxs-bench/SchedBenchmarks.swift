@@ -49,7 +49,7 @@ private func matchMicroseconds(_ graph: ResourceGraph, _ request: ResourceReques
     var graph = graph
     var times: [Double] = []
     times.reserveCapacity(rounds)
-    let job: UInt64 = 1 << 40
+    let job = JobID(1 << 40)
     for _ in 0..<rounds {
         let start = monotonicSeconds()
         let R = graph.allocate(job, request, now: 0, policy: .firstFit)
@@ -66,8 +66,8 @@ private func loadedGraph() -> ResourceGraph {
     var graph = ResourceGraph(schedCluster(10_240))
     let whole = ResourceRequest(nnodes: 1, nslots: 1, coresPerSlot: 64, exclusive: true, duration: 3600)
     let small = ResourceRequest(nnodes: nil, nslots: 1, coresPerSlot: 1, duration: 600)
-    for job in 0..<1000 { _ = graph.allocate(UInt64(job), whole, now: 0, policy: .firstFit) }
-    for job in 1000..<10_000 { _ = graph.allocate(UInt64(job), small, now: Double(job % 100), policy: .highID) }
+    for job in 0..<1000 { _ = graph.allocate(JobID(UInt64(job)), whole, now: 0, policy: .firstFit) }
+    for job in 1000..<10_000 { _ = graph.allocate(JobID(UInt64(job)), small, now: Double(job % 100), policy: .highID) }
     return graph
 }
 
@@ -79,7 +79,7 @@ private func reservedGraph() -> ResourceGraph {
         let rank = UInt32(1000 + k)
         let R = ResourceSet(nodes: [ResourceSet.Node(rank: rank, hostname: "node\(rank)", cores: IDSet(range: 0...63),
                                                      gpus: IDSet(range: 0...3))])
-        graph.reserve(UInt64(20_000 + k), R, at: 1000, duration: 600)
+        graph.reserve(JobID(UInt64(20_000 + k)), R, at: 1000, duration: 600)
     }
     return graph
 }
@@ -102,7 +102,7 @@ func schedBenchmarks() -> [Benchmark] {
     let halfFull: () -> ResourceGraph = {
         var graph = ResourceGraph(schedCluster(1024))
         let small = ResourceRequest(nnodes: nil, nslots: 1, coresPerSlot: 1, duration: 600)
-        for job in 0..<(1024 * 32) { _ = graph.allocate(UInt64(job), small, now: 0, policy: .bestFit) }
+        for job in 0..<(1024 * 32) { _ = graph.allocate(JobID(UInt64(job)), small, now: 0, policy: .bestFit) }
         return graph
     }
     var all: [Benchmark] = []
@@ -163,14 +163,14 @@ func schedBenchmarks() -> [Benchmark] {
         var graph = ResourceGraph(schedCluster(1024))
         let total = 1024 * 64
         let start = monotonicSeconds()
-        for job in 0..<total { precondition(graph.allocate(UInt64(job), oneCore, now: 0, policy: .firstFit) != nil) }
+        for job in 0..<total { precondition(graph.allocate(JobID(UInt64(job)), oneCore, now: 0, policy: .firstFit) != nil) }
         let rate = Double(total) / (monotonicSeconds() - start)
         return BenchFigure(name: "allocate 1-core jobs until full (1,024 nodes)", value: rate, unit: "allocs/s")
     })
     all.append(Benchmark(group: "sched", name: "free/allocate cycling") {
         var graph = ResourceGraph(schedCluster(1024))
         let total = 1024 * 64
-        for job in 0..<total { _ = graph.allocate(UInt64(job), oneCore, now: 0, policy: .firstFit) }
+        for job in 0..<total { _ = graph.allocate(JobID(UInt64(job)), oneCore, now: 0, policy: .firstFit) }
         var rng = UInt64(12345)
         var next = UInt64(total)
         var running = Array(0..<UInt64(total))
@@ -179,8 +179,8 @@ func schedBenchmarks() -> [Benchmark] {
         for _ in 0..<cycles {
             rng = rng &* 6364136223846793005 &+ 1442695040888963407
             let slot = Int((rng >> 33) % UInt64(total))
-            graph.free(running[slot])
-            precondition(graph.allocate(next, oneCore, now: 0, policy: .firstFit) != nil)
+            graph.free(JobID(running[slot]))
+            precondition(graph.allocate(JobID(next), oneCore, now: 0, policy: .firstFit) != nil)
             running[slot] = next
             next += 1
         }

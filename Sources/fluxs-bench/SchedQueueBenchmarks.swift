@@ -56,12 +56,12 @@ private func medianPassMilliseconds(policy: QueuePolicy, depth: Int) -> Double {
 private func loadedScheduler(policy: QueuePolicy, depth: Int) -> Scheduler {
     var scheduler = Scheduler(resources: benchMachine, queuePolicy: policy, queueDepth: depth)
     for id in UInt64(1)...2000 {
-        _ = scheduler.submit(PendingJob(id: id, priority: 100, submitTime: 0, request: ResourceRequest(
+        _ = scheduler.submit(PendingJob(id: JobID(id), priority: 100, submitTime: 0, request: ResourceRequest(
             nnodes: nil, nslots: 16, coresPerSlot: 1, duration: 3600 + Double(id))))
     }
     _ = scheduler.schedule(now: 0)
     for job in SyntheticWorkload(nodes: 1024, coresPerNode: 32).jobs(count: 100_000, seed: 7) {
-        _ = scheduler.submit(PendingJob(id: job.id + 10_000, submitTime: 1, request: job.request))
+        _ = scheduler.submit(PendingJob(id: JobID(job.id.value + 10_000), submitTime: 1, request: job.request))
     }
     _ = scheduler.schedule(now: 1)
     return scheduler

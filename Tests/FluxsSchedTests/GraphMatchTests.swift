@@ -84,7 +84,7 @@ struct GraphMatchTests {
 
     @Test func fragmentedCoresAreUsedAsTheyAre() {
         var graph = ResourceGraph(graphCluster(2, cores: 4))
-        for job in UInt64(1)...4 { _ = graph.allocate(job, graphSlots(1), now: 0, policy: .firstFit) }
+        for job in UInt64(1)...4 { _ = graph.allocate(JobID(job), graphSlots(1), now: 0, policy: .firstFit) }
         #expect(graph.allocation(of: 4) == graphR([graphNode(0, cores: "3")], 0, 10))
         graph.free(1)
         graph.free(3)

@@ -85,14 +85,14 @@ struct GraphPlannerTests {
         try graph.restore(1, R)
         #expect(graph.allocation(of: 1) == R)
         #expect(graph.allocate(2, graphSlots(3, nodes: 1), now: 1, policy: .firstFit) == graphR([graphNode(1, cores: "0-2")], 1, 11))
-        #expect(throws: ServiceError(EBUSY, "job 3: resources on rank 0 are already allocated")) {
+        #expect(throws: ServiceError(EBUSY, "job ƒ4: resources on rank 0 are already allocated")) {
             try graph.restore(3, ResourceSet(nodes: [graphNode(0, cores: "1-2")]))
         }
-        #expect(throws: ServiceError(EEXIST, "job 1 already holds resources")) { try graph.restore(1, R) }
-        #expect(throws: ServiceError(ENOENT, "job 3: R names rank 7, which this instance lacks")) {
+        #expect(throws: ServiceError(EEXIST, "job ƒ2 already holds resources")) { try graph.restore(1, R) }
+        #expect(throws: ServiceError(ENOENT, "job ƒ4: R names rank 7, which this instance lacks")) {
             try graph.restore(3, ResourceSet(nodes: [graphNode(7, cores: "0")]))
         }
-        #expect(throws: ServiceError(ENOENT, "job 3: R names cores or gpus of rank 0 that this instance lacks")) {
+        #expect(throws: ServiceError(ENOENT, "job ƒ4: R names cores or gpus of rank 0 that this instance lacks")) {
             try graph.restore(3, ResourceSet(nodes: [graphNode(0, cores: "9")]))
         }
         #expect(graph.allocation(of: 3) == nil)

@@ -66,9 +66,9 @@ struct GraphPropertyTests {
         var rng = SplitMix(state: seed)
         let instance = randomCluster(&rng)
         var graph = ResourceGraph(instance)
-        var live: [UInt64: ResourceSet] = [:]
-        var booked: [UInt64: (R: ResourceSet, at: Double, end: Double)] = [:]
-        var nextJob: UInt64 = 1
+        var live: [JobID: ResourceSet] = [:]
+        var booked: [JobID: (R: ResourceSet, at: Double, end: Double)] = [:]
+        var nextJob: JobID = 1
         var now = 0.0
         for _ in 0..<1500 {
             now += Double(Int.random(in: 0...3, using: &rng))
@@ -78,7 +78,7 @@ struct GraphPropertyTests {
             switch Int.random(in: 0..<20, using: &rng) {
             case 0..<9:
                 let job = nextJob
-                nextJob += 1
+                nextJob = JobID(nextJob.value + 1)
                 guard let R = graph.allocate(job, request, now: now, policy: policy) else { continue }
                 #expect(feasible)
                 #expect(R.starttime == now && R.expiration == now + request.duration)
@@ -123,7 +123,7 @@ struct GraphPropertyTests {
                     #expect(disjoint(start.R, booking.R))
                 }
                 let job = nextJob
-                nextJob += 1
+                nextJob = JobID(nextJob.value + 1)
                 graph.reserve(job, start.R, at: start.time, duration: request.duration)
                 booked[job] = (start.R, start.time, end)
             default:

@@ -1,11 +1,12 @@
 // Tests of the queue order (priority, then submit time, then id) and of QueuePolicy names.
+import FluxsFormats
 import FluxsMessage
 import Testing
 @testable import FluxsSched
 
 @Suite struct QueueOrderTests {
-    private func order(_ queue: QueueOrder) -> [UInt64] {
-        var ids: [UInt64] = []
+    private func order(_ queue: QueueOrder) -> [JobID] {
+        var ids: [JobID] = []
         var index = queue.startIndex
         while let (job, next) = queue.nextLive(from: index) {
             ids.append(job.id)
@@ -42,10 +43,10 @@ import Testing
     @Test func tidyKeepsTheOrderAfterManyRemovals() {
         var queue = QueueOrder()
         for id in UInt64(1)...5000 { queue.insert(job(id, cores: 1, duration: 1, submit: Double(id))) }
-        for id in UInt64(1)...4990 { queue.remove(id) }
+        for id in UInt64(1)...4990 { queue.remove(JobID(id)) }
         queue.tidy()
         queue.insert(job(9999, cores: 1, duration: 1, priority: 100, submit: 0))
-        #expect(order(queue) == [9999] + Array(4991...5000))
+        #expect(order(queue) == [9999] + (UInt64(4991)...5000).map { JobID($0) })
     }
 }
 

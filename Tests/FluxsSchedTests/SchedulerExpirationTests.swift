@@ -41,7 +41,7 @@ import Testing
 
     @Test func aJobHoldingNothingIsRefused() {
         var scheduler = held()
-        #expect(throws: ServiceError(ENOENT, "job 1 holds no resources")) { try scheduler.setExpiration(1, 10) }
-        #expect(throws: ServiceError(ENOENT, "job 7 holds no resources")) { try scheduler.setExpiration(7, 10) }
+        #expect(throws: ServiceError(ENOENT, "job ƒ2 holds no resources")) { try scheduler.setExpiration(1, 10) }
+        #expect(throws: ServiceError(ENOENT, "job ƒ8 holds no resources")) { try scheduler.setExpiration(7, 10) }
     }
 }

@@ -51,7 +51,7 @@ import Testing
     @Test func aDuplicateIDIsDenied() {
         var scheduler = Scheduler(resources: machine())
         scheduler.submitAll([job(1, cores: 1, duration: 10)])
-        #expect(scheduler.submit(job(1, cores: 1, duration: 10)) == [.deny(job: 1, reason: "job 1 is already known to the scheduler")])
+        #expect(scheduler.submit(job(1, cores: 1, duration: 10)) == [.deny(job: 1, reason: "job ƒ2 is already known to the scheduler")])
         _ = scheduler.schedule(now: 0)
         #expect(scheduler.submit(job(1, cores: 1, duration: 10)).count == 1)
     }

@@ -19,7 +19,7 @@ import Testing
         scheduler.submitAll([job(1, cores: 4, duration: 10, priority: 10, submit: 0),
                              job(2, cores: 4, duration: 10, priority: 20, submit: 2),
                              job(3, cores: 4, duration: 10, priority: 20, submit: 1)])
-        var started: [UInt64] = []
+        var started: [JobID] = []
         for now in [0.0, 10, 20] {
             started += scheduler.schedule(now: now).allocated
             if let last = started.last { scheduler.free(last) }
@@ -37,10 +37,10 @@ import Testing
         let notes = decisions.annotations
         #expect(notes[1]?.reason == "insufficient resources")
         #expect(notes[1]?.estimatedStart == 100)
-        #expect(notes[2]?.reason == "behind job 1 (fcfs)")
+        #expect(notes[2]?.reason == "behind job ƒ2 (fcfs)")
         // A job arriving later waits behind the same head.
         scheduler.submitAll([job(3, cores: 1, duration: 1)])
-        #expect(scheduler.schedule(now: 2).annotations[3]?.reason == "behind job 1 (fcfs)")
+        #expect(scheduler.schedule(now: 2).annotations[3]?.reason == "behind job ƒ2 (fcfs)")
         scheduler.free(100)
         #expect(scheduler.schedule(now: 50).allocated == [1])
     }
@@ -85,8 +85,8 @@ import Testing
         scheduler.submitAll([job(1, cores: 4, duration: 100), job(2, cores: 4, duration: 100), job(3, cores: 4, duration: 100)])
         let notes = scheduler.schedule(now: 0).annotations
         for (id, start) in expected {
-            #expect(notes[id]?.estimatedStart == start, "job \(id)")
-            #expect(notes[id]?.reason == (start.map { "reserved at \($0)" } ?? "insufficient resources"), "job \(id)")
+            #expect(notes[JobID(id)]?.estimatedStart == start, "job \(id)")
+            #expect(notes[JobID(id)]?.reason == (start.map { "reserved at \($0)" } ?? "insufficient resources"), "job \(id)")
         }
     }
 

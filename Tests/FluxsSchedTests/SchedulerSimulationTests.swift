@@ -51,7 +51,7 @@ import Testing
         let a = workload.jobs(count: 300, seed: 42), b = workload.jobs(count: 300, seed: 42)
         #expect(a == b)
         #expect(a != workload.jobs(count: 300, seed: 43))
-        #expect(a.map(\.id) == Array(1...300))
+        #expect(a.map(\.id.value) == Array(1...300))
         #expect(a.allSatisfy { $0.runTime <= $0.request.duration && $0.request.duration > 0 })
         let report = run(a, policy: .easy, nodes: 8, cores: 16)
         #expect(report.outcome == run(a, policy: .easy, nodes: 8, cores: 16).outcome)

@@ -14,19 +14,19 @@ func machine(nodes: Int = 1, cores: Int = 4, gpus: Int = 0) -> ResourceSet {
 
 /// A job of `cores` one-core slots.
 func job(_ id: UInt64, cores: Int, duration: Double, priority: Int64 = 16, submit: Double = 0) -> PendingJob {
-    PendingJob(id: id, priority: priority, submitTime: submit,
+    PendingJob(id: JobID(id), priority: priority, submitTime: submit,
                request: ResourceRequest(nnodes: nil, nslots: cores, coresPerSlot: 1, duration: duration))
 }
 
 extension Array where Element == SchedulerDecision {
     /// The jobs allocated, in order.
-    var allocated: [UInt64] {
+    var allocated: [JobID] {
         compactMap { if case .allocate(let job, _) = $0 { job } else { nil } }
     }
 
     /// The annotations, by job.
-    var annotations: [UInt64: (estimatedStart: Double?, reason: String)] {
-        var result: [UInt64: (Double?, String)] = [:]
+    var annotations: [JobID: (estimatedStart: Double?, reason: String)] {
+        var result: [JobID: (Double?, String)] = [:]
         for case .annotate(let job, let start, let reason) in self { result[job] = (start, reason) }
         return result
     }
