@@ -219,9 +219,7 @@ extension JobManagerModule {
         let snapshot = core.jobs
         let selection = query
         let failures = problems
-        let finish = Reply { [weak self] reply in self?.context.respond(to: request, reply) }
-        let waker = context.reactor.waker
-        lister.post {
+        lister.run({
             let records = selection.select(Array(snapshot.values))
             var reply: JSONValue
             if let format {
@@ -238,9 +236,8 @@ extension JobManagerModule {
                 if !failures.isEmpty { fields["errors"] = .array(failures) }
                 reply = .object(fields)
             }
-            let answer = reply
-            waker.post { finish.run(answer) }
-        }
+            return reply
+        }, then: context.reactor.waker) { [weak self] reply in self?.context.respond(to: request, reply) }
     }
 
     /// job-manager.wait, as wait(2): with an id, that job's end (reaped unless "reap" is

@@ -94,12 +94,6 @@ public final class JobManagerModule: BrokerModule {
     }
 }
 
-/// Carries a reply back to the loop's thread (it only ever runs there).
-final class Reply: @unchecked Sendable {
-    let run: (JSONValue) -> Void
-    init(_ run: @escaping (JSONValue) -> Void) { self.run = run }
-}
-
 /// Eventlog entries and other KVS operations gathered in one loop turn, committed
 /// together; replies wait for the commit that holds what came before them.
 struct CommitBatch {

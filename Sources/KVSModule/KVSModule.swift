@@ -156,7 +156,8 @@ public final class KVSModule: BrokerModule {
 /// The SQLite side, driven from the loop: writes go to a worker thread in order, runs of
 /// commits grouped into one transaction; `done` callbacks come back on the loop, in order.
 final class Persistence {
-    private let box: DatabaseBox
+    /// The database, used only on the worker's thread (and at start and close).
+    private let box: LoopBound<KVSDatabase>
     private let worker = Worker()
     private let waker: ReactorWaker
     private var queued: [(write: Write, done: (ServiceError?) -> Void)] = []
@@ -170,25 +171,15 @@ final class Persistence {
         case removeNamespace(String)
     }
 
-    final class DatabaseBox: @unchecked Sendable {
-        let db: KVSDatabase
-        init(_ db: KVSDatabase) { self.db = db }
-    }
-
-    final class Completion: @unchecked Sendable {
-        let run: ([ServiceError?]) -> Void
-        init(_ run: @escaping ([ServiceError?]) -> Void) { self.run = run }
-    }
-
     /// Opens (or creates) the database; at start, before the loop serves anyone.
     init(path: String, reactor: Reactor) throws(ServiceError) {
         self.path = path
-        box = DatabaseBox(try KVSDatabase(path: path))
+        box = LoopBound(try KVSDatabase(path: path))
         waker = reactor.waker
     }
 
     /// Everything on disk; at start only.
-    func load() throws(ServiceError) -> [KVSNamespace] { try box.db.load() }
+    func load() throws(ServiceError) -> [KVSNamespace] { try box.value.load() }
 
     /// Queues a write; `done` runs on the loop once it is durable, or with the error that
     /// kept it from the disk.
@@ -204,18 +195,15 @@ final class Persistence {
         queued.removeAll()
         let writes = batch.map(\.write)
         let box = self.box
-        let waker = self.waker
         let path = self.path
-        let finish = Completion { [weak self] errors in
+        worker.run({
+            Persistence.perform(writes, on: box.value).map { error in
+                error.map { ServiceError($0.errnum, "kvs: cannot write \(path): \($0.message)") }
+            }
+        }, then: waker) { [weak self] errors in
             for (entry, error) in zip(batch, errors) { entry.done(error) }
             self?.inFlight = false
             self?.flush()
-        }
-        worker.post {
-            let errors = Persistence.perform(writes, on: box.db).map { error in
-                error.map { ServiceError($0.errnum, "kvs: cannot write \(path): \($0.message)") }
-            }
-            waker.post { finish.run(errors) }
         }
     }
 
@@ -256,7 +244,7 @@ final class Persistence {
         worker.stop()
         let rest = queued
         queued.removeAll()
-        let errors = Persistence.perform(rest.map(\.write), on: box.db)
+        let errors = Persistence.perform(rest.map(\.write), on: box.value)
         for (entry, error) in zip(rest, errors) { entry.done(error) }
     }
 }
