@@ -96,7 +96,7 @@ extension Broker {
         self.overlay = overlay
         attach(overlay)
         if let parent = overlay.parentPeer { attach(parent) }
-        for link in overlay.children.values { attach(link.peer) }
+        for peer in overlay.peers.values { attach(peer) }
         let template = (attributes["tbon.endpoint"] ?? Self.defaultEndpoint()).replacing("{rundir}", with: rundir)
         let card = try overlay.bind(template)
         let parent = topology.parent(of: rank)

@@ -176,7 +176,7 @@ public final class Broker {
         }
         if let child = overlay.topology.childToward(target, from: rank) {
             if let error = overlay.unreachable(target, via: child) { return respond(to: request, error: error) }
-            if let peer = overlay.children[child]?.peer { forward(request, to: peer) }
+            if let peer = overlay.peers[child] { forward(request, to: peer) }
         } else if let parent = overlay.parentPeer {
             forward(request, to: parent)
         }

@@ -18,50 +18,51 @@ import Glibc
 #endif
 
 extension Overlay {
-    var keepalivePeriod: Double { seconds("tbon.keepalive-period", default: 1) }
-    var timeout: Double { seconds("tbon.timeout", default: 10) }
+    var keepalivePeriod: Double { Self.seconds(broker.attributes["tbon.keepalive-period"], default: 1) }
+    var timeout: Double { health.timeout }
 
-    private func seconds(_ attribute: String, default value: Double) -> Double {
-        guard let text = broker.attributes[attribute], let s = try? FluxDuration.parse(text), s > 0, s.isFinite else {
-            return value
-        }
+    /// A duration attribute's seconds, or `value` when unset or not a positive duration.
+    static func seconds(_ text: String?, default value: Double) -> Double {
+        guard let text, let s = try? FluxDuration.parse(text), s > 0, s.isFinite else { return value }
         return s
     }
 
+    /// Whether the broker is shutting down (a silent parent is then expected).
+    var shuttingDown: Bool { broker.life.machine.state == .shutdown }
+
     func startKeepalives() {
-        keepaliveTimer = broker.reactor.every(min(keepalivePeriod, timeout / 2)) { [unowned self] in self.keepalive() }
-    }
-
-    private func keepalive() {
-        let now = Reactor.now()
-        if let parentPeer {
-            sendControl("keepalive", to: parentPeer.rank)
-            if now - parentLastSeen > timeout, broker.life.machine.state != .shutdown {
-                broker.parentLost("lost the parent (rank \(parentPeer.rank)): no sign of life for \(FluxDuration.format(timeout))")
-            }
-        }
-        for (child, link) in children where link.state == .online {
-            if now - link.lastSeen > timeout {
-                childLost(child, reason: "no sign of life for \(FluxDuration.format(timeout))")
-            } else {
-                sendControl("keepalive", to: child)
-            }
+        keepaliveTimer = broker.reactor.every(min(keepalivePeriod, timeout / 2)) { [unowned self] in
+            self.perform(self.health.tick(now: Reactor.now(), shuttingDown: self.shuttingDown))
         }
     }
 
-    // MARK: - Events from neighbours
-
-    func childControl(_ topic: String, from child: UInt32) {
-        switch topic {
-        case "hello":
-            childJoined(child)
-        case "goodbye":
-            children[child]?.state = .offline
-            broker.failPending(at: String(child), with: ServiceError(EHOSTUNREACH, "rank \(child) shut down"))
-            shutdownWait?.remaining.remove(child)
-            finishShutdownWaitIfDone()
-        default:
-            if children[child]?.state != .online { childJoined(child) }
+    /// Performs what the health state machine says.
+    func perform(_ actions: [OverlayHealth.Action]) {
+        for action in actions {
+            switch action {
+            case .keepalive(let peer):
+                sendControl("keepalive", to: peer)
+            case .parentLost(let reason):
+                broker.parentLost(reason)
+            case .childLost(let child, let reason):
+                let subtree = [child] + topology.descendants(of: child)
+                let unreachable = subtree.count == 1 ? "it is unreachable" : "ranks \(IDSet(subtree)) are unreachable"
+                broker.log(.err, "overlay: rank \(child) is lost (\(reason)); \(unreachable)")
+                broker.failPending(at: String(child), with: ServiceError(EHOSTUNREACH, "rank \(child) was lost (\(reason))"))
+                broker.publishFromAnyRank("overlay.lost", ["rank": .int(Int64(child)), "ranks": .string(IDSet(subtree).description)])
+            case .childLeft(let child):
+                broker.failPending(at: String(child), with: ServiceError(EHOSTUNREACH, "rank \(child) shut down"))
+            case .childLeftDuringShutdown(let child):
+                broker.log(.debug, "overlay: rank \(child) left during shutdown")
+            case .childRejoined(let child):
+                broker.log(.notice, "overlay: rank \(child) rejoined")
+            case .shutdownDone:
+                shutdownTimer?.cancel()
+                shutdownTimer = nil
+                let done = shutdownDone
+                shutdownDone = nil
+                done?()
+            }
         }
     }
 
@@ -69,55 +70,21 @@ extension Overlay {
         if topic == "shutdown" { broker.beginShutdown(reason: "the instance is shutting down") }
     }
 
-    func childJoined(_ child: UInt32) {
-        let before = children[child]?.state
-        children[child]?.state = .online
-        children[child]?.lastSeen = Reactor.now()
-        if before == .lost { broker.log(.notice, "overlay: rank \(child) rejoined") }
-    }
-
-    func childLost(_ child: UInt32, reason: String) {
-        guard children[child]?.state == .online else { return }
-        // While this subtree shuts down, a child that is gone has simply gone first
-        // (its goodbye may still be on the way): not a loss.
-        if shutdownWait != nil || broker.life.machine.state == .shutdown {
-            children[child]?.state = .offline
-            broker.log(.debug, "overlay: rank \(child) left during shutdown")
-            shutdownWait?.remaining.remove(child)
-            finishShutdownWaitIfDone()
-            return
-        }
-        children[child]?.state = .lost
-        let subtree = [child] + topology.descendants(of: child)
-        let unreachable = subtree.count == 1 ? "it is unreachable" : "ranks \(IDSet(subtree)) are unreachable"
-        broker.log(.err, "overlay: rank \(child) is lost (\(reason)); \(unreachable)")
-        broker.failPending(at: String(child), with: ServiceError(EHOSTUNREACH, "rank \(child) was lost (\(reason))"))
-        shutdownWait?.remaining.remove(child)
-        finishShutdownWaitIfDone()
-        broker.publishFromAnyRank("overlay.lost", ["rank": .int(Int64(child)), "ranks": .string(IDSet(subtree).description)])
-    }
-
     /// Why a request cannot go toward `target` through `child`, or nil when it can.
-    func unreachable(_ target: UInt32, via child: UInt32) -> ServiceError? {
-        switch children[child]?.state {
-        case .online?: return nil
-        case .lost?: return ServiceError(EHOSTUNREACH, "rank \(target) is unreachable: rank \(child) is lost")
-        default: return ServiceError(EHOSTUNREACH, "rank \(target) is unreachable: rank \(child) is offline")
-        }
-    }
+    func unreachable(_ target: UInt32, via child: UInt32) -> ServiceError? { health.unreachable(target, via: child) }
 
     // MARK: - Status
 
     /// Answers `overlay.status` for this broker's subtree, asking online children.
     func status(_ request: Message) {
-        let online = children.filter { $0.value.state == .online }.keys.sorted()
+        let online = health.onlineChildren
         var entries: [UInt32: JSONValue] = [:]
-        for (child, link) in children where link.state != .online {
+        for (child, link) in health.children where link.state != .online {
             entries[child] = Self.unreachableEntry(child, state: link.state, topology: topology)
         }
         var pending = Set(online)
         let reply: () -> Void = { [unowned self] in
-            let kids = self.children.keys.sorted().compactMap { entries[$0] }
+            let kids = self.health.children.keys.sorted().compactMap { entries[$0] }
             let states = kids.compactMap { $0["status"]?.stringValue }
             let status = states.contains { $0 == "lost" || $0 == "degraded" } ? "degraded"
                 : states.contains { $0 == "offline" || $0 == "partial" } ? "partial" : "full"
@@ -137,9 +104,12 @@ extension Overlay {
         for child in online {
             rpc(.overlay.status, nodeid: .rank(child)) { response in
                 guard !answered else { return }
-                entries[child] = response.errnum == 0
-                    ? ((try? JSONValue(parsing: response.payload)) ?? [:])
-                    : ["rank": .int(Int64(child)), "status": "lost", "error": .string(response.errorText)]
+                do throws(ServiceError) {
+                    if response.errnum != 0 { throw ServiceError(response: response) }
+                    entries[child] = try response.json()
+                } catch {
+                    entries[child] = ["rank": .int(Int64(child)), "status": "lost", "error": .string(error.message)]
+                }
                 pending.remove(child)
                 if pending.isEmpty {
                     answered = true

@@ -5,38 +5,25 @@
 import FluxsFormats
 import FluxsReactor
 
-/// Children still to say goodbye, and what to do when they have.
-struct ShutdownWait {
-    var remaining: Set<UInt32>
-    var done: () -> Void
-    var timer: TimerWatcher?
-}
-
 extension Overlay {
     /// Shuts the subtree down, then says goodbye upstream, then calls `done`.
     func shutdown(then done: @escaping () -> Void) {
-        let online = children.filter { $0.value.state == .online }.map(\.key)
-        let finish: () -> Void = { [unowned self] in
+        shutdownDone = { [unowned self] in
             if let parentPeer { self.sendControl("goodbye", to: parentPeer.rank) }
             done()
         }
-        guard !online.isEmpty else { return finish() }
+        let online = health.beginShutdown()
         for child in online { sendControl("shutdown", to: child) }
-        let limit = (try? FluxDuration.parse(broker.attributes["tbon.shutdown-timeout"] ?? "10")) ?? 10
-        let timer = broker.reactor.after(limit) { [unowned self] in
-            guard let wait = self.shutdownWait else { return }
-            self.broker.log(.err, "overlay: ranks \(IDSet(wait.remaining)) did not shut down within \(FluxDuration.format(limit))")
-            wait.remaining.forEach { self.children[$0]?.state = .lost }
-            self.shutdownWait?.remaining.removeAll()
-            self.finishShutdownWaitIfDone()
+        if !online.isEmpty {
+            let limit = (try? FluxDuration.parse(broker.attributes["tbon.shutdown-timeout"] ?? "10")) ?? 10
+            shutdownTimer = broker.reactor.after(limit) { [unowned self] in
+                let (late, actions) = self.health.shutdownTimedOut()
+                if !late.isEmpty {
+                    self.broker.log(.err, "overlay: ranks \(IDSet(late)) did not shut down within \(FluxDuration.format(limit))")
+                }
+                self.perform(actions)
+            }
         }
-        shutdownWait = ShutdownWait(remaining: Set(online), done: finish, timer: timer)
-    }
-
-    func finishShutdownWaitIfDone() {
-        guard let wait = shutdownWait, wait.remaining.isEmpty else { return }
-        shutdownWait = nil
-        wait.timer?.cancel()
-        wait.done()
+        perform(health.finishShutdown())
     }
 }

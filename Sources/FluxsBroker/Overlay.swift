@@ -31,19 +31,16 @@ final class Overlay {
     /// The parent's URI (empty on rank 0).
     private(set) var parentEndpoint = ""
     var parentPeer: OverlayPeer?
-    var children: [UInt32: ChildLink] = [:]
-    var parentLastSeen = Reactor.now()
+    /// The direct children, as routing endpoints.
+    var peers: [UInt32: OverlayPeer] = [:]
+    /// Who is online, lost or offline, and since when (the state machine).
+    var health: OverlayHealth
     var keepaliveTimer: TimerWatcher?
-    var shutdownWait: ShutdownWait?
+    /// What runs once the subtree has shut down, and the time limit of the wait.
+    var shutdownDone: (() -> Void)?
+    var shutdownTimer: TimerWatcher?
     var rpcs = RPCTracker()
     var scratch: [UInt8] = []
-
-    /// A direct child and what we know of it.
-    struct ChildLink {
-        var peer: OverlayPeer
-        var state: PeerState = .offline
-        var lastSeen = 0.0
-    }
 
     init(broker: Broker, topology: Topology, rank: UInt32) throws(ServiceError) {
         self.broker = broker
@@ -51,9 +48,10 @@ final class Overlay {
         self.rank = rank
         guard let context = zmq_ctx_new() else { throw ServiceError(EIO, "cannot make a ZeroMQ context") }
         self.context = context
-        for child in topology.children(of: rank) {
-            children[child] = ChildLink(peer: OverlayPeer(overlay: self, rank: child))
-        }
+        let children = topology.children(of: rank)
+        health = OverlayHealth(children: children, parent: topology.parent(of: rank),
+                               timeout: Self.seconds(broker.attributes["tbon.timeout"], default: 10), now: Reactor.now())
+        for child in children { peers[child] = OverlayPeer(overlay: self, rank: child) }
         if let parent = topology.parent(of: rank) { parentPeer = OverlayPeer(overlay: self, rank: parent) }
     }
 
@@ -61,7 +59,7 @@ final class Overlay {
 
     /// Binds the socket children connect to; returns the URI to publish (empty for a leaf).
     func bind(_ template: String) throws(ServiceError) -> String {
-        guard !children.isEmpty else { return "" }
+        guard !peers.isEmpty else { return "" }
         guard let socket = zmq_socket(context, ZMQ_ROUTER) else { throw zmqError("zmq_socket ROUTER") }
         router = socket
         setOption(socket, ZMQ_ROUTER_MANDATORY, 1)
@@ -98,7 +96,7 @@ final class Overlay {
             self.parentEndpoint = parentEndpoint
             watchers.append(try watch(socket) { [unowned self] in self.receiveFromParent() })
             sendControl("hello", to: parentPeer.rank)
-            parentLastSeen = Reactor.now()
+            health.heardFromParent(now: Reactor.now())
         }
         startKeepalives()
     }
@@ -136,18 +134,18 @@ final class Overlay {
             _ = scratch.withUnsafeBytes { zmq_send(dealer, $0.baseAddress, $0.count, 0) }
             return
         }
-        guard let router, children[peerRank] != nil else { return }
+        guard let router, peers[peerRank] != nil else { return }
         var identity = Array(String(peerRank).utf8)
         let sent = zmq_send(router, &identity, identity.count, ZMQ_SNDMORE) >= 0
             && scratch.withUnsafeBytes { zmq_send(router, $0.baseAddress, $0.count, 0) } >= 0
-        if !sent, zmq_errno() == EHOSTUNREACH, children[peerRank]?.state == .online {
-            childLost(peerRank, reason: "its connection is gone")
+        if !sent, zmq_errno() == EHOSTUNREACH {
+            perform(health.sendFailed(to: peerRank, shuttingDown: shuttingDown))
         }
     }
 
     /// Sends an event to every online child.
     func sendDown(_ event: Message) {
-        for (child, link) in children where link.state == .online { send(event, to: child) }
+        for child in health.onlineChildren { send(event, to: child) }
     }
 
     func sendControl(_ topic: String, to peerRank: UInt32) {
@@ -158,16 +156,18 @@ final class Overlay {
 
     private func receiveFromChildren() {
         while let router, let (identity, body) = receiveFrames(router) {
-            guard let child = UInt32(identity), children[child] != nil else {
+            guard let child = UInt32(identity), let peer = peers[child] else {
                 broker.log(.warning, "overlay: message from unknown peer \"\(identity)\" dropped")
                 continue
             }
-            children[child]?.lastSeen = Reactor.now()
-            guard let message = decode(body, from: "rank \(child)") else { continue }
+            guard let message = decode(body, from: "rank \(child)") else {
+                _ = health.heardFromChild(child, now: Reactor.now(), joining: false)
+                continue
+            }
             if message.type == .control {
-                childControl(message.topic, from: child)
-            } else if let peer = children[child]?.peer {
-                if children[child]?.state != .online { childJoined(child) }
+                perform(health.childControl(message.topic, from: child, now: Reactor.now()))
+            } else {
+                perform(health.heardFromChild(child, now: Reactor.now(), joining: true))
                 broker.receive(message, from: peer)
             }
         }
@@ -176,7 +176,7 @@ final class Overlay {
     private func receiveFromParent() {
         guard let parentPeer else { return }
         while let dealer, let (_, body) = receiveFrames(dealer, withIdentity: false) {
-            parentLastSeen = Reactor.now()
+            health.heardFromParent(now: Reactor.now())
             guard let message = decode(body, from: "the parent") else { continue }
             switch message.type {
             case .control: parentControl(message.topic)
