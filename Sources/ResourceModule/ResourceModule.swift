@@ -45,7 +45,7 @@ public final class ResourceModule: BrokerModule {
 
     public func stats() -> [String: JSONValue] {
         var stats: [String: JSONValue] = ["discovered": .bool(inventory != nil)]
-        if let pool { stats.merge(pool.stats) { $1 } }
+        if let pool { stats.merge(pool.state.stats) { $1 } }
         return stats
     }
 
@@ -72,14 +72,9 @@ public final class ResourceModule: BrokerModule {
     private func discover() {
         let restrict = Self.affinityCpuset()
         let io = Self.mayHaveGPUs()
-        let waker = context.reactor.waker
-        let done = Box { [weak self] (result: Result<NodeInventory, ServiceError>) in self?.discovered(result) }
-        worker.post {
-            let result = Result { () throws(ServiceError) in
-                try NodeInventory.discover(restrictTo: restrict, loadIODevices: io)
-            }
-            waker.post { done.value(result) }
-        }
+        worker.run({
+            Result { () throws(ServiceError) in try NodeInventory.discover(restrictTo: restrict, loadIODevices: io) }
+        }, then: context.reactor.waker) { [weak self] result in self?.discovered(result) }
     }
 
     private func discovered(_ result: Result<NodeInventory, ServiceError>) {
@@ -136,10 +131,4 @@ public final class ResourceModule: BrokerModule {
         guard !cpus.isEmpty, cpus.count < all else { return nil }
         return IDSet(cpus).description
     }
-}
-
-/// Carries a closure across to the loop's thread (it only ever runs there).
-final class Box<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
 }
