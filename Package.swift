@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // fluxs: a hierarchical resource manager for HPC, in the family of Flux.
-// Targets are laid out as in man/man7/fluxs-layout.7 and README.md.
+// Targets are laid out as README.md (Layout) and fluxs-protocol(7) (ARCHITECTURE) say.
 import PackageDescription
 
 let package = Package(
@@ -95,11 +95,14 @@ let package = Package(
         .target(name: "JobExecModule", dependencies: [
             "FluxsBroker", "FluxsProtocol", "FluxsFormats", "FluxsMessage", "FluxsReactor", "FluxsProcess", "CFluxsSupport",
         ]),
+        // The job shell's pure core: its tasks' ends in, what to do out.
+        .target(name: "FluxsShellCore", dependencies: ["FluxsProtocol"]),
         // The setuid helper that starts a guest's job shell as that guest (C, small on purpose).
         .executableTarget(name: "fluxs-imp"),
         // The job shell: a job's tasks on one node, their stdio, binding, signals and PMI.
         .executableTarget(name: "fluxs-shell", dependencies: [
-            "FluxsFormats", "FluxsMessage", "FluxsProtocol", "FluxsClient", "FluxsReactor", "FluxsPMI", "FluxsProcess", "CFluxsSupport",
+            "FluxsFormats", "FluxsMessage", "FluxsProtocol", "FluxsShellCore", "FluxsClient", "FluxsReactor", "FluxsPMI", "FluxsProcess",
+            "CFluxsSupport",
         ]),
         // The sched service (rank 0): the job manager's counterpart, running FluxsSched.
         .target(name: "SchedModule", dependencies: [
@@ -131,6 +134,7 @@ let package = Package(
         .testTarget(name: "FluxsFormatsTests", dependencies: ["FluxsFormats", "FluxsYAML"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FluxsMessageTests", dependencies: ["FluxsMessage"]),
         .testTarget(name: "FluxsProtocolTests", dependencies: ["FluxsProtocol", "FluxsFormats", "FluxsMessage"]),
+        .testTarget(name: "FluxsShellCoreTests", dependencies: ["FluxsShellCore", "FluxsProtocol"]),
         .testTarget(name: "FluxsReactorTests", dependencies: ["FluxsReactor", "FluxsReactorZMQ", "CZMQ"]),
         .testTarget(name: "FluxsBrokerTests", dependencies: ["FluxsBroker", "FluxsFormats", "FluxsMessage", "FluxsProtocol"]),
         .testTarget(name: "FluxsClientTests", dependencies: [

@@ -11,6 +11,7 @@ import FluxsClient
 import FluxsFormats
 import FluxsMessage
 import FluxsProtocol
+import FluxsShellCore
 import FluxsProcess
 import FluxsReactor
 #if canImport(Glibc)
@@ -28,16 +29,10 @@ final class Shell {
     private var sink: OutputSink!
     private var pmi: PMIBridge?
     private var tasks: [Int: TaskProcess] = [:]
-    private var running = 0
-    /// The worst end of a task so far.
-    private var status: ExitStatus = .exited(0)
+    /// What the tasks' ends decide (FluxsShellCore).
+    private var core: ShellCore
     private var inputCursor = EventlogCursor()
-    private var ended = false
-    /// The exit code a task gave PMI_Abort: the shell's exit code then.
-    private var abortCode: Int32?
     private var directory: JobDirectory?
-    /// Set when the job is being ended (SIGTERM from job-exec).
-    private var terminating = false
     /// Signals job-exec sends the job's process group, which its tasks get directly.
     private static let relayed: [Int32] = [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGCONT, SIGWINCH]
     /// Signals that came while the tasks were being started, with the index of the first
@@ -56,6 +51,8 @@ final class Shell {
         }
         shellIndex = index
         local = layout.nodes[index].tasks
+        core = ShellCore(me: "fluxs-shell[\(index)]", exitOnError: input.options.exitOnError,
+                         tasksAreBrokers: input.jobspec.task.command.first?.hasSuffix("fluxs-broker") == true)
         link = try BrokerLink(uri: try FluxsURI(parsing: input.uri), reactor: reactor)
     }
 
@@ -76,7 +73,7 @@ final class Shell {
             try? reactor.onSignal(signo) {}
         }
         // SIGTERM is job-exec ending the job: tasks that die of it are no news.
-        try? reactor.onSignal(SIGTERM) { [unowned self] in self.terminating = true }
+        try? reactor.onSignal(SIGTERM) { [unowned self] in self.core.terminate() }
         do {
             sink = try OutputSink(link: link, reactor: reactor, id: input.id,
                                   paths: OutputTemplate.files(id: input.id, jobspec: input.jobspec), label: input.options.label)
@@ -105,11 +102,7 @@ final class Shell {
             }
             pmi?.onFatal = { [unowned self] rank, code, message in
                 self.jobError(message)
-                if rank != nil, self.abortCode == nil { self.abortCode = Int32(clamping: code == 0 ? 1 : code) }
-                self.status = self.status.worse(.exited(Int32(clamping: code == 0 ? 1 : code) & 0xff))
-                self.killTasks(SIGKILL)
-                // The other nodes' tasks would wait for these in vain: end the whole job.
-                self.link.rpc(.jobManager.raise, JobRaise(id: self.input.id, type: "exec", note: "\(self.me): \(message)").json)
+                self.perform(self.core.aborted(rank: rank, code: Int(code), message: message))
             }
         }
         launch()
@@ -120,7 +113,7 @@ final class Shell {
         pmi?.sockets.closeChildEnds()
         pmi?.serve(on: reactor)
         if input.options.input == .service { watchInput() }
-        if running == 0 { finish() }
+        perform(core.launched())
     }
 
     /// The working directory and the input file must be there before any task starts.
@@ -176,7 +169,7 @@ final class Shell {
                     rank: task.rank, request: request, stdinPipe: options.input == .service, reactor: reactor,
                     unbuffered: options.unbuffered) { [unowned self] record in self.sink.add(record) }
                 tasks[task.rank] = process
-                running += 1
+                core.started()
                 try reactor.onChildExit(process.pid) { [unowned self] status in self.exited(task.rank, ExitStatus(waitStatus: status)) }
             } catch let error as ServiceError {
                 startFailed(task.rank, error)
@@ -246,41 +239,33 @@ final class Shell {
         sink.add(.data(stream: "stderr", ranks: String(rank), text: "\(me): error: task \(rank): \(reason)\n"))
         sink.add(.eof(stream: "stdout", ranks: String(rank)))
         sink.add(.eof(stream: "stderr", ranks: String(rank)))
-        self.status = self.status.worse(.exited(code))
+        core.startFailed(notRunnable: code == 126)
     }
 
     private func exited(_ rank: Int, _ status: ExitStatus) {
-        self.status = self.status.worse(status)
-        if input.options.exitOnError, !ended, !terminating, Self.isFailure(status, rank: rank) {
-            // A job that is an instance cannot go on without one of its brokers.
-            let broker = input.jobspec.task.command.first?.hasSuffix("fluxs-broker") == true
-            let note = broker ? "the child instance lost its broker rank \(rank) (\(status))" : "task \(rank) \(status)"
-            link.rpc(.jobManager.raise, JobRaise(id: input.id, type: "exec", note: "\(me): \(note)").json)
-        }
+        let actions = core.exited(rank: rank, status)
         tasks[rank]?.finishOutput()
         tasks[rank]?.closeAll()
         tasks[rank] = nil
-        running -= 1
-        if running == 0 { finish() }
+        perform(actions)
     }
 
-    /// For exit-on-error: a task killed by a signal, or one other than rank 0 that
-    /// exits non-zero (rank 0 of an instance exits with its initial program's code).
-    static func isFailure(_ status: ExitStatus, rank: Int) -> Bool {
-        switch status {
-        case .signaled: return true
-        case .exited(let code): return code != 0 && rank != 0
-        }
-    }
-
-    private func finish() {
-        guard !ended else { return }
-        ended = true
-        pmi?.stop()
-        directory?.remove()
-        sink.flush { [status, abortCode] in
-            if let abortCode { exit(abortCode) }
-            Self.end(as: status)
+    /// Performs what the core decided.
+    private func perform(_ actions: [ShellCore.Action]) {
+        for action in actions {
+            switch action {
+            case .raise(let note):
+                link.rpc(.jobManager.raise, JobRaise(id: input.id, type: "exec", note: note).json)
+            case .killTasks(let signo):
+                killTasks(signo)
+            case .finish(let status, let abortCode):
+                pmi?.stop()
+                directory?.remove()
+                sink.flush {
+                    if let abortCode { exit(abortCode) }
+                    Self.end(as: status)
+                }
+            }
         }
     }
 
@@ -337,9 +322,15 @@ final class Shell {
     private func watchInput() {
         let key = JobKeys(input.id).input
         link.rpc(.kvs.watch, ["key": .string(key)], streaming: true) { [weak self] response in
-            guard let self, response.errnum == 0, let body = try? JSONValue(parsing: response.payload),
-                  let text = body["value"]?.stringValue, let entries = try? self.inputCursor.newEntries(text) else { return }
-            entries.forEach(self.deliver)
+            guard let self, response.errnum != ENODATA else { return }
+            do {
+                if response.errnum != 0 { throw ServiceError(response: response) }
+                guard let text = try response.json()["value"]?.stringValue else { return }
+                try self.inputCursor.newEntries(text).forEach(self.deliver)
+            } catch {
+                // The tasks' stdin would never close: say so on the job's stderr.
+                self.jobError("cannot follow the job's input: \(error)")
+            }
         }
     }
 
