@@ -100,8 +100,13 @@ extension JobExecModule {
                     _ = self.context.reactor.after(0.05) { ask(attempt + 1) }
                     return
                 }
-                let body = try? JSONValue(parsing: response.payload)
-                let map = body?["inventory"]?["core_cpus"]
+                var map: JSONValue?
+                do throws(ServiceError) {
+                    if response.errnum != 0 { throw ServiceError(response: response) }
+                    map = try response.json()["inventory"]?["core_cpus"]
+                } catch {
+                    self.context.log(.warning, "job-exec: no core-to-CPU map of this node (tasks go unbound): \(error.message)")
+                }
                 // Kept only when known: a later launch asks again.
                 if let map, !(map.arrayValue?.isEmpty ?? true) { self.coreCPUs = map }
                 let waiting = self.waitingForCPUs

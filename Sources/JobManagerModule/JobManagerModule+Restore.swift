@@ -15,8 +15,12 @@ extension JobManagerModule {
     func restore() {
         context.rpc(.kvs.lookup, ["key": "job"]) { [unowned self] response in
             var records: [JobRecord] = []
-            if response.errnum == 0, let tree = (try? JSONValue(parsing: response.payload))?["dir"] {
-                self.collect(tree, path: [], into: &records)
+            do throws(ServiceError) {
+                // No job directory yet is a new instance; anything else must be said.
+                if response.errnum != 0, response.errnum != ENOENT { throw ServiceError(response: response) }
+                if response.errnum == 0, let tree = try response.json()["dir"] { self.collect(tree, path: [], into: &records) }
+            } catch {
+                self.context.log(.err, "job-manager: cannot read the jobs in the KVS; none restored: \(error.message)")
             }
             let now = Self.now()
             let (core, actions) = JobManagerCore.restore(records, at: now)

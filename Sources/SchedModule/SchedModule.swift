@@ -134,8 +134,18 @@ public final class SchedModule: BrokerModule {
     /// Asks the resource service which ranks are down or drained.
     func refreshAvailability() {
         context.rpc(.resource.status, [:]) { [unowned self] response in
-            guard response.errnum == 0, let status = try? JSONValue(parsing: response.payload) else { return }
-            var unavailable = (try? IDSet(parsing: status["down"]?.stringValue ?? "")) ?? IDSet()
+            let status: JSONValue
+            var unavailable: IDSet
+            do throws(ServiceError) {
+                if response.errnum != 0 { throw ServiceError(response: response) }
+                status = try response.json()
+                let down = try status.string("down") ?? ""
+                do throws(ParseError) { unavailable = try IDSet(parsing: down) } catch {
+                    throw ServiceError(EPROTO, "\"down\" is not an idset: \(error.message)")
+                }
+            } catch {
+                return self.context.log(.err, "sched: cannot learn which ranks are down or drained: \(error.message)")
+            }
             for key in status["drained"]?.objectValue?.keys ?? [:].keys { if let r = UInt32(key) { unavailable.insert(r) } }
             self.scheduler?.setUnavailable(unavailable)
             self.armPass()
@@ -145,9 +155,12 @@ public final class SchedModule: BrokerModule {
     /// Running jobs on lost ranks get a fatal exception through the job manager (their
     /// resources come back with the job's free, minus the ranks that are down).
     func ranksLost(_ event: Message) {
-        guard let s = scheduler, let body = try? JSONValue(parsing: event.payload),
-            let lost = (try? IDSet(parsing: body["ranks"]?.stringValue ?? "")), !lost.isEmpty
-        else { return }
+        guard let s = scheduler else { return }
+        let lost: IDSet
+        do { lost = try IDSet(parsing: try event.json().string("ranks") ?? "") } catch {
+            return context.log(.err, "sched: an overlay.lost event without readable ranks: \(error)")
+        }
+        guard !lost.isEmpty else { return }
         for job in s.resources.runningJobs {
             guard let R = s.resources.allocation(of: job) else { continue }
             let hit = R.ranks.intersection(lost)
