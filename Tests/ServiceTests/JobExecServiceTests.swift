@@ -140,15 +140,7 @@ extension EmbeddedModuleHost {
         #expect(host.sent.isEmpty)
     }
 
-    struct Bad: CustomTestStringConvertible, Sendable {
-        var name: String
-        var method: ServiceMethod
-        var payload: JSONValue
-        var flags: MessageFlags = []
-        var errnum: Int32
-        var says: String
-        var testDescription: String { name }
-    }
+    typealias Bad = Refusal
 
     static let bad: [Bad] = [
         Bad(name: "start, not streaming", method: .jobExec.start,

@@ -452,15 +452,7 @@ extension EmbeddedModuleHost {
 
     // MARK: - Malformed requests
 
-    struct Bad: CustomTestStringConvertible, Sendable {
-        var name: String
-        var method: ServiceMethod
-        var payload: JSONValue = [:]
-        var raw: String?
-        var errnum: Int32 = EPROTO
-        var says: String
-        var testDescription: String { name }
-    }
+    typealias Bad = Refusal
 
     static let bad: [Bad] = [
         Bad(name: "submit without a jobspec", method: .jobManager.submit, says: "missing \"jobspec\""),

@@ -280,17 +280,7 @@ import Glibc
 
     // MARK: - Malformed requests
 
-    /// A request the module must refuse: the errno and a part of the message.
-    struct BadCase: CustomTestStringConvertible, Sendable {
-        var name: String
-        var method: ServiceMethod
-        var payload: JSONValue = [:]
-        var raw: String?
-        var flags: MessageFlags = []
-        var errnum: Int32 = EPROTO
-        var says: String
-        var testDescription: String { name }
-    }
+    typealias BadCase = Refusal
 
     static let badCases: [BadCase] = [
         BadCase(name: "get without a key", method: .kvs.get, says: "missing \"key\""),

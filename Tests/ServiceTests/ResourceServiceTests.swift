@@ -242,56 +242,47 @@ private func published(_ host: EmbeddedModuleHost, _ topic: String) -> [JSONValu
 
     // MARK: Malformed requests and guests
 
-    /// (what is sent, the errno, words the message must hold)
-    struct Bad: CustomTestStringConvertible, Sendable {
-        var name: String
-        var method: ServiceMethod
-        var payload: JSONValue = [:]
-        var raw: String?
-        var errnum: Int32 = EPROTO
-        var message: String
-        var testDescription: String { name }
-    }
+    typealias Bad = Refusal
 
     static let bad: [Bad] = [
-        Bad(name: "R: not JSON", method: .resource.R, raw: "R?", message: "resource.R: payload is not JSON"),
+        Bad(name: "R: not JSON", method: .resource.R, raw: "R?", says: "resource.R: payload is not JSON"),
         Bad(name: "status: not an object", method: .resource.status, raw: "\"all\"",
-            message: "resource.status: payload must be a JSON object"),
-        Bad(name: "drain: no targets", method: .resource.drain, payload: ["reason": "x"], message: "missing \"targets\""),
-        Bad(name: "drain: empty targets", method: .resource.drain, payload: ["targets": ""], message: "missing \"targets\""),
+            says: "resource.status: payload must be a JSON object"),
+        Bad(name: "drain: no targets", method: .resource.drain, payload: ["reason": "x"], says: "missing \"targets\""),
+        Bad(name: "drain: empty targets", method: .resource.drain, payload: ["targets": ""], says: "missing \"targets\""),
         Bad(name: "drain: targets that are a number", method: .resource.drain, payload: ["targets": 1],
-            message: "\"targets\" must be a string"),
+            says: "\"targets\" must be a string"),
         Bad(name: "drain: a reason that is a number", method: .resource.drain, payload: ["targets": "0", "reason": 3],
-            message: "\"reason\" must be a string"),
+            says: "\"reason\" must be a string"),
         Bad(name: "drain: force that is a string", method: .resource.drain, payload: ["targets": "0", "force": "yes"],
-            message: "\"force\" must be true or false"),
+            says: "\"force\" must be true or false"),
         Bad(name: "drain: an unknown mode", method: .resource.drain, payload: ["targets": "0", "mode": "gently"],
-            errnum: EINVAL, message: "invalid drain mode 'gently' specified"),
+            errnum: EINVAL, says: "invalid drain mode 'gently' specified"),
         Bad(name: "drain: targets neither idset nor hostlist", method: .resource.drain, payload: ["targets": "node[1"],
-            errnum: EINVAL, message: "targets \"node[1\" are neither an idset nor a hostlist"),
+            errnum: EINVAL, says: "targets \"node[1\" are neither an idset nor a hostlist"),
         Bad(name: "drain: a rank the instance lacks", method: .resource.drain, payload: ["targets": "0-3"],
-            errnum: ENOENT, message: "no such rank or host: 2-3"),
+            errnum: ENOENT, says: "no such rank or host: 2-3"),
         Bad(name: "drain: a host the instance lacks", method: .resource.drain, payload: ["targets": "node9"],
-            errnum: ENOENT, message: "no such rank or host: node9"),
-        Bad(name: "undrain: no targets", method: .resource.undrain, message: "missing \"targets\""),
+            errnum: ENOENT, says: "no such rank or host: node9"),
+        Bad(name: "undrain: no targets", method: .resource.undrain, says: "missing \"targets\""),
         Bad(name: "undrain: a mode that is a number", method: .resource.undrain, payload: ["targets": "0", "mode": 1],
-            message: "\"mode\" must be a string"),
+            says: "\"mode\" must be a string"),
         Bad(name: "hello: no rank", method: .resource.hello, payload: ["inventory": inventory()],
-            message: "resource.hello needs a rank of this instance and an inventory"),
+            says: "resource.hello needs a rank of this instance and an inventory"),
         Bad(name: "hello: a rank outside the instance", method: .resource.hello, payload: ["rank": 2, "inventory": inventory()],
-            message: "resource.hello needs a rank of this instance and an inventory"),
+            says: "resource.hello needs a rank of this instance and an inventory"),
         Bad(name: "hello: a rank that is a string", method: .resource.hello, payload: ["rank": "1", "inventory": inventory()],
-            message: "\"rank\" must be an integer"),
+            says: "\"rank\" must be an integer"),
         Bad(name: "hello: a negative rank", method: .resource.hello, payload: ["rank": -1, "inventory": inventory()],
-            message: "\"rank\" is out of range"),
+            says: "\"rank\" is out of range"),
         Bad(name: "hello: no inventory", method: .resource.hello, payload: ["rank": 1],
-            message: "resource.hello needs a rank of this instance and an inventory"),
+            says: "resource.hello needs a rank of this instance and an inventory"),
         Bad(name: "hello: an inventory that is not an object", method: .resource.hello, payload: ["rank": 1, "inventory": "big"],
-            message: "node inventory: inventory: must be an object, not string"),
+            says: "node inventory: inventory: must be an object, not string"),
         Bad(name: "hello: an inventory without cores", method: .resource.hello, payload: ["rank": 1, "inventory": ["hostname": "n"]],
-            message: "node inventory: cores: must be a non-negative integer"),
+            says: "node inventory: cores: must be a non-negative integer"),
         Bad(name: "a method resource lacks", method: ServiceMethod("resource.nosuch"), errnum: ENOSYS,
-            message: "resource has no method \"nosuch\""),
+            says: "resource has no method \"nosuch\""),
     ]
 
     @Test(arguments: bad) func malformedRequests(_ c: Bad) throws {
@@ -301,7 +292,7 @@ private func published(_ host: EmbeddedModuleHost, _ topic: String) -> [JSONValu
         #expect(host.answers(to: tag).count == 1)
         let error = host.error(of: tag)
         #expect(error?.errnum == c.errnum)
-        #expect(error?.message.contains(c.message) == true, "\(error?.message ?? "no error")")
+        #expect(error?.message.contains(c.says) == true, "\(error?.message ?? "no error")")
         // Nothing changed: no event, rank 1 still down and nothing drained.
         #expect(host.published.isEmpty)
         #expect(status(host)?["down"] == "1")

@@ -334,70 +334,60 @@ private func waitForEnd(_ host: EmbeddedModuleHost, _ tag: UInt32) -> Bool {
 
     // MARK: Malformed requests and guests
 
-    /// (what is sent, the errno, words the message must hold)
-    struct Bad: CustomTestStringConvertible, Sendable {
-        var name: String
-        var method: ServiceMethod
-        var payload: JSONValue = [:]
-        var raw: String?
-        var flags: MessageFlags = []
-        var errnum: Int32 = EPROTO
-        var message: String
-        var testDescription: String { name }
-    }
+    typealias Bad = Refusal
 
     static let bad: [Bad] = [
         Bad(name: "alloc: not JSON", method: .sched.alloc, raw: "{id: 1", flags: .streaming,
-            message: "sched.alloc: payload is not JSON"),
+            says: "sched.alloc: payload is not JSON"),
         Bad(name: "alloc: not an object", method: .sched.alloc, raw: "[1]", flags: .streaming,
-            message: "sched.alloc: payload must be a JSON object"),
+            says: "sched.alloc: payload must be a JSON object"),
         Bad(name: "alloc: not streaming", method: .sched.alloc, payload: ["id": 1, "jobspec": spec()],
-            message: "sched.alloc is a streaming request"),
+            says: "sched.alloc is a streaming request"),
         Bad(name: "alloc: no id", method: .sched.alloc, payload: ["jobspec": spec()], flags: .streaming,
-            message: "missing \"id\" (a job id)"),
+            says: "missing \"id\" (a job id)"),
         Bad(name: "alloc: an id that is a string", method: .sched.alloc, payload: ["id": "f1", "jobspec": spec()],
-            flags: .streaming, message: "missing \"id\" (a job id)"),
+            flags: .streaming, says: "missing \"id\" (a job id)"),
         Bad(name: "alloc: no jobspec", method: .sched.alloc, payload: ["id": 1], flags: .streaming,
-            message: "missing \"jobspec\""),
+            says: "missing \"jobspec\""),
         Bad(name: "alloc: a priority that is a string", method: .sched.alloc,
             payload: ["id": 1, "priority": "high", "jobspec": spec()], flags: .streaming,
-            message: "\"priority\" must be an integer"),
+            says: "\"priority\" must be an integer"),
         Bad(name: "alloc: a priority out of range", method: .sched.alloc,
             payload: ["id": 1, "priority": -1, "jobspec": spec()], flags: .streaming, errnum: EINVAL,
-            message: "\"priority\" must be 0 to 4294967295"),
+            says: "\"priority\" must be 0 to 4294967295"),
         Bad(name: "alloc: a t_submit that is a string", method: .sched.alloc,
             payload: ["id": 1, "t_submit": "now", "jobspec": spec()], flags: .streaming,
-            message: "\"t_submit\" must be a finite number"),
+            says: "\"t_submit\" must be a finite number"),
         Bad(name: "alloc: an invalid jobspec", method: .sched.alloc, payload: ["id": 1, "jobspec": ["version": 9]],
-            flags: .streaming, errnum: EINVAL, message: "invalid jobspec: "),
-        Bad(name: "free: no id", method: .sched.free, message: "missing \"id\" (a job id)"),
-        Bad(name: "free: not JSON", method: .sched.free, raw: "1 2", message: "sched.free: payload is not JSON"),
+            flags: .streaming, errnum: EINVAL, says: "invalid jobspec: "),
+        Bad(name: "free: no id", method: .sched.free, says: "missing \"id\" (a job id)"),
+        Bad(name: "free: not JSON", method: .sched.free, raw: "1 2", says: "sched.free: payload is not JSON"),
         Bad(name: "cancel: an id that is a float", method: .sched.cancel, payload: ["id": 1.5],
-            message: "missing \"id\" (a job id)"),
+            says: "missing \"id\" (a job id)"),
         Bad(name: "hello: a job without R", method: .sched.hello, payload: ["running": [["id": 1]]],
-            message: "sched.hello: each job needs id and R"),
+            says: "sched.hello: each job needs id and R"),
         Bad(name: "hello: a job without id", method: .sched.hello, payload: ["running": [["R": cluster(1).json]]],
-            message: "missing \"id\" (a job id)"),
+            says: "missing \"id\" (a job id)"),
         Bad(name: "hello: an R that is not R", method: .sched.hello, payload: ["running": [["id": 1, "R": ["version": 2]]]],
-            message: "sched.hello: job"),
+            says: "sched.hello: job"),
         Bad(name: "prioritize: an entry without priority", method: .sched.prioritize, payload: ["jobs": [[1]]],
-            message: "sched.prioritize: each entry must be [id, priority 0-4294967295]"),
+            says: "sched.prioritize: each entry must be [id, priority 0-4294967295]"),
         Bad(name: "prioritize: a negative priority", method: .sched.prioritize, payload: ["jobs": [[1, -1]]],
-            message: "sched.prioritize: each entry must be [id, priority 0-4294967295]"),
+            says: "sched.prioritize: each entry must be [id, priority 0-4294967295]"),
         Bad(name: "prioritize: an id that is a string", method: .sched.prioritize, payload: ["jobs": [["x", 1]]],
-            message: "sched.prioritize: each entry must be [id, priority 0-4294967295]"),
+            says: "sched.prioritize: each entry must be [id, priority 0-4294967295]"),
         Bad(name: "expiration: no expiration", method: .sched.expiration, payload: ["id": 1],
-            message: "sched.expiration: missing \"expiration\""),
+            says: "sched.expiration: missing \"expiration\""),
         Bad(name: "expiration: a negative one", method: .sched.expiration, payload: ["id": 1, "expiration": -5],
-            message: "sched.expiration: missing \"expiration\""),
+            says: "sched.expiration: missing \"expiration\""),
         Bad(name: "expiration: a string", method: .sched.expiration, payload: ["id": 1, "expiration": "soon"],
-            message: "\"expiration\" must be a finite number"),
+            says: "\"expiration\" must be a finite number"),
         Bad(name: "expiration: no id", method: .sched.expiration, payload: ["expiration": 5],
-            message: "missing \"id\" (a job id)"),
+            says: "missing \"id\" (a job id)"),
         Bad(name: "feasibility: not JSON", method: .sched.feasibility, raw: "jobspec",
-            message: "sched.feasibility: payload is not JSON"),
+            says: "sched.feasibility: payload is not JSON"),
         Bad(name: "a method sched lacks", method: ServiceMethod("sched.nosuch"), errnum: ENOSYS,
-            message: "sched has no method \"nosuch\""),
+            says: "sched has no method \"nosuch\""),
     ]
 
     @Test(arguments: bad) func malformedRequests(_ c: Bad) throws {
@@ -406,7 +396,7 @@ private func waitForEnd(_ host: EmbeddedModuleHost, _ tag: UInt32) -> Bool {
         #expect(host.answers(to: tag).count == 1)
         let error = host.error(of: tag)
         #expect(error?.errnum == c.errnum)
-        #expect(error?.message.contains(c.message) == true, "\(error?.message ?? "no error")")
+        #expect(error?.message.contains(c.says) == true, "\(error?.message ?? "no error")")
         // Nothing was queued or started.
         host.settle()
         let status = host.request(.sched.status)
@@ -416,9 +406,9 @@ private func waitForEnd(_ host: EmbeddedModuleHost, _ tag: UInt32) -> Bool {
     /// Fields of the wrong type that the codecs (SchedMessages.swift) take as absent.
     static let wrongTypes: [Bad] = [
         Bad(name: "hello: running that is not an array", method: .sched.hello, payload: ["running": "all"],
-            message: "running"),
+            says: "running"),
         Bad(name: "prioritize: jobs that is not an array", method: .sched.prioritize, payload: ["jobs": 5],
-            message: "jobs"),
+            says: "jobs"),
     ]
 
     @Test(arguments: wrongTypes) func wrongTypesAreEPROTO(_ c: Bad) throws {
@@ -426,7 +416,7 @@ private func waitForEnd(_ host: EmbeddedModuleHost, _ tag: UInt32) -> Bool {
         let tag = host.request(c.method, c.payload)
         #expect(host.answers(to: tag).count == 1)
         #expect(host.error(of: tag)?.errnum == EPROTO)
-        #expect(host.error(of: tag)?.message.contains(c.message) == true)
+        #expect(host.error(of: tag)?.message.contains(c.says) == true)
     }
 
     static let ownerOnly: [ServiceMethod] = [
