@@ -161,15 +161,15 @@ public final class ModuleContext: Endpoint {
     }
 
     /// Publishes an event (through rank 0 when the module runs elsewhere).
-    public func publish(_ topic: String, _ payload: JSONValue = [:]) {
-        host.publish(topic, payload)
+    public func publish(_ event: EventTopic, _ payload: JSONValue = [:]) {
+        host.publish(event.topic, payload)
     }
 
-    /// Subscribes the module to events whose topics start with `prefix`; `handler` gets
-    /// each of them (a module may subscribe to several prefixes).
-    public func subscribe(_ prefix: String, _ handler: @escaping (Message) -> Void) {
-        eventHandlers.append((prefix, handler))
-        host.subscribe(self, to: prefix)
+    /// Subscribes the module to an event; `handler` gets each of them (a module may
+    /// subscribe to several).
+    public func subscribe(_ event: EventTopic, _ handler: @escaping (Message) -> Void) {
+        eventHandlers.append((event.topic, handler))
+        host.subscribe(self, to: event.topic)
     }
 
     /// A broker attribute's value.

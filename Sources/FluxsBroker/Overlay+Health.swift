@@ -49,7 +49,7 @@ extension Overlay {
                 let unreachable = subtree.count == 1 ? "it is unreachable" : "ranks \(IDSet(subtree)) are unreachable"
                 broker.log(.err, "overlay: rank \(child) is lost (\(reason)); \(unreachable)")
                 broker.failPending(at: String(child), with: ServiceError(EHOSTUNREACH, "rank \(child) was lost (\(reason))"))
-                broker.publishFromAnyRank("overlay.lost", ["rank": .int(Int64(child)), "ranks": .string(IDSet(subtree).description)])
+                broker.publishFromAnyRank(EventTopic.overlayLost.topic, ["rank": .int(Int64(child)), "ranks": .string(IDSet(subtree).description)])
             case .childLeft(let child):
                 broker.failPending(at: String(child), with: ServiceError(EHOSTUNREACH, "rank \(child) shut down"))
             case .childLeftDuringShutdown(let child):

@@ -60,7 +60,7 @@ public final class HeartbeatModule: BrokerModule {
     private func arm() {
         timer = context.reactor.every(period) { [unowned self] in
             self.pulses += 1
-            self.context.publish("heartbeat.pulse", ["count": .int(Int64(self.pulses))])
+            self.context.publish(.heartbeatPulse, ["count": .int(Int64(self.pulses))])
         }
     }
 }

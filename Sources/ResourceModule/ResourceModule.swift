@@ -33,7 +33,7 @@ public final class ResourceModule: BrokerModule {
         if context.rank == 0 {
             let size = UInt32(context.attribute("size") ?? "1") ?? 1
             pool = try ResourcePool(context: context, size: size)
-            context.subscribe("overlay.lost") { [unowned self] event in self.pool?.lost(event) }
+            context.subscribe(.overlayLost) { [unowned self] event in self.pool?.lost(event) }
         }
         discover()
     }

@@ -59,7 +59,7 @@ extension ResourceState {
         return [
             .saveDrains(drainsJSON),
             .log(.info, "drain idset=\(ranks) mode=\(mode ?? "none") reason=\(reason)"),
-            .publish("resource.drain", ["ranks": .string(ranks.description), "reason": .string(reason)]),
+            .publish(.resourceDrain, ["ranks": .string(ranks.description), "reason": .string(reason)]),
         ]
     }
 
@@ -78,7 +78,7 @@ extension ResourceState {
         return [
             .saveDrains(drainsJSON),
             .log(.info, "undrain idset=\(ranks) mode=\(mode ?? "none") reason=\(reason ?? "")"),
-            .publish("resource.undrain", .object(event)),
+            .publish(.resourceUndrain, .object(event)),
         ]
     }
 

@@ -12,6 +12,7 @@ import FluxsBroker
 import FluxsFormats
 import FluxsHwloc
 import FluxsMessage
+import FluxsProtocol
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -28,7 +29,7 @@ struct ResourceState {
     /// What ResourcePool must do.
     enum Action: Equatable {
         /// Publish an event.
-        case publish(String, JSONValue)
+        case publish(EventTopic, JSONValue)
         /// Keep the drains in the KVS: the new value of resource.drain.
         case saveDrains(JSONValue)
         /// Log a line.
@@ -101,7 +102,7 @@ struct ResourceState {
         if inventories[rank] != nil, !wasUp { actions.append(.log(.notice, "resource: rank \(rank) is up again")) }
         inventories[rank] = inventory
         up.insert(rank)
-        if !wasUp { actions.append(.publish("resource.up", ["ranks": .string(String(rank))])) }
+        if !wasUp { actions.append(.publish(.resourceUp, ["ranks": .string(String(rank))])) }
         if R == nil, inventories.count == Int(size) { actions += finishR(at: now) }
         if configured != nil, !noverify { actions += verify(rank, at: now) }
         return actions
@@ -169,7 +170,7 @@ struct ResourceState {
         guard drained[rank] == nil else { return actions }
         drained[rank] = Drain(reason: shortfall, timestamp: now)
         if drainsLoaded { actions.append(.saveDrains(drainsJSON)) }
-        actions.append(.publish("resource.drain", ["ranks": .string(String(rank)), "reason": .string(shortfall)]))
+        actions.append(.publish(.resourceDrain, ["ranks": .string(String(rank)), "reason": .string(shortfall)]))
         return actions
     }
 }

@@ -66,10 +66,10 @@ public final class SchedModule: BrokerModule {
         if let text = context.attribute("sched.match-policy"), MatchPolicy(rawValue: text) == nil {
             throw ServiceError(EINVAL, "sched.match-policy \"\(text)\": expected one of \(MatchPolicy.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        for topic in ["resource.drain", "resource.undrain", "resource.up", "overlay.lost"] {
+        for topic: EventTopic in [.resourceDrain, .resourceUndrain, .resourceUp, .overlayLost] {
             context.subscribe(topic) { [unowned self] _ in self.refreshAvailability() }
         }
-        context.subscribe("overlay.lost") { [unowned self] event in self.ranksLost(event) }
+        context.subscribe(.overlayLost) { [unowned self] event in self.ranksLost(event) }
         askForResources()
     }
 

@@ -80,17 +80,17 @@ extension ResourceState {
         Case(name: "every rank's hello assembles R and announces resource.up", steps: [
             (.drainsRead(.success([:])), []),
             (.hello(0, found("node0", cores: 2)), []),
-            (.hello(1, found("node1", cores: 3)), [.publish("resource.up", ["ranks": "1"]), .answerWaiting]),
+            (.hello(1, found("node1", cores: 3)), [.publish(.resourceUp, ["ranks": "1"]), .answerWaiting]),
         ], R: assembled),
         Case(name: "exclude by rank", exclude: "1", steps: [
             (.hello(0, found("node0", cores: 2)), []),
-            (.hello(1, found("node1", cores: 3)), [.publish("resource.up", ["ranks": "1"])]),
+            (.hello(1, found("node1", cores: 3)), [.publish(.resourceUp, ["ranks": "1"])]),
             (.drainsRead(.success([:])), [.answerWaiting]),
         ], R: assembled.restricted(to: [0])),
         Case(name: "exclude by host, a host no rank runs on logged", exclude: "node[1,7]", steps: [
             (.hello(0, found("node0", cores: 2)), []),
             (.hello(1, found("node1", cores: 3)), [
-                .publish("resource.up", ["ranks": "1"]), .log(.warning, "resource.exclude: no rank runs on node7"),
+                .publish(.resourceUp, ["ranks": "1"]), .log(.warning, "resource.exclude: no rank runs on node7"),
             ]),
         ], R: assembled.restricted(to: [0]), ready: false),
         Case(name: "verification drains a short rank, keeps and announces it", steps: [
@@ -98,16 +98,16 @@ extension ResourceState {
             (.drainsRead(.success([:])), [.answerWaiting]),
             (.hello(0, found("n0", cores: 4)), []),
             (.hello(1, found("n1", cores: 2)), [
-                .publish("resource.up", ["ranks": "1"]), .log(.err, "resource: rank 1 drained: \(short)"),
+                .publish(.resourceUp, ["ranks": "1"]), .log(.err, "resource: rank 1 drained: \(short)"),
                 .saveDrains(["1": ["reason": .string(short), "timestamp": .double(now)]]),
-                .publish("resource.drain", ["ranks": "1", "reason": .string(short)]),
+                .publish(.resourceDrain, ["ranks": "1", "reason": .string(short)]),
             ]),
         ], R: twoNodes(cores: 4, hostnames: false), drained: [1: short]),
         Case(name: "a drain made before the stored drains are in is kept with them", steps: [
             (.configure(twoNodes(cores: 4, hostnames: false)), []),
             (.hello(1, found("n1", cores: 2)), [
-                .publish("resource.up", ["ranks": "1"]), .log(.err, "resource: rank 1 drained: \(short)"),
-                .publish("resource.drain", ["ranks": "1", "reason": .string(short)]),
+                .publish(.resourceUp, ["ranks": "1"]), .log(.err, "resource: rank 1 drained: \(short)"),
+                .publish(.resourceDrain, ["ranks": "1", "reason": .string(short)]),
             ]),
             (.drainsRead(.success(["0": ["reason": "old", "timestamp": .double(5)]])), [
                 .saveDrains([
@@ -121,26 +121,26 @@ extension ResourceState {
             (.drainsRead(.success(["1": ["reason": "stored", "timestamp": .double(5)]])), []),
             (.configure(twoNodes(cores: 4, hostnames: false)), [.answerWaiting]),
             (.hello(1, found("n1", cores: 2)), [
-                .publish("resource.up", ["ranks": "1"]), .log(.err, "resource: rank 1 drained: \(short)"),
+                .publish(.resourceUp, ["ranks": "1"]), .log(.err, "resource: rank 1 drained: \(short)"),
             ]),
         ], R: twoNodes(cores: 4, hostnames: false), drained: [1: "stored"]),
         Case(name: "noverify trusts a configured R", noverify: true, steps: [
             (.configure(twoNodes(cores: 4)), []),
-            (.hello(1, found("n1", cores: 2)), [.publish("resource.up", ["ranks": "1"])]),
+            (.hello(1, found("n1", cores: 2)), [.publish(.resourceUp, ["ranks": "1"])]),
         ], R: twoNodes(cores: 4), ready: false),
         Case(name: "R configured after a hello verifies it", steps: [
-            (.hello(1, found("n1", cores: 2)), [.publish("resource.up", ["ranks": "1"])]),
+            (.hello(1, found("n1", cores: 2)), [.publish(.resourceUp, ["ranks": "1"])]),
             (.configure(twoNodes(cores: 4, hostnames: false)), [
                 .log(.err, "resource: rank 1 drained: \(short)"),
-                .publish("resource.drain", ["ranks": "1", "reason": .string(short)]),
+                .publish(.resourceDrain, ["ranks": "1", "reason": .string(short)]),
             ]),
         ], R: twoNodes(cores: 4, hostnames: false), drained: [1: short], ready: false),
         Case(name: "lost ranks are down until they say hello again", noverify: true, steps: [
             (.configure(twoNodes()), []),
-            (.hello(1, found("node1", cores: 2)), [.publish("resource.up", ["ranks": "1"])]),
+            (.hello(1, found("node1", cores: 2)), [.publish(.resourceUp, ["ranks": "1"])]),
             (.lose([1]), [.log(.notice, "resource: ranks 1 are down (lost by the overlay)")]),
             (.hello(1, found("node1", cores: 2)), [
-                .log(.notice, "resource: rank 1 is up again"), .publish("resource.up", ["ranks": "1"]),
+                .log(.notice, "resource: rank 1 is up again"), .publish(.resourceUp, ["ranks": "1"]),
             ]),
             (.hello(1, found("node1", cores: 2)), []),
             (.lose([0, 1]), [.log(.notice, "resource: ranks 0-1 are down (lost by the overlay)")]),
@@ -186,7 +186,7 @@ extension ResourceState {
     private static func drained0(_ mode: String, _ reason: String, _ timestamp: Double) -> [ResourceState.Action] {
         [
             kept([("0", reason, timestamp)]), .log(.info, "drain idset=0 mode=\(mode) reason=new"),
-            .publish("resource.drain", ["ranks": "0", "reason": "new"]),
+            .publish(.resourceDrain, ["ranks": "0", "reason": "new"]),
         ]
     }
 
@@ -207,7 +207,7 @@ extension ResourceState {
                 out: .success(drained0("overwrite", "new", 5)), after: ("new", 5)),
         Request(name: "drain by hostlist", input: .drain(["targets": "node[0-1]"]), out: .success([
             kept([("0", "", now), ("1", "", now)]), .log(.info, "drain idset=0-1 mode=none reason="),
-            .publish("resource.drain", ["ranks": "0-1", "reason": ""]),
+            .publish(.resourceDrain, ["ranks": "0-1", "reason": ""]),
         ]), after: ("", now)),
         Request(name: "drain a rank R lacks", input: .drain(["targets": "0-3"]),
                 out: .failure(ServiceError(ENOENT, "no such rank or host: 2-3"))),
@@ -215,13 +215,13 @@ extension ResourceState {
                 out: .failure(ServiceError(EINVAL, "invalid drain mode 'gently' specified"))),
         Request(name: "undrain with a reason", before: "old", input: .undrain(["targets": "0", "reason": "fixed"]), out: .success([
             kept([]), .log(.info, "undrain idset=0 mode=none reason=fixed"),
-            .publish("resource.undrain", ["ranks": "0", "reason": "fixed"]),
+            .publish(.resourceUndrain, ["ranks": "0", "reason": "fixed"]),
         ])),
         Request(name: "undrain of ranks not drained", before: "old", input: .undrain(["targets": "0-1"]),
                 out: .failure(ServiceError(EEXIST, "rank 1 not drained")), after: ("old", 5)),
         Request(name: "undrain of ranks not drained, mode update", before: "old",
                 input: .undrain(["targets": "0-1", "mode": "update"]), out: .success([
-                    kept([]), .log(.info, "undrain idset=0-1 mode=update reason="), .publish("resource.undrain", ["ranks": "0-1"]),
+                    kept([]), .log(.info, "undrain idset=0-1 mode=update reason="), .publish(.resourceUndrain, ["ranks": "0-1"]),
                 ])),
     ]
 
