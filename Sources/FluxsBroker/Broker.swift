@@ -185,8 +185,7 @@ public final class Broker {
     /// Serves a request here if a built-in, module or client provides its service;
     /// returns false when nothing here does.
     private func serveLocally(_ request: Message) -> Bool {
-        let method = ServiceMethod.catalog[request.topic]
-        if method?.placement == .rank0 && rank != 0 {
+        if rank != 0, ServiceMethod.catalog[request.topic]?.placement == .rank0 {
             var toRoot = request
             toRoot.nodeid = .rank(0)
             routeToRank(toRoot, 0)

@@ -95,7 +95,7 @@ public final class ModuleContext: Endpoint {
         switch message.type {
         case .request:
             requestsHandled += 1
-            if message.topic == "\(message.service).ping" {
+            if message.topic.utf8.count == message.service.utf8.count + 5, message.topic.hasSuffix(".ping") {
                 respond(to: message, (try? Broker.decodePayload(message)) ?? [:])
             } else {
                 dispatch(message)

@@ -19,7 +19,7 @@ public struct JobID: Sendable, Hashable, Comparable, CustomStringConvertible {
     public static let sequenceBits = 10
 
     /// Wraps a 64-bit integer; every value is a valid id.
-    public init(_ value: UInt64) { self.value = value }
+    @inlinable public init(_ value: UInt64) { self.value = value }
 
     /// Assembles an id from its fields, or nil when a field does not fit its width.
     public init?(timestamp: UInt64, generatorID: UInt16, sequence: UInt16) {
@@ -49,7 +49,18 @@ public struct JobID: Sendable, Hashable, Comparable, CustomStringConvertible {
     public var description: String { formatted(.f58) }
 
     /// Ids order by value, which is time order for one generator.
-    public static func < (lhs: JobID, rhs: JobID) -> Bool { lhs.value < rhs.value }
+    @inlinable public static func < (lhs: JobID, rhs: JobID) -> Bool { lhs.value < rhs.value }
+
+    // Written out and inlinable (not synthesized): schedulers and job tables in other
+    // modules key dictionaries and sort by ids, and must not pay a call per comparison.
+    @inlinable public static func == (lhs: JobID, rhs: JobID) -> Bool { lhs.value == rhs.value }
+
+    @inlinable public func hash(into hasher: inout Hasher) { hasher.combine(value) }
+
+    // A dictionary keyed by ids hashes as fast as one keyed by UInt64 (the one-shot
+    // integer hash, not a Hasher made for each lookup): the scheduler's queue and the
+    // job manager's tables are such dictionaries.
+    @inlinable public func _rawHashValue(seed: Int) -> Int { value._rawHashValue(seed: seed) }
 }
 
 extension JobID: ExpressibleByIntegerLiteral {

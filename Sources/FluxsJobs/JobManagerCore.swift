@@ -153,6 +153,9 @@ public struct JobManagerCore: Sendable {
     /// The record of job `id`.
     public func record(_ id: JobID) -> JobRecord? { jobs[id] }
 
+    /// The user a job belongs to (without copying its record).
+    public func userid(of id: JobID) -> UInt32? { jobs[id]?.userid }
+
     /// Records the scheduler's latest annotations of a pending job (why it waits, when it
     /// should start); they are not eventlog entries, as in Flux.
     public mutating func annotate(_ id: JobID, _ annotations: [String: JSONValue]) {

@@ -19,12 +19,12 @@ extension JobManagerModule {
                 let keys = JobKeys(id)
                 if entry.name == "submit", let spec = jobspecs[id] {
                     batch.ops.append(.put(keys.jobspec, spec))
-                    batch.owners[id] = core.record(id)?.userid
+                    batch.owners[id] = core.userid(of: id)
                 }
                 if entry.name == "alloc", let R = allocations[id] { batch.ops.append(.put(keys.R, R.json)) }
                 let line = entry.line
                 batch.ops.append(.append(keys.eventlog, line))
-                if !journal.isEmpty, let uid = core.record(id)?.userid {
+                if !journal.isEmpty, let uid = core.userid(of: id) {
                     batch.journal.append(JournalEntry(id: id, userid: uid, entry: entry, line: line))
                 }
                 if entry.name == "clean" { jobEnded(id) }
@@ -87,7 +87,7 @@ extension JobManagerModule {
         let after = batch.after
         let posted = batch.journal
         batch.ops.removeAll()
-        batch.owners.removeAll()
+        batch.owners.removeAll(keepingCapacity: true)
         batch.after.removeAll()
         batch.journal.removeAll()
         guard !ops.isEmpty else { return after.forEach { $0() } }
@@ -138,7 +138,7 @@ extension JobManagerModule {
 
     private func startExec(_ id: JobID) {
         guard let spec = jobspecs[id], let R = allocations[id] else { return }
-        let job = ExecJob(id: id, jobspec: spec, R: R.json, userid: core.record(id)?.userid ?? 0)
+        let job = ExecJob(id: id, jobspec: spec, R: R.json, userid: core.userid(of: id) ?? 0)
         context.rpc(.jobExec.start, job.json, flags: .streaming) { [unowned self] response in
             let now = Self.now()
             if response.errnum == ENODATA { return }
@@ -180,7 +180,7 @@ extension JobManagerModule {
         allocations[id] = nil
         // Until its clean is committed, a wait for the job waits for that (a wait that
         // came now would find it INACTIVE but not yet a zombie).
-        ending[id] = core.record(id)?.userid
+        ending[id] = core.userid(of: id)
         afterCommit { [unowned self] in
             self.ending[id] = nil
             self.answerWaiters(id)

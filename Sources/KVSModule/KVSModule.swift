@@ -123,10 +123,10 @@ public final class KVSModule: BrokerModule {
     /// the job manager said when it made the job), and write only their guest.* and
     /// pmi.* keys (its tasks' stdin and output, its shells' PMI exchange), all in the
     /// primary namespace. The owner may use every key.
-    func checkGuest(_ request: Message, _ body: JSONValue, keys: [String], _ use: GuestUse) throws(ServiceError) {
+    func checkGuest(_ request: Message, _ body: JSONValue, keys: @autoclosure () -> [String], _ use: GuestUse) throws(ServiceError) {
         guard !request.rolemask.contains(.owner) else { return }
         guard try namespaceName(body) == "primary" else { throw ServiceError(EPERM, "guests may use only the primary namespace") }
-        for key in keys { try guestOwns(key, request.userid, use) }
+        for key in keys() { try guestOwns(key, request.userid, use) }
     }
 
     private func guestOwns(_ key: String, _ userid: UInt32, _ use: GuestUse) throws(ServiceError) {
