@@ -25,12 +25,12 @@ public struct ExecJob: Sendable, Hashable {
     }
 
     /// Reads the request; a missing userid is the instance owner's (`owner`).
-    public init(json: JSONValue, owner: UInt32) throws(ServiceError) {
+    public init(json: JSONValue, owner: @autoclosure () -> UInt32) throws(ServiceError) {
         id = try json.jobID()
         guard let spec = json["jobspec"], let r = json["R"] else { throw ServiceError(EPROTO, "missing \"jobspec\" or \"R\"") }
         jobspec = spec
         R = r
-        userid = try json.integer("userid", as: UInt32.self) ?? owner
+        userid = try json.integer("userid", as: UInt32.self) ?? owner()
     }
 
     public var json: JSONValue { ["id": id.wire, "jobspec": jobspec, "R": R, "userid": .int(Int64(userid))] }
@@ -181,9 +181,12 @@ public struct ShellLaunch: Sendable, Hashable {
     }
 
     public var json: JSONValue {
-        var object: [String: JSONValue] = [
-            "id": id.wire, "rank": .int(Int64(rank)), "uri": .string(uri), "jobspec": jobspec, "R": R,
-        ]
+        var object = [String: JSONValue](minimumCapacity: 8)
+        object["id"] = id.wire
+        object["rank"] = .int(Int64(rank))
+        object["uri"] = .string(uri)
+        object["jobspec"] = jobspec
+        object["R"] = R
         if let cgroup { object["cgroup"] = .string(cgroup) }
         if let tmpdir { object["tmpdir"] = .string(tmpdir) }
         if !coreCPUs.isEmpty { object["core_cpus"] = .array(coreCPUs.map { .string($0) }) }

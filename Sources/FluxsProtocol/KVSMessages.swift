@@ -44,7 +44,8 @@ public struct KVSCommitRequest: Sendable, Hashable {
     }
 
     public var json: JSONValue {
-        var object: [String: JSONValue] = ["ops": .array(ops.map(\.json))]
+        var object = [String: JSONValue](minimumCapacity: 4)
+        object["ops"] = .array(ops.map(\.json))
         if let namespace { object["namespace"] = .string(namespace) }
         if let fence { object["fence"] = ["name": .string(fence.name), "nprocs": .int(Int64(fence.nprocs))] }
         if !owners.isEmpty {

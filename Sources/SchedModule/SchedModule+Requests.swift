@@ -15,7 +15,7 @@ extension SchedModule {
         // through the frame once it does).
         func ready(_ serve: @escaping (Message, JSONValue) throws -> Void) -> (Message, JSONValue) throws -> Void {
             { [unowned self] request, body in
-                guard self.scheduler != nil else {
+                guard self.hasScheduler else {
                     if let failure = self.noResources { throw failure }
                     return self.waiting.append(request)
                 }

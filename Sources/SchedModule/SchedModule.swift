@@ -23,6 +23,9 @@ public final class SchedModule: BrokerModule {
 
     let context: ModuleContext
     var scheduler: Scheduler?
+    /// Whether `scheduler` is set (asking the optional itself would copy the scheduler's
+    /// graph and queue on every request).
+    var hasScheduler = false
     var allocs: [JobID: Message] = [:]
     var unlimited: Set<JobID> = []
     var lastAnnotation: [JobID: String] = [:]
@@ -94,6 +97,7 @@ public final class SchedModule: BrokerModule {
             }
             self.noResources = nil
             self.instanceEnd = R.expiration
+            self.hasScheduler = true
             self.scheduler = Scheduler(resources: R, queuePolicy: self.settings.queuePolicy,
                                        matchPolicy: self.settings.matchPolicy, queueDepth: self.settings.queueDepth,
                                        defaultDuration: self.settings.defaultDuration)
