@@ -56,8 +56,13 @@ final class ResourcePool {
             // What is allocated comes from the scheduler (none when no scheduler is loaded).
             context.rpc(.sched.status, [:]) { [unowned self] answer in
                 var allocated: ResourceSet?
-                if answer.errnum == 0, let json = (try? JSONValue(parsing: answer.payload))?["allocated"] {
-                    allocated = try? ResourceSet(json: json)
+                do {
+                    // No scheduler (ENOSYS) or none allocated (null) is no allocation.
+                    if answer.errnum == 0, let json = try answer.json()["allocated"], !json.isNull {
+                        allocated = try ResourceSet(json: json)
+                    }
+                } catch {
+                    self.context.log(.warning, "resource: an unreadable sched.status answer: \(error)")
                 }
                 self.context.respond(to: request, self.state.statusAnswer(allocated: allocated))
             }
@@ -81,9 +86,10 @@ final class ResourcePool {
 
     /// An overlay.lost event: its ranks are down.
     func lost(_ event: Message) {
-        guard let body = try? JSONValue(parsing: event.payload), let text = body["ranks"]?.stringValue,
-            let ranks = try? IDSet(parsing: text)
-        else { return }
+        let ranks: IDSet
+        do { ranks = try IDSet(parsing: try event.json().string("ranks") ?? "") } catch {
+            return context.log(.err, "resource: an overlay.lost event without readable ranks: \(error)")
+        }
         perform(state.lose(ranks))
     }
 
@@ -133,11 +139,14 @@ final class ResourcePool {
         guard state.size > 1 else { return }
         for rank in 1..<state.size {
             context.rpc(.resource.infoLocal, [:], nodeid: .rank(rank)) { [unowned self] response in
-                guard response.errnum == 0, let body = try? JSONValue(parsing: response.payload),
-                    let json = body["inventory"], let inventory = try? NodeInventory(json: json),
-                    self.state.inventories[rank] == nil
-                else { return }
-                self.hello(rank: rank, inventory: inventory)
+                // A rank still discovering (EAGAIN) says hello itself when it is done.
+                guard response.errnum == 0, self.state.inventories[rank] == nil else { return }
+                do {
+                    guard let json = try response.json()["inventory"] else { throw ServiceError(EPROTO, "no \"inventory\"") }
+                    self.hello(rank: rank, inventory: try NodeInventory(json: json))
+                } catch {
+                    self.context.log(.err, "resource: rank \(rank)'s resource.info-local answer is unreadable: \(error)")
+                }
             }
         }
     }
