@@ -72,7 +72,7 @@ let package = Package(
         .target(name: "FluxsSched", dependencies: ["FluxsFormats", "FluxsMessage"]),
         // The job manager's pure core: job records from eventlogs, states, priorities,
         // dependencies, listing and formatting.
-        .target(name: "FluxsJobs", dependencies: ["FluxsFormats", "FluxsMessage"]),
+        .target(name: "FluxsJobs", dependencies: ["FluxsFormats", "FluxsMessage", "FluxsProtocol"]),
         // The key-value store: namespaces of nested directories, all-or-nothing commits (pure).
         .target(name: "FluxsKVS", dependencies: ["FluxsFormats", "FluxsMessage", "FluxsProtocol"]),
         // The KVS on disk: one SQLite file (WAL) through GRDB.

@@ -49,17 +49,12 @@ public final class EmbeddedModuleHost: ModuleHost {
     /// Makes, installs and starts a module, as `fluxs module load` does.
     @discardableResult
     public func load<M: BrokerModule>(_ type: M.Type) throws(ServiceError) -> M {
-        let context = ModuleContext(host: self, moduleName: M.name)
-        let module = M(context: context)
-        context.module = module
-        context.install(module.handlers)
+        let (module, context) = ModuleContext.make(M.self, name: M.name, in: self)
         self.context = context
         self.module = module
         do {
-            try module.start()
+            try context.start()
         } catch {
-            module.stop()
-            context.reset()
             self.module = nil
             throw error
         }

@@ -110,9 +110,27 @@ public final class ModuleContext: Endpoint {
         }
     }
 
-    /// Fills the handler table (at load).
-    func install(_ handlers: [ServiceHandler]) {
-        for handler in handlers { table[handler.method.topic] = handler }
+    /// Makes a module of `type` and its context in `host`, its handler table filled
+    /// (not started): how the broker and EmbeddedModuleHost load a module.
+    static func make<M: BrokerModule>(_ type: M.Type, name: String, in host: any ModuleHost) -> (module: M, context: ModuleContext) {
+        let context = ModuleContext(host: host, moduleName: name)
+        let module = M(context: context)
+        context.module = module
+        for handler in module.handlers { context.table[handler.method.topic] = handler }
+        return (module, context)
+    }
+
+    /// Starts the context's module; when its start fails, what it made before failing
+    /// (threads, timers) is stopped and the table forgotten.
+    func start() throws(ServiceError) {
+        guard let module else { return }
+        do {
+            try module.start()
+        } catch {
+            module.stop()
+            reset()
+            throw error
+        }
     }
 
     /// Serves a request through the handler table: a request the module parked (until

@@ -42,18 +42,12 @@ extension Broker {
                 throw ServiceError(EEXIST, "service \(service) is already provided by \(provider)")
             }
         }
-        let context = ModuleContext(host: self, moduleName: name)
-        let module = type.init(context: context)
-        context.module = module
-        context.install(module.handlers)
+        let (module, context) = ModuleContext.make(type, name: name, in: self)
         attach(context)
         for service in type.services { routes.providers[service] = context.id }
         do {
-            try module.start()
+            try context.start()
         } catch {
-            // What start made before it failed (threads, timers) goes with the module.
-            module.stop()
-            context.reset()
             detach(context.id)
             throw ServiceError(error.errnum, "module \(name) failed to start: \(error.message)")
         }

@@ -5,12 +5,13 @@
 // waitstatus, returncode, success, exception {occurred, severity, type, note},
 // annotations, memo. A listing is {"jobs": [ ... ]}.
 import FluxsFormats
+import FluxsProtocol
 
 extension JobRecord {
     /// The record as a JSON object at time `now`.
     public func json(now: Double) -> JSONValue {
         var object: [String: JSONValue] = [
-            "id": .int(Int64(bitPattern: id.value)), "userid": .int(Int64(userid)), "urgency": .int(Int64(urgency)),
+            "id": id.wire, "userid": .int(Int64(userid)), "urgency": .int(Int64(urgency)),
             "state": .string(state.name), "status": .string(status.name), "name": .string(summary.name),
             "ntasks": .int(Int64(summary.ntasks)), "ncores": .int(Int64(resources?.ncores ?? summary.ncores)),
         ]

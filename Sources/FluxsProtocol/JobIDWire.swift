@@ -8,9 +8,9 @@ extension JobID {
     /// The id as a message carries it.
     public var wire: JSONValue { .int(Int64(bitPattern: value)) }
 
-    /// Reads an id as a message carries it; nil when `json` is not an integer.
-    public init?(wire json: JSONValue) {
-        guard let wide = json.intValue else { return nil }
+    /// Reads an id as a message carries it; nil when `json` is absent or not an integer.
+    public init?(wire json: JSONValue?) {
+        guard let wide = json?.intValue else { return nil }
         self.init(UInt64(bitPattern: wide))
     }
 }

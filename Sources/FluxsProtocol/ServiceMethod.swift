@@ -39,9 +39,6 @@ public struct ServiceMethod: Hashable, Sendable, CustomStringConvertible {
     /// The service part of the topic.
     public var service: Substring { topic.prefix { $0 != "." } }
 
-    /// The method part of the topic.
-    public var method: Substring { topic.dropFirst(service.count + 1) }
-
     /// Whether a request with these roles may call the method.
     public func allows(_ roles: Roles) -> Bool {
         roles.contains(.owner) || (access == .guest && roles.contains(.user))

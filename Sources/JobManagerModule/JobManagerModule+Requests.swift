@@ -290,7 +290,7 @@ extension JobManagerModule {
 
     func waitAnswer(_ record: JobRecord) -> JSONValue {
         var answer: [String: JSONValue] = [
-            "id": .int(Int64(bitPattern: record.id.value)), "success": .bool(record.success ?? false),
+            "id": record.id.wire, "success": .bool(record.success ?? false),
             "result": .string(record.result?.name ?? ""),
         ]
         if let code = record.returncode { answer["returncode"] = .int(Int64(code)) }

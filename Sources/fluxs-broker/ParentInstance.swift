@@ -58,7 +58,7 @@ struct ParentInstance {
         worker.post {
             do throws(ServiceError) {
                 let handle = try FluxsHandle(uri: parent)
-                try handle.rpc(.jobManager.memo, ["id": .int(Int64(bitPattern: id.value)), "memo": ["uri": .string(local)]])
+                try handle.rpc(.jobManager.memo, ["id": id.wire, "memo": ["uri": .string(local)]])
             } catch {
                 log("cannot tell the parent instance this instance's URI: \(error.message)")
             }

@@ -46,7 +46,7 @@ struct CancelCommand: ParsableCommand {
             var payload: [String: JSONValue] = [:]
             if let message { payload["note"] = .string(message) }
             try Jobs.each(jobs) { handle, id in
-                payload["id"] = Jobs.wire(id)
+                payload["id"] = id.wire
                 try handle.rpc(.jobManager.cancel, .object(payload))
             }
             return

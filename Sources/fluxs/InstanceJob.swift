@@ -25,7 +25,7 @@ enum InstanceJob {
 
     /// Waits for the instance job `id` to post its URI; an error if it ends first.
     static func waitForURI(_ handle: FluxsHandle, _ id: JobID) throws -> String {
-        let key = id.formatted(.kvs) + ".eventlog"
+        let key = JobKeys(id).eventlog
         var cursor = EventlogCursor()
         var failure: String?
         var uri: String?

@@ -62,9 +62,9 @@ final class JobAttach {
 
     /// Follows the job to its end and returns its exit code.
     func run() throws -> Int32 {
-        let dir = id.formatted(.kvs)
-        let events = try handle.sendRequest(.kvs.watch, payload: (["key": .string(dir + ".eventlog")] as JSONValue).compactBytes, flags: .streaming)
-        let output = try handle.sendRequest(.kvs.watch, payload: (["key": .string(dir + ".guest.output")] as JSONValue).compactBytes, flags: .streaming)
+        let keys = JobKeys(id)
+        let events = try handle.sendRequest(.kvs.watch, payload: (["key": .string(keys.eventlog)] as JSONValue).compactBytes, flags: .streaming)
+        let output = try handle.sendRequest(.kvs.watch, payload: (["key": .string(keys.output)] as JSONValue).compactBytes, flags: .streaming)
         var mask = sigset_t()
         sigemptyset(&mask)
         fluxs_sigset_add(&mask, SIGINT)
@@ -196,7 +196,7 @@ final class JobAttach {
         }
         let now = KVS.wallClock()
         let text = records.map { $0.entry(at: now).line }.joined()
-        let key = id.formatted(.kvs) + ".guest.input"
+        let key = JobKeys(id).input
         _ = try handle.sendRequest(.kvs.commit, payload: KVSCommitRequest([.append(key, text)]).json.compactBytes)
     }
 
@@ -208,11 +208,11 @@ final class JobAttach {
         let method: ServiceMethod
         if now - lastInterrupt <= 2 {
             method = .jobManager.cancel
-            body = ["id": Jobs.wire(id), "note": "interrupted twice from the terminal"]
+            body = ["id": id.wire, "note": "interrupted twice from the terminal"]
             writeStderr("\(program): canceling \(Jobs.show(id))\n")
         } else {
             method = .jobManager.kill
-            body = ["id": Jobs.wire(id), "signal": .int(Int64(SIGINT))]
+            body = ["id": id.wire, "signal": .int(Int64(SIGINT))]
             writeStderr("\(program): sent SIGINT to \(Jobs.show(id)); one more Ctrl-C within 2 s cancels it\n")
         }
         lastInterrupt = now
@@ -259,7 +259,7 @@ struct JobAttachCommand: ParsableCommand {
             _ = try Jobs.info(handle, job)
             var forward = false
             if !readOnly {
-                let spec = try? handle.rpc(.kvs.get, ["key": .string(Jobs.key(job, "jobspec"))])["value"]
+                let spec = try? handle.rpc(.kvs.get, ["key": .string(JobKeys(job).jobspec)])["value"]
                 forward = spec?["attributes"]?["system"]?["shell"]?["options"]?["input"]?["stdin"]?["type"]?.stringValue == "service"
             }
             return try JobAttach(handle: handle, id: job, program: "fluxs-job", forwardInput: forward,

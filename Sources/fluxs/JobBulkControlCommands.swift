@@ -22,7 +22,7 @@ enum BulkSelection {
             throw CommandFailure(error.message)
         }
         let jobs = response["jobs"]?.arrayValue ?? []
-        return jobs.compactMap { Jobs.id($0["id"]) }
+        return jobs.compactMap { JobID(wire: $0["id"]) }
     }
 
     /// Runs `body` on each id; the number that failed (each printed).
@@ -71,7 +71,7 @@ struct JobRaiseallCommand: ParsableCommand {
         if ids.isEmpty { writeStderr("\(Jobs.tool): Command matched 0 jobs\n"); return }
         guard force else { writeStderr("\(Jobs.tool): Command matched \(ids.count) jobs (-f to confirm)\n"); return }
         let errors = BulkSelection.apply(handle, ids) { id in
-            try handle.rpc(.jobManager.raise, ["id": Jobs.wire(id), "type": .string(type),
+            try handle.rpc(.jobManager.raise, ["id": id.wire, "type": .string(type),
                                                  "severity": .int(Int64(severity)), "note": .string(text)])
         }
         writeStderr("\(Jobs.tool): Raised exception on \(ids.count) jobs (\(errors) errors)\n")
@@ -101,7 +101,7 @@ struct JobKillallCommand: ParsableCommand {
         if ids.isEmpty { writeStderr("\(Jobs.tool): Command matched 0 jobs\n"); return }
         guard force else { writeStderr("\(Jobs.tool): Command matched \(ids.count) jobs (-f to confirm)\n"); return }
         let errors = BulkSelection.apply(handle, ids) { id in
-            try handle.rpc(.jobManager.kill, ["id": Jobs.wire(id), "signal": .int(Int64(number))])
+            try handle.rpc(.jobManager.kill, ["id": id.wire, "signal": .int(Int64(number))])
         }
         let name = strsignal(number).map { String(cString: $0) } ?? "signal \(number)"
         writeStderr("\(Jobs.tool): \(name) \(ids.count) jobs (\(errors) errors)\n")

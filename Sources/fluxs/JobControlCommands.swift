@@ -27,7 +27,7 @@ struct JobUrgencyCommand: ParsableCommand {
         let job = try Jobs.parse(id)
         let value = Jobs.urgency(urgency)!
         let response = try Jobs.on(job) {
-            try $0.rpc(.jobManager.urgency, ["id": Jobs.wire(job), "urgency": .int(Int64(value))])
+            try $0.rpc(.jobManager.urgency, ["id": job.wire, "urgency": .int(Int64(value))])
         }
         if verbose, let old = response["old_urgency"]?.intValue {
             print("\(Jobs.show(job)): urgency changed from \(old) to \(value)")
@@ -44,7 +44,7 @@ protocol JobUrgencyPreset: ParsableCommand {
 extension JobUrgencyPreset {
     func run() throws {
         try Jobs.each(try Jobs.parse(ids)) { handle, id in
-            try handle.rpc(.jobManager.urgency, ["id": Jobs.wire(id), "urgency": .int(Self.presetUrgency)])
+            try handle.rpc(.jobManager.urgency, ["id": id.wire, "urgency": .int(Self.presetUrgency)])
         }
     }
 }
@@ -116,7 +116,7 @@ struct JobRaiseCommand: ParsableCommand {
         let (ids, note) = Self.split(words)
         let text = message ?? note.joined(separator: " ")
         try Jobs.each(ids) { handle, id in
-            try handle.rpc(.jobManager.raise, ["id": Jobs.wire(id), "type": .string(type),
+            try handle.rpc(.jobManager.raise, ["id": id.wire, "type": .string(type),
                                                  "severity": .int(Int64(severity)), "note": .string(text)])
         }
     }
@@ -138,7 +138,7 @@ struct JobKillCommand: ParsableCommand {
     func run() throws {
         let number = SignalName.parse(signal)!
         try Jobs.each(try Jobs.parse(ids)) { handle, id in
-            try handle.rpc(.jobManager.kill, ["id": Jobs.wire(id), "signal": .int(Int64(number))])
+            try handle.rpc(.jobManager.kill, ["id": id.wire, "signal": .int(Int64(number))])
         }
     }
 }

@@ -6,6 +6,7 @@ import ArgumentParser
 import FluxsClient
 import FluxsFormats
 import FluxsMessage
+import FluxsProtocol
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -63,7 +64,7 @@ struct JobEventFormatOptions: ParsableArguments {
 extension Jobs {
     /// The events of a job's eventlog value.
     static func events(_ value: JSONValue?, _ id: JobID) throws(CommandFailure) -> [EventlogEntry] {
-        try KVS.events(value, key: key(id, "eventlog"))
+        try KVS.events(value, key: JobKeys(id).eventlog)
     }
 }
 
@@ -83,7 +84,7 @@ struct JobEventlogCommand: ParsableCommand {
 
     func run() throws {
         let job = try Jobs.parse(id)
-        let key = Jobs.key(job, "eventlog")
+        let key = JobKeys(job).eventlog
         var printer = output.printer()
         var printed = 0
         /// Prints the events not printed yet; false once clean is out.
@@ -153,7 +154,7 @@ struct JobWaitEventCommand: ParsableCommand {
 
     func run() throws {
         let job = try Jobs.parse(id)
-        let key = Jobs.key(job, "eventlog")
+        let key = JobKeys(job).eventlog
         let limit = try seconds()
         let deadline = KVS.monotonic() + limit
         let shown = Jobs.show(job)

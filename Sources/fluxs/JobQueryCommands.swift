@@ -38,7 +38,7 @@ struct JobInfoCommand: ParsableCommand {
             }
             let value: JSONValue
             do {
-                value = try handle.rpc(.kvs.get, ["key": .string(Jobs.key(job, key))])["value"] ?? .null
+                value = try handle.rpc(.kvs.get, ["key": .string(JobKeys(job).key(key))])["value"] ?? .null
             } catch let error as ServiceError where error.errnum == ENOENT {
                 let why = key == "R" ? " (no resources were allocated to it)" : ""
                 throw CommandFailure("job \(Jobs.show(job)) has no \(key)\(why)")
@@ -57,7 +57,7 @@ struct JobOutcome {
     var errstr: String?
 
     init(_ response: JSONValue, id: JobID) {
-        self.id = Jobs.id(response["id"]) ?? id
+        self.id = JobID(wire: response["id"]) ?? id
         success = response["success"]?.boolValue ?? false
         result = response["result"]?.stringValue ?? (success ? "COMPLETED" : "FAILED")
         returncode = response["returncode"]?.intValue.map { Int($0) }
@@ -85,7 +85,7 @@ struct JobOutcome {
     /// for, or the next to end), reaping it as wait(2) does unless `reap` is false.
     static func wait(_ handle: FluxsHandle, _ id: JobID?, reap: Bool = true) throws(ServiceError) -> JobOutcome {
         var payload: [String: JSONValue] = [:]
-        if let id { payload["id"] = Jobs.wire(id) }
+        if let id { payload["id"] = id.wire }
         if !reap { payload["reap"] = false }
         return JobOutcome(try handle.rpc(.jobManager.wait, .object(payload)), id: id ?? JobID(0))
     }
@@ -203,7 +203,7 @@ struct JobLastCommand: ParsableCommand {
 
     func run() throws {
         let response = try Instance.with { try $0.rpc(.jobManager.last, ["count": .int(Int64(count))]) }
-        let ids = (response["ids"]?.arrayValue ?? []).compactMap { Jobs.id($0) }
+        let ids = (response["ids"]?.arrayValue ?? []).compactMap { JobID(wire: $0) }
         if ids.isEmpty { throw CommandFailure("no jobs have been submitted") }
         for id in ids { print(Jobs.show(id)) }
     }
@@ -248,7 +248,7 @@ struct JobPurgeCommand: ParsableCommand {
             if !ids.isEmpty {
                 for job in try Jobs.parse(ids) {
                     if force {
-                        let reply = try handle.rpc(.jobManager.purgeID, ["id": Jobs.wire(job)])
+                        let reply = try handle.rpc(.jobManager.purgeID, ["id": job.wire])
                         count += Int(reply["count"]?.intValue ?? 0)
                         continue
                     }

@@ -49,7 +49,7 @@ enum Jobs {
             }
             let response = try handle.response(matchtag: tags.removeFirst())
             if response.errnum != 0 { throw ServiceError(response: response) }
-            guard let id = id(try FluxsHandle.decode(response)["id"]) else {
+            guard let id = JobID(wire: try FluxsHandle.decode(response)["id"]) else {
                 throw ServiceError(EPROTO, "job-manager.submit: the response holds no job id")
             }
             ids.append(id)
@@ -58,25 +58,14 @@ enum Jobs {
         return ids
     }
 
-    static func wire(_ id: JobID) -> JSONValue { .int(Int64(bitPattern: id.value)) }
-
-    /// The id in a response, nil when there is none.
-    static func id(_ value: JSONValue?) -> JobID? {
-        guard let number = value?.intValue else { return nil }
-        return JobID(UInt64(bitPattern: number))
-    }
-
     /// The id as the CLI prints it.
     static func show(_ id: JobID) -> String { id.formatted(Terminal.f58Form) }
-
-    /// The KVS key of one of the job's values (jobspec, eventlog, R).
-    static func key(_ id: JobID, _ name: String) -> String { id.formatted(.kvs) + "." + name }
 
     /// Checks that the job manager knows the job (its ENOENT message when it does not)
     /// and returns the job's record.
     @discardableResult
     static func info(_ handle: FluxsHandle, _ id: JobID) throws(ServiceError) -> JSONValue {
-        try handle.rpc(.jobManager.info, ["id": wire(id)])
+        try handle.rpc(.jobManager.info, ["id": id.wire])
     }
 
     /// The name this invocation prints errors under (`fluxs-job`, `fluxs-cancel`).

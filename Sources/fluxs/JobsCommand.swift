@@ -115,7 +115,7 @@ struct JobsCommand: ParsableCommand {
             do { payload["since"] = .double(try TimeText.parse(since)) } catch { throw CommandFailure("--since: \(error.message)") }
         }
         if !ids.isEmpty {
-            payload["ids"] = .array(try Jobs.parse(ids).map(Jobs.wire))
+            payload["ids"] = .array(try Jobs.parse(ids).map(\.wire))
             payload["missing_ok"] = true
         }
         if let format { payload["format"] = .string(format) }

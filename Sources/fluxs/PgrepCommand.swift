@@ -58,7 +58,7 @@ struct JobSearchOptions: ParsableArguments {
         var found: [JSONValue] = []
         for job in jobs where found.count < count {
             if let queue, job["queue"]?.stringValue != queue { continue }
-            guard let id = Jobs.id(job["id"]), matcher.matches(id: id, name: job["name"]?.stringValue ?? "") else { continue }
+            guard let id = JobID(wire: job["id"]), matcher.matches(id: id, name: job["name"]?.stringValue ?? "") else { continue }
             found.append(job)
         }
         return found
@@ -166,7 +166,7 @@ struct PgrepCommand: ParsableCommand {
         let jobs = try search.search(handle, expression, allStates: allStates)
         if jobs.isEmpty { throw ExitCode(1) }
         guard let text else {
-            for job in jobs { if let id = Jobs.id(job["id"]) { print(Jobs.show(id)) } }
+            for job in jobs { if let id = JobID(wire: job["id"]) { print(Jobs.show(id)) } }
             return
         }
         let payload: JSONValue = ["ids": .array(jobs.map { $0["id"] ?? .null }), "format": .string(text), "header": .bool(header),
@@ -201,14 +201,14 @@ struct PkillCommand: ParsableCommand {
 
     func run() throws {
         let handle = try Instance.connect()
-        let jobs = try search.search(handle, expression, allStates: false).compactMap { Jobs.id($0["id"]) }
+        let jobs = try search.search(handle, expression, allStates: false).compactMap { JobID(wire: $0["id"]) }
         if jobs.isEmpty { throw ExitCode(1) }
         var failed = false
         var canceled: [JobID] = []
         do {
             var tags: [(JobID, UInt32)] = []
             for id in jobs {
-                var payload: [String: JSONValue] = ["id": Jobs.wire(id)]
+                var payload: [String: JSONValue] = ["id": id.wire]
                 if let message { payload["note"] = .string(message) }
                 tags.append((id, try handle.sendRequest(.jobManager.cancel, payload: JSONValue.object(payload).compactBytes)))
             }
@@ -224,7 +224,7 @@ struct PkillCommand: ParsableCommand {
             if wait {
                 let waits = try canceled.map { id in
                     // A look at the end that leaves the job to be waited for (as fluxs job status).
-                    try handle.sendRequest(.jobManager.wait, payload: JSONValue.object(["id": Jobs.wire(id), "reap": false]).compactBytes)
+                    try handle.sendRequest(.jobManager.wait, payload: JSONValue.object(["id": id.wire, "reap": false]).compactBytes)
                 }
                 for tag in waits { _ = try handle.response(matchtag: tag) }
             }

@@ -6,6 +6,7 @@ import ArgumentParser
 import FluxsClient
 import FluxsFormats
 import FluxsMessage
+import FluxsProtocol
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -166,7 +167,7 @@ struct SubmitFlags: ParsableArguments {
     /// Waits until job `id` has `event` in its main eventlog; an error when the job's
     /// log ends (clean) without it.
     static func waitForEvent(_ handle: FluxsHandle, _ id: JobID, _ event: String) throws {
-        let key = Jobs.key(id, "eventlog")
+        let key = JobKeys(id).eventlog
         let never = CommandFailure("timed out")
         _ = try KVS.waitInEventlog(
             handle, payload: ["key": .string(key)], key: key, deadline: .infinity, timedOut: never, awaited: event,

@@ -77,7 +77,7 @@ struct PstreeCommand: ParsableCommand {
         let jobs = try Instance.with { _ in try handle.rpc(.jobManager.list, .object(payload))["jobs"]?.arrayValue ?? [] }
         for (index, job) in jobs.reversed().enumerated() {
             let last = index == jobs.count - 1
-            let id = Jobs.id(job["id"]).map(Jobs.show) ?? "?"
+            let id = JobID(wire: job["id"]).map(Jobs.show) ?? "?"
             var label = job["name"]?.stringValue ?? "?"
             if details { label = "\(id) \(label) \(job["state"]?.stringValue ?? "")" }
             print(prefix + (last ? "└── " : "├── ") + label)

@@ -101,7 +101,7 @@ struct UpdateCommand: ParsableCommand {
         let start = TimeText.now()
         do {
             let h = try connected()
-            try h.rpc(.jobManager.update, ["id": Jobs.wire(job), "updates": .object(payload)])
+            try h.rpc(.jobManager.update, ["id": job.wire, "updates": .object(payload)])
             if wait { try waitForEvents(h, job, payload, since: start) }
         } catch let error as ServiceError {
             throw CommandFailure(Jobs.message(job, error.message))
@@ -134,7 +134,7 @@ struct UpdateCommand: ParsableCommand {
     /// with every jobspec key asked for (and an urgency event for an urgency), posted
     /// at `since` or later.
     func waitForEvents(_ handle: FluxsHandle, _ job: JobID, _ payload: [String: JSONValue], since: Double) throws {
-        let key = Jobs.key(job, "eventlog")
+        let key = JobKeys(job).eventlog
         var wanted = payload
         let urgency = wanted.removeValue(forKey: "urgency")
         let failure = CommandFailure("\(Jobs.show(job)): the update did not appear in the eventlog")

@@ -119,7 +119,7 @@ struct WatchCommand: ParsableCommand {
                 failed = true
             }
         }
-        if !jobs.isEmpty { payload["ids"] = .array(known.map(Jobs.wire)) }
+        if !jobs.isEmpty { payload["ids"] = .array(known.map(\.wire)) }
         let listed = jobs.isEmpty || !known.isEmpty
             ? try handle.rpc(.jobManager.list, .object(payload))["jobs"]?.arrayValue ?? [] : []
         if listed.isEmpty {
@@ -183,7 +183,7 @@ final class JobWatcher {
         origin = start ?? earliest
         if progress { bar = JobProgressBar(start: start ?? earliest, jps: jps) }
         for record in listed {
-            guard let id = Jobs.id(record["id"]) else { continue }
+            guard let id = JobID(wire: record["id"]) else { continue }
             let status = Self.status(record["status"]?.stringValue ?? record["state"]?.stringValue ?? "")
             jobs.append(Job(id: id, inactive: record["state"]?.stringValue == "INACTIVE", status: status))
             bar?.add(status)
@@ -222,9 +222,9 @@ final class JobWatcher {
             }
         }
         for index in jobs.indices {
-            let dir = jobs[index].id.formatted(.kvs)
+            let keys = JobKeys(jobs[index].id)
             for output in [false, true] {
-                let key = JSONValue.object(["key": .string(dir + (output ? ".guest.output" : ".eventlog"))]).compactBytes
+                let key = JSONValue.object(["key": .string(output ? keys.output : keys.eventlog)]).compactBytes
                 let tag = jobs[index].inactive ? try handle.sendRequest(.kvs.get, payload: key)
                     : try handle.sendRequest(.kvs.watch, payload: key, flags: .streaming)
                 requests[tag] = (index, output)
@@ -287,7 +287,7 @@ final class JobWatcher {
     }
 
     private func events(_ index: Int, _ body: JSONValue) throws {
-        let key = Jobs.key(jobs[index].id, "eventlog")
+        let key = JobKeys(jobs[index].id).eventlog
         let value = try KVS.watchedValue(body, key: key)
         guard case .string(let text)? = value else {
             // A log that disappears after it was seen: the job was purged.
@@ -360,7 +360,7 @@ final class JobWatcher {
         guard case .string(let text)? = value else { return }
         let entries: [EventlogEntry]
         do { entries = try jobs[index].output.newEntries(text) } catch {
-            throw CommandFailure("\(Jobs.key(jobs[index].id, "guest.output")): \(error.message)")
+            throw CommandFailure("\(JobKeys(jobs[index].id).output): \(error.message)")
         }
         for entry in entries {
             guard case .data(let stream, let ranks, let data)? = OutputRecord(entry), !data.isEmpty else { continue }
