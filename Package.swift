@@ -43,7 +43,7 @@ let package = Package(
         ]),
 
         // The message model and codec (pure; man/man7/fluxs-protocol.7).
-        .target(name: "FluxsMessage"),
+        .target(name: "FluxsMessage", dependencies: ["FluxsFormats"]),
         // What services say to each other and who may say it (pure): the catalog of
         // methods with their access rules, the typed payloads with one JSON codec each,
         // the job's KVS keys, the job id's wire form, the exit status.
@@ -132,7 +132,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "FluxsFormatsTests", dependencies: ["FluxsFormats", "FluxsYAML"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "FluxsMessageTests", dependencies: ["FluxsMessage"]),
+        .testTarget(name: "FluxsMessageTests", dependencies: ["FluxsMessage", "FluxsFormats"]),
         .testTarget(name: "FluxsProtocolTests", dependencies: ["FluxsProtocol", "FluxsFormats", "FluxsMessage"]),
         .testTarget(name: "FluxsShellCoreTests", dependencies: ["FluxsShellCore", "FluxsProtocol"]),
         .testTarget(name: "FluxsReactorTests", dependencies: ["FluxsReactor", "FluxsReactorZMQ", "CZMQ"]),

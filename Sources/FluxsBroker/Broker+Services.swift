@@ -155,12 +155,14 @@ extension Broker {
 
     /// The request's JSON payload, an object; an empty payload is an empty object.
     static func decodePayload(_ request: Message) throws(ServiceError) -> JSONValue {
-        if request.payload.isEmpty { return [:] }
         let body: JSONValue
-        do {
-            body = try JSONValue(parsing: request.payload)
-        } catch {
-            throw ServiceError(EPROTO, "\(request.topic): payload is not JSON: \(error.message)")
+        if let value = request.value {
+            body = value
+        } else {
+            if request.payload.isEmpty { return [:] }
+            do { body = try JSONValue(parsing: request.payload) } catch {
+                throw ServiceError(EPROTO, "\(request.topic): payload is not JSON: \(error.message)")
+            }
         }
         guard body.objectValue != nil else { throw ServiceError(EPROTO, "\(request.topic): payload must be a JSON object") }
         return body

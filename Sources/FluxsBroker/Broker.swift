@@ -252,7 +252,7 @@ public final class Broker {
     /// the provider answering, when it is not the broker itself.
     func respond(to request: Message, payload: JSONValue?, from provider: (any Endpoint)? = nil) {
         guard request.wantsResponse else { return }
-        routeResponse(request.response(payload: payload?.compactBytes ?? []), from: provider)
+        routeResponse(payload.map { request.response(value: $0) } ?? request.response(), from: provider)
     }
 
     /// Answers a request with a payload already encoded as JSON text.

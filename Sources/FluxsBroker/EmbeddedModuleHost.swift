@@ -70,15 +70,17 @@ public final class EmbeddedModuleHost: ModuleHost {
 
     // MARK: - Talking to the module
 
-    /// Sends the module a request from `userid` with `roles`, its payload `payload` (or
-    /// the raw bytes `raw`); returns its matchtag, by which `answers(to:)` finds the
-    /// module's responses once the loop has turned.
+    /// Sends the module a request from `userid` with `roles`, its payload `payload` (a
+    /// value, as another module of the broker sends it) or the raw bytes `raw` (as a
+    /// client or another broker sends it); returns its matchtag, by which `answers(to:)`
+    /// finds the module's responses once the loop has turned.
     @discardableResult
     public func request(_ method: ServiceMethod, _ payload: JSONValue = [:], raw: [UInt8]? = nil,
                         userid: UInt32? = nil, roles: Roles = .owner, flags: MessageFlags = []) -> UInt32 {
         nextMatchtag &+= 1
-        var request = Message.request(method.topic, payload: raw ?? payload.compactBytes, nodeid: .rank(rank),
-                                      matchtag: nextMatchtag, flags: flags)
+        var request = raw.map {
+            Message.request(method.topic, payload: $0, nodeid: .rank(rank), matchtag: nextMatchtag, flags: flags)
+        } ?? Message.request(method.topic, value: payload, nodeid: .rank(rank), matchtag: nextMatchtag, flags: flags)
         request.userid = userid ?? ownerUID
         request.rolemask = roles
         request.route = ["test"]
@@ -91,7 +93,7 @@ public final class EmbeddedModuleHost: ModuleHost {
 
     /// The last response to `matchtag` as JSON (nil when none, or not JSON).
     public func answer(to matchtag: UInt32) -> JSONValue? {
-        answers(to: matchtag).last.flatMap { try? JSONValue(parsing: $0.payload) }
+        answers(to: matchtag).last.flatMap { $0.value ?? (try? JSONValue(parsing: $0.payload)) }
     }
 
     /// The error of the last response to `matchtag` (nil when none, or a success).
@@ -117,7 +119,7 @@ public final class EmbeddedModuleHost: ModuleHost {
 
     /// Answers a request the module sent.
     public func reply(to request: Message, _ payload: JSONValue = [:]) {
-        context?.deliver(request.response(payload: payload.compactBytes))
+        context?.deliver(request.response(value: payload))
     }
 
     /// Answers a request the module sent with an error.

@@ -151,7 +151,7 @@ public final class ModuleContext: Endpoint {
     /// Answers a request with a JSON payload.
     public func respond(to request: Message, _ payload: JSONValue = [:]) {
         guard request.wantsResponse else { return }
-        host.route(response: request.response(payload: payload.compactBytes), from: self)
+        host.route(response: request.response(value: payload), from: self)
     }
 
     /// Answers a request with a payload the caller encoded as JSON text (for hot paths
@@ -171,7 +171,7 @@ public final class ModuleContext: Endpoint {
     public func rpc(_ method: ServiceMethod, _ payload: JSONValue = [:], nodeid: NodeID = .any, flags: MessageFlags = [],
                     _ callback: @escaping (Message) -> Void) {
         let matchtag = rpcs.register(callback)
-        var request = Message.request(method.topic, payload: payload.compactBytes, nodeid: nodeid,
+        var request = Message.request(method.topic, value: payload, nodeid: nodeid,
                                       matchtag: matchtag, flags: flags)
         request.userid = host.ownerUID
         request.rolemask = .owner

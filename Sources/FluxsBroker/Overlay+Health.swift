@@ -132,7 +132,7 @@ extension Overlay {
     /// Sends a request from the overlay (its route starts with "overlay").
     func rpc(_ method: ServiceMethod, _ payload: JSONValue = [:], nodeid: NodeID, _ callback: @escaping (Message) -> Void) {
         let matchtag = rpcs.register(callback)
-        var request = Message.request(method.topic, payload: payload.compactBytes, nodeid: nodeid, matchtag: matchtag)
+        var request = Message.request(method.topic, value: payload, nodeid: nodeid, matchtag: matchtag)
         request.userid = broker.ownerUID
         request.rolemask = .owner
         broker.receive(request, from: self)

@@ -6,6 +6,14 @@
 // message enters it, never trusted from a client; a response carries the matchtag and
 // route stack of its request; routers read the header only and pass payload bytes on
 // untouched (a payload is decoded once, by the service it is for).
+//
+// A message made in the broker from a JSON value (a module's request, a response,
+// an answer to a client) keeps that value: a module of the same broker reads it as
+// it is, and its JSON text is written only when the message leaves the process
+// (MessageCodec). Between modules of one broker, a payload is never written and
+// parsed again; everywhere else it is text, as on the wire.
+
+import FluxsFormats
 
 /// The kind of a message.
 public enum MessageType: UInt8, Sendable, CaseIterable {
@@ -61,7 +69,7 @@ public struct Roles: OptionSet, Sendable, Hashable {
 }
 
 /// A fluxs message.
-public struct Message: Sendable, Hashable {
+public struct Message: Sendable {
     /// Request, response, event or control.
     public var type: MessageType
     /// Streaming and noresponse flags.
@@ -81,9 +89,22 @@ public struct Message: Sendable, Hashable {
     public var aux: UInt32
     /// Identities of the hops a request took, most recent last; responses retrace it.
     public var route: [String]
+    /// The payload as it came from the wire or from its maker's bytes (empty when the
+    /// message was made from a value).
+    private var bytes: [UInt8]
+    /// The payload as a JSON value, when the message was made from one in this process.
+    public private(set) var value: JSONValue?
+
     /// JSON bytes (or raw bytes where a protocol says so); for an error response the
-    /// error text in UTF-8 (may be empty).
-    public var payload: [UInt8]
+    /// error text in UTF-8 (may be empty). A message made from a value writes its text
+    /// at each read: read it once, where the message leaves the process.
+    public var payload: [UInt8] {
+        get { value?.compactBytes ?? bytes }
+        set {
+            bytes = newValue
+            value = nil
+        }
+    }
 
     /// The unknown uid.
     public static let unknownUser: UInt32 = 0xFFFF_FFFF
@@ -92,7 +113,7 @@ public struct Message: Sendable, Hashable {
     public init(
         type: MessageType, topic: String, flags: MessageFlags = [], nodeid: NodeID = .any,
         matchtag: UInt32 = 0, userid: UInt32 = Message.unknownUser, rolemask: Roles = .none,
-        aux: UInt32 = 0, route: [String] = [], payload: [UInt8] = []
+        aux: UInt32 = 0, route: [String] = [], payload: [UInt8] = [], value: JSONValue? = nil
     ) {
         self.type = type
         self.flags = flags
@@ -103,7 +124,25 @@ public struct Message: Sendable, Hashable {
         self.rolemask = rolemask
         self.aux = aux
         self.route = route
-        self.payload = payload
+        self.bytes = value == nil ? payload : []
+        self.value = value
+    }
+}
+
+extension Message: Hashable {
+    /// Equal when headers and payload text are (a value and its text are equal).
+    public static func == (a: Message, b: Message) -> Bool {
+        a.type == b.type && a.flags == b.flags && a.topic == b.topic && a.nodeid == b.nodeid
+            && a.matchtag == b.matchtag && a.userid == b.userid && a.rolemask == b.rolemask && a.aux == b.aux
+            && a.route == b.route && a.payload == b.payload
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(type)
+        hasher.combine(topic)
+        hasher.combine(matchtag)
+        hasher.combine(aux)
+        hasher.combine(payload)
     }
 }
 
@@ -118,6 +157,14 @@ extension Message {
         Message(type: .request, topic: topic, flags: flags, nodeid: nodeid, matchtag: matchtag, payload: payload)
     }
 
+    /// A request for `topic` whose payload is a JSON value (kept as a value until the
+    /// request leaves the process).
+    public static func request(
+        _ topic: String, value: JSONValue, nodeid: NodeID = .any, matchtag: UInt32 = 0, flags: MessageFlags = []
+    ) -> Message {
+        Message(type: .request, topic: topic, flags: flags, nodeid: nodeid, matchtag: matchtag, value: value)
+    }
+
     /// An event for `topic`.
     public static func event(_ topic: String, payload: [UInt8] = [], sequence: UInt32 = 0) -> Message {
         Message(type: .event, topic: topic, aux: sequence, payload: payload)
@@ -128,6 +175,13 @@ extension Message {
         Message(
             type: .response, topic: topic, flags: flags, nodeid: nodeid, matchtag: matchtag,
             userid: userid, rolemask: rolemask, aux: 0, route: route, payload: payload)
+    }
+
+    /// A success response to this request whose payload is a JSON value.
+    public func response(value: JSONValue) -> Message {
+        Message(
+            type: .response, topic: topic, flags: flags, nodeid: nodeid, matchtag: matchtag,
+            userid: userid, rolemask: rolemask, aux: 0, route: route, value: value)
     }
 
     /// An error response to this request: an errno and a message for people.

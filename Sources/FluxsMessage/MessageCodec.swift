@@ -46,7 +46,8 @@ public enum MessageCodec {
         precondition(message.route.count <= 255, "route deeper than 255 hops")
         var topic = message.topic
         let topicCount = min(topic.utf8.count, Int(UInt16.max))
-        var length = fixedHeaderSize + topicCount + message.payload.count
+        let payload = message.payload
+        var length = fixedHeaderSize + topicCount + payload.count
         for hop in message.route { length += 1 + min(hop.utf8.count, 255) }
         out.reserveCapacity(out.count + 4 + length)
         appendLE(UInt32(length), to: &out)
@@ -69,7 +70,7 @@ public enum MessageCodec {
                 out.append(contentsOf: bytes.prefix(n))
             }
         }
-        out.append(contentsOf: message.payload)
+        out.append(contentsOf: payload)
     }
 
     /// Decodes the body of one frame (the bytes after the length field).

@@ -91,6 +91,7 @@ extension JSONValue {
 extension Message {
     /// The payload as JSON ({} when empty); EPROTO naming the topic when it is not JSON.
     public func json() throws(ServiceError) -> JSONValue {
+        if let value { return value }
         if payload.isEmpty { return [:] }
         do { return try JSONValue(parsing: payload) } catch {
             throw ServiceError(EPROTO, "\(topic): the payload is not JSON: \(error.message)")

@@ -1,5 +1,6 @@
 // The codec: round trips of every field, and every kind of bad frame refused with its
 // error, never a crash.
+import FluxsFormats
 import FluxsMessage
 import Testing
 
@@ -18,6 +19,33 @@ struct MessageCodecTests {
     @Test(arguments: samples)
     func roundTrip(_ message: Message) throws {
         #expect(try MessageCodec.decode(MessageCodec.encode(message)) == message)
+    }
+
+    /// A message made from a value is written as the text of that value, equals its
+    /// text twin, and comes off the wire as text.
+    @Test func valueMessagesAreTheirTextOnTheWire() throws {
+        let value: JSONValue = ["key": "a.b", "n": 3, "list": [true, .null, 1.5]]
+        let text = Message.request("kvs.get", payload: value.compactBytes, nodeid: .rank(2), matchtag: 5)
+        let made = Message.request("kvs.get", value: value, nodeid: .rank(2), matchtag: 5)
+        #expect(made.value == value)
+        #expect(made.payload == value.compactBytes)
+        #expect(made == text)
+        #expect(MessageCodec.encode(made) == MessageCodec.encode(text))
+        let decoded = try MessageCodec.decode(MessageCodec.encode(made))
+        #expect(decoded.value == nil)
+        #expect(decoded == made)
+        let answer = made.response(value: ["version": 7])
+        #expect(answer.value == ["version": 7])
+        #expect(answer.matchtag == 5 && answer.type == .response && answer.errnum == 0)
+        #expect(String(decoding: answer.payload, as: UTF8.self) == #"{"version":7}"#)
+    }
+
+    /// Setting the bytes of a message made from a value replaces the value.
+    @Test func settingBytesDropsTheValue() {
+        var message = Message.request("kvs.get", value: ["key": "a"])
+        message.payload = Array("{}".utf8)
+        #expect(message.value == nil)
+        #expect(message.payload == Array("{}".utf8))
     }
 
     @Test func framesSplitAnywhereReassemble() throws {
