@@ -8,7 +8,7 @@ SWIFT ?= swift
 RELEASE_FLAGS := -c release --static-swift-stdlib
 BINDIR := .build/release
 PROGRAMS := fluxs fluxs-broker fluxs-shell fluxs-imp fluxs-sched-sim
-DEB_PACKAGES := libzmq3-dev libhwloc-dev hwloc pkg-config groff-base python3 python3-pytest python3-pytest-timeout util-linux mpich libmpich-dev libsqlite3-dev
+DEB_PACKAGES := libzmq3-dev libhwloc-dev hwloc pkg-config groff-base python3 python3-pytest python3-pytest-timeout util-linux mpich libmpich-dev libsqlite3-dev munge libmunge-dev libsodium-dev
 # The Python the tests run (Debian's, with Debian's pytest); the ExaWorks clients' suites
 # run in a virtual environment of their own (make check-clients).
 PYTHON ?= /usr/bin/python3

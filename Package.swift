@@ -28,6 +28,12 @@ let package = Package(
         .systemLibrary(
             name: "CHwloc", path: "Sources/CHwloc", pkgConfig: "hwloc",
             providers: [.apt(["libhwloc-dev"])]),
+        .systemLibrary(
+            name: "CMunge", path: "Sources/CMunge", pkgConfig: "munge",
+            providers: [.apt(["libmunge-dev"])]),
+        .systemLibrary(
+            name: "CSodium", path: "Sources/CSodium", pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]),
 
         // Small Linux wrappers (pidfd_open, SO_PEERCRED, wait macros).
         .target(name: "CFluxsSupport"),
@@ -98,7 +104,9 @@ let package = Package(
         // The job shell's pure core: its tasks' ends in, what to do out.
         .target(name: "FluxsShellCore", dependencies: ["FluxsProtocol"]),
         // The setuid helper that starts a guest's job shell as that guest (C, small on purpose).
-        .executableTarget(name: "fluxs-imp"),
+        // Signs job requests (J) with MUNGE and checks them: submitters and tests.
+        .target(name: "FluxsSign", dependencies: ["CMunge", "CSodium", "FluxsFormats"]),
+        .executableTarget(name: "fluxs-imp", linkerSettings: [.linkedLibrary("munge"), .linkedLibrary("sodium")]),
         // The job shell: a job's tasks on one node, their stdio, binding, signals and PMI.
         .executableTarget(name: "fluxs-shell", dependencies: [
             "FluxsFormats", "FluxsMessage", "FluxsProtocol", "FluxsShellCore", "FluxsClient", "FluxsReactor", "FluxsPMI", "FluxsProcess",
@@ -123,7 +131,7 @@ let package = Package(
         // (FluxsKVS and KVSStore: fluxs dump and restore --checkpoint read and write a statedir's KVS file.)
         .executableTarget(name: "fluxs", dependencies: [
             "FluxsFormats", "FluxsYAML", "FluxsClient", "FluxsMessage", "FluxsProtocol", "FluxsPMI", "FluxsProcess", "CFluxsSupport",
-            "FluxsKVS", "KVSStore",
+            "FluxsKVS", "KVSStore", "FluxsSign",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The benchmark suite behind `make bench`.
@@ -132,6 +140,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "FluxsFormatsTests", dependencies: ["FluxsFormats", "FluxsYAML"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "FluxsSignTests", dependencies: ["FluxsSign", "FluxsFormats"]),
         .testTarget(name: "FluxsMessageTests", dependencies: ["FluxsMessage", "FluxsFormats"]),
         .testTarget(name: "FluxsProtocolTests", dependencies: ["FluxsProtocol", "FluxsFormats", "FluxsMessage"]),
         .testTarget(name: "FluxsShellCoreTests", dependencies: ["FluxsShellCore", "FluxsProtocol"]),

@@ -685,9 +685,11 @@ fluxs job attach $(fluxs job submit <js.yaml)
 rc=0; fluxs job submit </dev/null 2>err || rc=$?; echo empty=$rc $(cat err)
 echo '{"version": 2}' >bad.json
 rc=0; fluxs job submit bad.json 2>err || rc=$?; echo bad=$rc $(grep -c "^fluxs-job: error: bad.json: " err)
-rc=0; fluxs job submit --flags=signed js.json 2>err || rc=$?; echo signed=$rc
+rc=0; fluxs job submit --flags=signed js.json 2>err || rc=$?; echo signed=$rc $(sed "s/([0-9]* parts)/(N parts)/" err)
+sed "s/from-json/from-J/" js.json | PYTHONPATH=$SRCDIR/bindings/python python3 -c "import sys; from fluxs.security import sign_none; print(sign_none(sys.stdin.buffer.read()))" >js.J
+fluxs job attach $(fluxs job submit --flags=signed js.J)
 EOF
-test_expect_success 'fluxs job submit: a jobspec in JSON or YAML, from a file or stdin, --urgency, --flags' '
+test_expect_success 'fluxs job submit: a jobspec in JSON or YAML, from a file or stdin, --urgency, --flags, a J signed ahead (--flags=signed)' '
     run2 jobsubmit.sh >out 2>err &&
     cat >expected <<-\EOF &&
 	from-json
@@ -696,7 +698,8 @@ test_expect_success 'fluxs job submit: a jobspec in JSON or YAML, from a file or
 	from-yaml
 	empty=1 fluxs-job: error: required jobspec is empty
 	bad=1 1
-	signed=2
+	signed=1 fluxs-job: error: J: not HEADER.PAYLOAD.SIGNATURE (N parts)
+	from-J
 	EOF
     test_cmp expected out
 '

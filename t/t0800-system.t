@@ -270,6 +270,7 @@ test_expect_success NETNS,SETPRIV 'on the three nodes, two users run jobs as the
     make -C "$SRCDIR" --no-print-directory install PREFIX="$TRASH_DIRECTORY/inst" >make.out 2>&1 ||
         { cat make.out; return 1; }
     sed -i "s/^allow-users = .*/allow-users = root/" inst/etc/fluxs/imp.conf &&
+    echo "munge-socket = $FLUXS_MUNGE_SOCKET" >>inst/etc/fluxs/imp.conf &&
     chmod 755 "$TRASH_DIRECTORY" inst inst/bin &&
     cp -r sys.d users.d && printf "[access]\nallow-guest-user = true\n" >users.d/access.toml &&
     net_up fxs$$e &&

@@ -8,6 +8,7 @@ FLUXS_TEST_OTHER_UIDS=t
 # with setpriv: no accounts are created. Jobs of guests need fluxs-imp setuid root, so
 # the last tests install fluxs into the trash directory as root.
 test_have_prereq ROOT,SETPRIV || test_skip_all "guests need root and setpriv to act as other users"
+test_have_prereq MUNGE || test_skip_all "guests sign their jobs with MUNGE, and munged is not installed (make deps)"
 
 mkdir -p conf.d && printf "[access]\nallow-guest-user = true\n" >conf.d/access.toml
 chmod 755 "$TRASH_DIRECTORY"
@@ -18,6 +19,11 @@ export G1 G2
 # guests BROKER SCRIPT [OPTION...]: runs SCRIPT as the initial program of a one-broker
 # instance that allows guests, from the trash directory (which guests may read).
 guests() { (cd "$TRASH_DIRECTORY" && "$1" --config-path="$TRASH_DIRECTORY/conf.d" "${@:3}" bash "$2"); }
+
+# Guests sign their jobs with MUNGE (fluxs-security(7)): test-lib started a private munged.
+test_expect_success 'a private munged is up for the guests to sign their jobs' '
+    test -S "$FLUXS_MUNGE_SOCKET" && echo test | munge --socket="$FLUXS_MUNGE_SOCKET" | unmunge --socket="$FLUXS_MUNGE_SOCKET"
+'
 
 cat >without-guests.sh <<'EOF'
 $G1 fluxs jobs 2>&1; echo rc=$?
@@ -134,6 +140,7 @@ test_expect_success 'make install (as root) installs fluxs-imp setuid root' '
         { cat make.out; return 1; }
     test "$(stat -c %U:%a inst/bin/fluxs-imp)" = root:4755 &&
     sed -i "s/^allow-users = .*/allow-users = root/; s/^min-uid = .*/min-uid = 1000/" inst/etc/fluxs/imp.conf &&
+    echo "munge-socket = $FLUXS_MUNGE_SOCKET" >>inst/etc/fluxs/imp.conf &&
     chmod 755 inst inst/bin
 '
 
@@ -166,6 +173,68 @@ test_expect_success 'through fluxs-imp, guests'"'"' jobs run as them and each re
     test_cmp expected out.ids
 '
 
+cat >signed.sh <<'EOF'
+exec 2>&1
+a=$($G1 fluxs submit -n1 true)
+$G1 fluxs job wait $a; echo wait=$?
+fluxs kvs get $(fluxs job id --to=kvs $a).J >J.a
+b=$($G2 fluxs submit -n1 true)
+$G2 fluxs job wait $b; echo wait=$?
+fluxs kvs get $(fluxs job id --to=kvs $b).J >J.b
+echo "owner J: $(fluxs kvs get $(fluxs job id --to=kvs $(fluxs submit -n1 true)).J 2>&1 | sed "s/job\.[0-9a-f.]*/KEY/")"
+c=$($G1 env PYTHONPATH="$TEST_LIB" /usr/bin/python3 -c "import fluxs, fluxs.job; print(fluxs.job.submit(fluxs.Flux(), fluxs.job.JobspecV1.from_command([\"true\"])))")
+$G1 fluxs job wait $c; echo python-wait=$?
+fluxs kvs get $(fluxs job id --to=kvs $c).J | cut -d. -f1 | base64 -d | tr "\0" " "; echo
+fluxs submit --dry-run -n1 true | $G1 env PYTHONPATH="$TEST_LIB" /usr/bin/python3 -c "import sys; from fluxs.security import sign_munge; print(sign_munge(sys.stdin.buffer.read()))" >J.pre
+d=$($G1 fluxs job submit --flags=signed J.pre)
+$G1 fluxs job wait $d; echo presigned-wait=$?
+$G2 fluxs job submit --flags=signed J.pre; echo g2-presigned=$?
+FLUXS_MUNGE_SOCKET=$PWD/nowhere.sock $G1 fluxs submit -n1 true; echo no-munged=$?
+$G1 $FLUXS_RAW rpc job-manager.submit "{\"jobspec\": $(fluxs submit --dry-run -n1 true)}"; echo unsigned=$?
+EOF
+test_expect_success 'a guest'"'"'s job is signed with MUNGE by the guest: the CLI and the Python API sign, the job manager keeps J, the owner'"'"'s jobs need none, an unsigned guest job is refused' '
+    guests "$TRASH_DIRECTORY/inst/bin/fluxs-broker" signed.sh >out &&
+    cat out &&
+    test $(grep -c "^wait=0$" out) -eq 2 &&
+    test_grep "^python-wait=0$" out &&
+    test_grep "^presigned-wait=0$" out &&
+    test_grep "^fluxs-job: error: J is signed for uid 65534, but the submitter is uid 65533$" out &&
+    test_grep "^g2-presigned=1$" out &&
+    test_grep "^version i1 mechanism smunge userid i65534 $" out &&
+    cut -d. -f1 J.a | base64 -d | tr "\0" " " >header.a &&
+    test "$(cat header.a)" = "version i1 mechanism smunge userid i65534 " &&
+    cut -d. -f2 J.a | base64 -d | grep -q "\"true\"" &&
+    test_grep "^owner J: fluxs-kvs: error: key KEY.*J not found" out &&
+    test_grep "fluxs-submit: error: cannot sign the job with MUNGE: .*nowhere.sock" out &&
+    test_grep "no-munged=1" out &&
+    test_grep "a guest.s job must be signed (J, mechanism munge)" out &&
+    test_grep "unsigned=1" out
+'
+
+# imp JFILE UID JOBID: fluxs-imp as job-exec runs it, J on descriptor 4 from JFILE
+# (each of these is refused before the shell's input is read).
+imp() { inst/bin/fluxs-imp run --uid=$2 --jobid=$3 --sign-fd=4 inst/bin/fluxs-shell --input-fd=3 3</dev/null 4<"$1"; }
+
+test_expect_success 'fluxs-imp refuses a forged J: another payload, a header claiming another uid, a credential for another uid, mechanism none' '
+    { cut -d. -f1 J.a | tr -d "\n"; printf .; printf "%s" "{\"version\":1}" | base64 -w0; printf .; cut -d. -f3 J.a; } >J.forged &&
+    test_must_fail imp J.forged 65534 1 2>err && cat err &&
+    test_grep "^fluxs-imp: error: J: the signature does not cover this header and payload (forged or altered)$" err &&
+    test_must_fail imp J.b 65534 2 2>err && cat err &&
+    test_grep "^fluxs-imp: error: J is signed for uid 65533, not for the job.s uid 65534$" err &&
+    { printf "version\0i1\0mechanism\0smunge\0userid\0i65534\0" | base64 -w0; printf .; cut -d. -f2,3 J.b; } >J.claimed &&
+    test_must_fail imp J.claimed 65534 3 2>err && cat err &&
+    test_grep "^fluxs-imp: error: J: the signature does not cover this header and payload" err &&
+    PYTHONPATH="$SRCDIR/bindings/python" python3 -c "from fluxs.security import sign_none; print(sign_none(b\"{}\", 65534))" >J.none &&
+    test_must_fail imp J.none 65534 4 2>err && cat err &&
+    test_grep "^fluxs-imp: error: J: mechanism none is not in sign-mechanisms (munge)$" err
+'
+
+test_expect_success 'fluxs-imp refuses a replayed J: one that started a job may not start another' '
+    test_must_fail imp J.a 65534 999 2>err && cat err &&
+    test_grep "^fluxs-imp: error: J was used for job [0-9]* already: it may not start job 999 (a replay)$" err &&
+    test "$(stat -c %U:%a inst/var/lib/fluxs/imp)" = root:700
+'
+
 test_expect_success 'an instance run by another user ends a guest job through fluxs-imp kill' '
     sed -i "s/^allow-users = .*/allow-users = nobody/" inst/etc/fluxs/imp.conf &&
     mkdir -p run && chmod 1777 run &&
@@ -181,6 +250,10 @@ test_expect_success 'an instance run by another user ends a guest job through fl
     $G2 inst/bin/fluxs job wait-event -t 20 $id clean >/dev/null &&
     ! pgrep -f "marker-t0810-$$" &&
     setpriv --reuid=65534 --regid=65534 --clear-groups inst/bin/fluxs shutdown
+'
+
+test_expect_success 'the private munged stops' '
+    test_munged_stop "$TRASH_DIRECTORY/munge"
 '
 
 test_done

@@ -16,12 +16,16 @@ public struct ExecJob: Sendable, Hashable {
     public var R: JSONValue
     /// The user the job runs as.
     public var userid: UInt32
+    /// The guest's signed request (J), which fluxs-imp checks before it starts the
+    /// guest's shell; nil for the instance owner's jobs.
+    public var signed: String?
 
-    public init(id: JobID, jobspec: JSONValue, R: JSONValue, userid: UInt32) {
+    public init(id: JobID, jobspec: JSONValue, R: JSONValue, userid: UInt32, signed: String? = nil) {
         self.id = id
         self.jobspec = jobspec
         self.R = R
         self.userid = userid
+        self.signed = signed
     }
 
     /// Reads the request; a missing userid is the instance owner's (`owner`).
@@ -31,9 +35,14 @@ public struct ExecJob: Sendable, Hashable {
         jobspec = spec
         R = r
         userid = try json.integer("userid", as: UInt32.self) ?? owner()
+        signed = try json.string("J")
     }
 
-    public var json: JSONValue { ["id": id.wire, "jobspec": jobspec, "R": R, "userid": .int(Int64(userid))] }
+    public var json: JSONValue {
+        var object: [String: JSONValue] = ["id": id.wire, "jobspec": jobspec, "R": R, "userid": .int(Int64(userid))]
+        if let signed { object["J"] = .string(signed) }
+        return .object(object)
+    }
 }
 
 /// One response on a job-exec.start stream (then ENODATA).

@@ -17,6 +17,8 @@ public struct JobKeys: Sendable, Hashable {
 
     /// The jobspec as submitted (updated by job-manager.update).
     public var jobspec: String { directory + ".jobspec" }
+    /// A guest's signed request, J (RFC 39), as submitted.
+    public var signed: String { directory + ".J" }
     /// The resources allocated to it (RFC 20).
     public var R: String { directory + ".R" }
     /// Its main eventlog (RFC 18, RFC 21).

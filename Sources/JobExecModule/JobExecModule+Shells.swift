@@ -30,6 +30,9 @@ extension JobExecModule {
                                 R: job.R, tmpdir: directory, coreCPUs: (coreCPUs?.arrayValue ?? []).map { $0.stringValue ?? "" })
         let userid = job.userid
         let imp = userid == getuid() ? nil : try Self.imp()
+        if imp != nil, job.signed == nil {
+            throw ServiceError(EPERM, "rank \(context.rank): a guest's job needs its signed request (J) for fluxs-imp, and job \(id.formatted(.f58)) has none")
+        }
         var cgroup = cgroups.make(jobID: id.value)
         if let made = cgroup, imp != nil {
             // The guest's shell joins the cgroup itself: only root can hand it over.
@@ -42,7 +45,8 @@ extension JobExecModule {
         let shell: ShellProcess
         do {
             shell = try ShellProcess(input: input.json, request: request, reactor: context.reactor,
-                                     imp: imp.map { [$0, "run", "--uid=\(userid)"] } ?? [])
+                                     imp: imp.map { [$0, "run", "--uid=\(userid)", "--jobid=\(id.value)", "--sign-fd=4"] } ?? [],
+                                     signed: job.signed)
         } catch {
             if let cgroup { rmdir(cgroup) }
             throw ServiceError(error.errnum, "rank \(context.rank): cannot start fluxs-shell: \(error.message)")

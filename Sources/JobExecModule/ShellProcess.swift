@@ -24,21 +24,14 @@ final class ShellProcess {
     var directory: String?
 
     /// Starts `fluxs-shell --input-fd=3` with `input` on descriptor 3, through `imp`
-    /// (fluxs-imp run --uid=UID) for a guest's job.
-    init(input: JSONValue, request: Message, reactor: Reactor, imp: [String] = []) throws(ServiceError) {
+    /// (fluxs-imp run --uid=UID --jobid=ID --sign-fd=4) for a guest's job, with the
+    /// guest's signed request `signed` on descriptor 4.
+    init(input: JSONValue, request: Message, reactor: Reactor, imp: [String] = [], signed: String? = nil) throws(ServiceError) {
         self.request = request
-        let memfd = fluxs_memfd("fluxs-shell-input")
-        guard memfd >= 0 else { throw ServiceError(errno, "memfd_create: \(ServiceError.text(of: errno))") }
+        let memfd = try Self.memoryFile("fluxs-shell-input", input.compactBytes)
         defer { close(memfd) }
-        let bytes = input.compactBytes
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { write(memfd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw ServiceError(errno, "writing the shell's input: \(ServiceError.text(of: errno))") }
-            offset += n
-        }
-        lseek(memfd, 0, SEEK_SET)
+        let signfd = try signed.map { text throws(ServiceError) in try Self.memoryFile("fluxs-shell-J", Array(text.utf8)) }
+        defer { if let signfd { close(signfd) } }
         let pair = try Descriptors.pipe()
         let fds = [pair.read, pair.write]
         var spawn = SpawnRequest(argv: imp + [ProcessEnvironment.besideMe("fluxs-shell"), "--input-fd=3"],
@@ -50,6 +43,7 @@ final class ShellProcess {
             .open(0, path: "/dev/null", flags: O_RDONLY), .open(1, path: "/dev/null", flags: O_WRONLY),
             .duplicate(fds[1], to: 2), .duplicate(memfd, to: 3),
         ]
+        if let signfd { spawn.fileActions.append(.duplicate(signfd, to: 4)) }
         do {
             pid = try ProcessSpawner.spawn(spawn)
         } catch {
@@ -61,6 +55,24 @@ final class ShellProcess {
         stderrFD = fds[0]
         _ = fcntl(stderrFD, F_SETFL, fcntl(stderrFD, F_GETFL) | O_NONBLOCK)
         watcher = try? reactor.watch(fd: stderrFD) { [unowned self] in self.drain() }
+    }
+
+    /// A memory file holding `bytes`, read from the start.
+    private static func memoryFile(_ name: String, _ bytes: [UInt8]) throws(ServiceError) -> Int32 {
+        let memfd = fluxs_memfd(name)
+        guard memfd >= 0 else { throw ServiceError(errno, "memfd_create: \(ServiceError.text(of: errno))") }
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { write(memfd, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                close(memfd)
+                throw ServiceError(errno, "writing the shell's \(name): \(ServiceError.text(of: errno))")
+            }
+            offset += n
+        }
+        lseek(memfd, 0, SEEK_SET)
+        return memfd
     }
 
     /// The IMP, for a guest's shell: signals to its group go through `fluxs-imp kill`

@@ -19,6 +19,7 @@ extension JobManagerModule {
                 let keys = JobKeys(id)
                 if entry.name == "submit", let spec = jobspecs[id] {
                     batch.ops.append(.put(keys.jobspec, spec))
+                    if let signed = signatures[id] { batch.ops.append(.put(keys.signed, .string(signed))) }
                     batch.owners[id] = core.userid(of: id)
                 }
                 if entry.name == "alloc", let R = allocations[id] { batch.ops.append(.put(keys.R, R.json)) }
@@ -46,6 +47,7 @@ extension JobManagerModule {
             case .removeJob(let id):
                 batch.ops.append(.unlink(JobKeys(id).directory, recursive: true))
                 jobspecs[id] = nil
+                signatures[id] = nil
                 zombies.forget(id)
                 armCommit()
             case .respond(let requestID, let reply):
@@ -138,7 +140,7 @@ extension JobManagerModule {
 
     private func startExec(_ id: JobID) {
         guard let spec = jobspecs[id], let R = allocations[id] else { return }
-        let job = ExecJob(id: id, jobspec: spec, R: R.json, userid: core.userid(of: id) ?? 0)
+        let job = ExecJob(id: id, jobspec: spec, R: R.json, userid: core.userid(of: id) ?? 0, signed: signatures[id])
         context.rpc(.jobExec.start, job.json, flags: .streaming) { [unowned self] response in
             let now = Self.now()
             if response.errnum == ENODATA { return }
@@ -177,6 +179,7 @@ extension JobManagerModule {
     /// (job-manager.inactive-age-limit, job-manager.inactive-num-limit) are applied.
     private func jobEnded(_ id: JobID) {
         jobspecs[id] = nil
+        signatures[id] = nil
         allocations[id] = nil
         // Until its clean is committed, a wait for the job waits for that (a wait that
         // came now would find it INACTIVE but not yet a zombie).

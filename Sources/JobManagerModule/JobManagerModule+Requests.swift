@@ -108,7 +108,9 @@ extension JobManagerModule {
         guard request.payload.count <= limit else {
             throw ServiceError(EFBIG, "the jobspec is \(request.payload.count) bytes; the limit is \(limit) (job-manager.max-jobspec-size)")
         }
-        guard let spec = body["jobspec"] else { throw ServiceError(EPROTO, "missing \"jobspec\"") }
+        let signed = try body.string("J")
+        let spec = try Self.signedJobspec(request, signed: signed) ?? body["jobspec"]
+        guard let spec else { throw ServiceError(EPROTO, "missing \"jobspec\" (or \"J\")") }
         let urgency = try body.integer("urgency", as: Int.self) ?? JobUrgency.default
         var jobspec: Jobspec
         do { jobspec = try Jobspec(validating: spec) } catch {
@@ -122,16 +124,40 @@ extension JobManagerModule {
             if answer.errnum != 0 && answer.errnum != ENOSYS {
                 return self.context.respond(to: request, error: ServiceError(response: answer))
             }
-            self.accept(request, accepted, urgency: urgency)
+            self.accept(request, accepted, urgency: urgency, signed: signed)
         }
     }
 
-    private func accept(_ request: Message, _ jobspec: Jobspec, urgency: Int) {
+    /// The jobspec of a signed request J (Flux RFC 39), read but not verified: the
+    /// signer must be the submitter, and a guest's must be signed with MUNGE (which
+    /// fluxs-imp verifies before it runs anything as the guest). A guest's request
+    /// without J is refused; the owner's may come without it (mechanism none).
+    static func signedJobspec(_ request: Message, signed: String?) throws(ServiceError) -> JSONValue? {
+        let guest = !request.rolemask.contains(.owner)
+        guard let signed else {
+            guard !guest else {
+                throw ServiceError(EPERM, "a guest's job must be signed (J, mechanism munge): fluxs submit signs it when munged is reachable; see fluxs-security(7)")
+            }
+            return nil
+        }
+        let J: SignedRequest
+        do { J = try SignedRequest(parsing: signed) } catch { throw ServiceError(EINVAL, error.message) }
+        guard J.userid == request.userid else {
+            throw ServiceError(EPERM, "J is signed for uid \(J.userid), but the submitter is uid \(request.userid)")
+        }
+        guard J.mechanism == "munge" || (J.mechanism == "none" && !guest) else {
+            throw ServiceError(EPERM, "J: mechanism \(J.mechanism) is not accepted for \(guest ? "a guest's job (munge is)" : "a job (munge and none are)")")
+        }
+        do { return try JSONValue(parsing: J.payload) } catch { throw ServiceError(EINVAL, "J: the payload is not a JSON jobspec: \(error.message)") }
+    }
+
+    private func accept(_ request: Message, _ jobspec: Jobspec, urgency: Int, signed: String?) {
         let now = Self.now()
         guard let id = generator.next(nowMilliseconds: UInt64(max(now - Self.epoch, 0) * 1000)) else {
             return context.respond(to: request, error: ServiceError(EOVERFLOW, "job ids are exhausted"))
         }
         jobspecs[id] = jobspec.json
+        if let signed { signatures[id] = signed }
         submitted += 1
         perform(core.submit(track(request), id: id, summary: JobSummary(jobspec: jobspec),
                             urgency: urgency, by: requester(request), at: now))

@@ -75,6 +75,7 @@ extension JobManagerModule {
             }
             if record.state != .inactive {
                 jobspecs[id] = spec
+                signatures[id] = entries["J"]?["value"]?.stringValue
             }
             if let R, record.allocated { allocations[id] = R }
             records.append(record)

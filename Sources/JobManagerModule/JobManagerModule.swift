@@ -29,6 +29,8 @@ public final class JobManagerModule: BrokerModule {
     var requests: [JobManagerCore.RequestID: Message] = [:]
     var nextRequest: JobManagerCore.RequestID = 0
     var jobspecs: [JobID: JSONValue] = [:]
+    /// Guests' signed requests (J), until their jobs end: fluxs-imp checks them.
+    var signatures: [JobID: String] = [:]
     var allocations: [JobID: ResourceSet] = [:]
     var waiters: [Waiter] = []
     /// Jobs that ended and were not yet waited for (`fluxs job wait`, as wait(2)).

@@ -6,7 +6,11 @@ import ArgumentParser
 import FluxsClient
 import FluxsFormats
 import FluxsMessage
+import FluxsProtocol
 import FluxsYAML
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Submits a jobspec document.
 struct JobSubmitCommand: ParsableCommand {
@@ -17,7 +21,7 @@ struct JobSubmitCommand: ParsableCommand {
             help: ArgumentHelp("Urgency 0-31, or hold (0), default (16), expedite (31).", valueName: "N"))
     var urgency: String?
     @Option(name: [.customShort("f", allowingJoined: true), .long],
-            help: ArgumentHelp("Submission flags, comma-separated: waitable, novalidate, debug (accepted; see fluxs-submit(1)).", valueName: "FLAGS"))
+            help: ArgumentHelp("Submission flags, comma-separated: signed (the input is J, a signed request), waitable, novalidate, debug (accepted; see fluxs-submit(1)).", valueName: "FLAGS"))
     var flags: [String] = []
     @Argument(help: "The jobspec file (default, or -: standard input).")
     var file: String = "-"
@@ -27,14 +31,27 @@ struct JobSubmitCommand: ParsableCommand {
             throw ValidationError("--urgency \"\(urgency)\": must be 0-31, hold, default or expedite")
         }
         for flag in flags.flatMap({ $0.split(separator: ",") }) {
-            if flag == "signed" { throw ValidationError("--flags=signed: fluxs does not take signed jobspecs") }
-            if !SubmissionOptions.submissionFlags.contains(String(flag)) { throw ValidationError("unknown flag: \(flag)") }
+            if flag != "signed", !SubmissionOptions.submissionFlags.contains(String(flag)) {
+                throw ValidationError("unknown flag: \(flag)")
+            }
         }
     }
 
     func run() throws {
         let text = try Terminal.readFile(file)
         if text.allSatisfy(\.isWhitespace) { throw CommandFailure("required jobspec is empty") }
+        if flags.flatMap({ $0.split(separator: ",") }).contains("signed") {
+            // J, signed ahead (fluxs-security(7)): the job manager reads the jobspec from it.
+            let handle = try Instance.connect()
+            var payload: [String: JSONValue] = ["J": .string(text.filter { !$0.isWhitespace })]
+            if let urgency = urgency.flatMap(Jobs.urgency) { payload["urgency"] = .int(Int64(urgency)) }
+            do throws(ServiceError) {
+                guard let id = JobID(wire: try handle.rpc(.jobManager.submit, .object(payload))["id"]) else {
+                    throw ServiceError(EPROTO, "job-manager.submit: the response holds no job id")
+                }
+                return print(Jobs.show(id))
+            } catch { throw CommandFailure(error.message) }
+        }
         let jobspec = try Self.jobspec(text, name: file == "-" ? "stdin" : file)
         let handle = try Instance.connect()
         print(Jobs.show(try Self.submit(handle, jobspec, urgency: urgency.flatMap(Jobs.urgency))))

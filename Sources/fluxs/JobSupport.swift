@@ -9,6 +9,7 @@ import FluxsClient
 import FluxsFormats
 import FluxsMessage
 import FluxsProtocol
+import FluxsSign
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -34,15 +35,24 @@ enum Jobs {
     }
 
     /// Submits jobspecs in order, up to 256 requests in flight at once; `each` gets every
-    /// id as it comes, in order. The first refusal stops it.
+    /// id as it comes, in order. The first refusal stops it. A guest (a user other than
+    /// the instance owner) signs each jobspec with MUNGE (fluxs-security(7)).
     static func submit(_ handle: FluxsHandle, _ jobspecs: [Jobspec], urgency: Int?,
                        each: (JobID) -> Void) throws(ServiceError) -> [JobID] {
         var tags: [UInt32] = []
         var ids: [JobID] = []
         var next = 0
+        let guest = try handle.rpc(.broker.info)["owner"]?.intValue != Int64(getuid())
         while ids.count < jobspecs.count {
             while next < jobspecs.count && tags.count < 256 {
-                var payload: [String: JSONValue] = ["jobspec": jobspecs[next].json]
+                var payload: [String: JSONValue] = [:]
+                if guest {
+                    do { payload["J"] = .string(try MungeSigner.sign(jobspecs[next].json.compactBytes)) } catch {
+                        throw ServiceError(EPERM, error.message)
+                    }
+                } else {
+                    payload["jobspec"] = jobspecs[next].json
+                }
                 if let urgency { payload["urgency"] = .int(Int64(urgency)) }
                 tags.append(try handle.sendRequest(.jobManager.submit, payload: JSONValue.object(payload).compactBytes))
                 next += 1

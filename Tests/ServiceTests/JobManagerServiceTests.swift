@@ -25,6 +25,12 @@ private let jobspec: JSONValue = [
     "attributes": ["system": ["duration": 0]],
 ]
 
+/// J for `jobspec`, claimed by `userid` with `mechanism` (the job manager reads J but
+/// does not verify it: fluxs-imp does, and t0810 shows it).
+private func signed(by userid: UInt32, _ mechanism: String = "munge", payload: [UInt8] = jobspec.compactBytes) -> String {
+    SignedRequest.signedPart(payload: payload, userid: userid, mechanism: mechanism) + (mechanism == "none" ? ".none" : ".MUNGE:unchecked")
+}
+
 /// Rank 0, core 0.
 private let R = try! ResourceSet(json: try! JSONValue(parsing: """
     {"version":1,"execution":{"R_lite":[{"rank":"0","children":{"core":"0"}}],"nodelist":["n0"],"starttime":0,"expiration":0}}
@@ -101,7 +107,9 @@ extension EmbeddedModuleHost {
 
     /// Submits `spec` and returns the job's id.
     static func submit(_ host: EmbeddedModuleHost, userid: UInt32? = nil, roles: Roles = .owner) throws -> JobID {
-        let tag = host.request(.jobManager.submit, ["jobspec": jobspec], userid: userid, roles: roles)
+        // A guest's job comes signed (fluxs submit signs it), the owner's need not.
+        let payload: JSONValue = roles.contains(.owner) ? ["jobspec": jobspec] : ["J": .string(signed(by: userid ?? guest))]
+        let tag = host.request(.jobManager.submit, payload, userid: userid, roles: roles)
         try #require(host.awaitAnswer(tag))
         return try #require(host.answer(to: tag)?["id"].flatMap { JobID(wire: $0) }, "no id in \(String(describing: host.answer(to: tag)))")
     }
@@ -445,9 +453,81 @@ extension EmbeddedModuleHost {
         #expect(host.error(of: tag)?.errnum == EPERM)
         #expect(host.error(of: tag)?.message == "\(method.topic) is for the instance owner")
         // Nothing changed: the queues still take submissions.
-        let submit = host.request(.jobManager.submit, ["jobspec": jobspec], userid: guest, roles: .user)
+        let submit = host.request(.jobManager.submit, ["J": .string(signed(by: guest))], userid: guest, roles: .user)
         #expect(host.awaitAnswer(submit))
         #expect(host.error(of: submit) == nil)
+    }
+
+    // MARK: - Signed requests (J)
+
+    /// A guest's job is run from the J it signed: the job manager keeps J (in the KVS,
+    /// for a restart) and hands it to job-exec, which hands it to fluxs-imp.
+    @Test func aGuestsSignedRequestGoesToTheKVSAndToJobExec() throws {
+        let host = try Self.jobManager()
+        defer { host.unload() }
+        let id = try Self.submit(host, userid: guest, roles: .user)
+        #expect(host.awaitEvent(id, "submit"))
+        let J = signed(by: guest)
+        #expect(host.commits.flatMap(\.ops).contains { op in
+            if case .put(let key, let value) = op { key == JobKeys(id).signed && value == .string(J) } else { false }
+        })
+        let alloc = try #require(host.awaitSent(.sched.alloc, id))
+        host.reply(to: alloc, SchedAllocResponse.success(id, R).json)
+        let exec = try #require(host.awaitSent(.jobExec.start, id))
+        let job = try ExecJob(json: try exec.json(), owner: 0)
+        #expect(job.signed == J)
+        #expect(job.userid == guest)
+        #expect(job.jobspec == jobspec)
+        // The owner's jobs carry no J.
+        let (_, ownersExec) = try Self.running(host)
+        #expect(try ExecJob(json: try ownersExec.json(), owner: 0).signed == nil)
+    }
+
+    /// A refused submission: who sends it, what, and the words of the refusal.
+    struct Unsigned: CustomTestStringConvertible, Sendable {
+        var name: String
+        var payload: JSONValue
+        var owner = false
+        var errnum: Int32 = EPERM
+        var says: String
+        var testDescription: String { name }
+    }
+
+    static let unsigned: [Unsigned] = [
+        Unsigned(name: "a guest's plain jobspec", payload: ["jobspec": jobspec], says: "a guest's job must be signed (J, mechanism munge)"),
+        Unsigned(name: "a guest's J signed for another uid", payload: ["J": .string(signed(by: guest + 1))],
+                 says: "J is signed for uid \(guest + 1), but the submitter is uid \(guest)"),
+        Unsigned(name: "a guest's J with mechanism none", payload: ["J": .string(signed(by: guest, "none"))],
+                 says: "J: mechanism none is not accepted for a guest's job (munge is)"),
+        Unsigned(name: "a J of another mechanism", payload: ["J": .string(signed(by: guest, "curve"))],
+                 says: "J: mechanism curve is not accepted"),
+        Unsigned(name: "a J that is not three parts", payload: ["J": "abc.def"], errnum: EINVAL, says: "J: not HEADER.PAYLOAD.SIGNATURE"),
+        Unsigned(name: "a J whose payload is not JSON", payload: ["J": .string(signed(by: guest, payload: Array("tasks:".utf8)))],
+                 errnum: EINVAL, says: "J: the payload is not a JSON jobspec"),
+        Unsigned(name: "a J whose header is not base64", payload: ["J": "%%%.e30=.x"], errnum: EINVAL, says: "J: the header or the payload is not base64"),
+        Unsigned(name: "the owner's J signed for a guest", payload: ["J": .string(signed(by: guest, "none"))], owner: true,
+                 says: "J is signed for uid \(guest), but the submitter is uid"),
+    ]
+
+    @Test(arguments: unsigned) func aSubmissionThatIsNotSignedAsItMustBeIsRefused(_ u: Unsigned) throws {
+        let host = try Self.jobManager()
+        defer { host.unload() }
+        let tag = host.request(.jobManager.submit, u.payload, userid: u.owner ? nil : guest, roles: u.owner ? .owner : .user)
+        #expect(host.awaitAnswer(tag))
+        let error = try #require(host.error(of: tag))
+        #expect(error.errnum == u.errnum)
+        #expect(error.message.contains(u.says), "the answer: \(error.message)")
+        #expect(host.sent(.sched.feasibility).isEmpty)
+    }
+
+    /// The owner may sign with none (as Flux's single-user instances do) or not at all.
+    @Test func theOwnersJobMaySignWithNone() throws {
+        let host = try Self.jobManager()
+        defer { host.unload() }
+        let tag = host.request(.jobManager.submit, ["J": .string(signed(by: host.ownerUID, "none"))])
+        #expect(host.awaitAnswer(tag))
+        #expect(host.error(of: tag) == nil)
+        #expect(host.answer(to: tag)?["id"].flatMap { JobID(wire: $0) } != nil)
     }
 
     // MARK: - Malformed requests
@@ -455,7 +535,7 @@ extension EmbeddedModuleHost {
     typealias Bad = Refusal
 
     static let bad: [Bad] = [
-        Bad(name: "submit without a jobspec", method: .jobManager.submit, says: "missing \"jobspec\""),
+        Bad(name: "submit without a jobspec", method: .jobManager.submit, says: "missing \"jobspec\" (or \"J\")"),
         Bad(name: "submit with a string urgency", method: .jobManager.submit, payload: ["jobspec": jobspec, "urgency": "high"],
             says: "\"urgency\" must be an integer"),
         Bad(name: "submit with an invalid jobspec", method: .jobManager.submit, payload: ["jobspec": ["version": 1]],

@@ -110,6 +110,27 @@ test_have_prereq() {
 
 [ "$(id -u)" = 0 ] && test_set_prereq ROOT
 command -v setpriv >/dev/null 2>&1 && test_set_prereq SETPRIV
+MUNGED=$(PATH=$PATH:/usr/sbin:/sbin command -v munged)
+MUNGEKEY=$(PATH=$PATH:/usr/sbin:/sbin command -v mungekey)
+[ -n "$MUNGED" ] && [ -n "$MUNGEKEY" ] && test_set_prereq MUNGE
+
+# test_munged_start DIR: starts a private munged (its own key, socket, log and pid
+# file in DIR, which other users may enter), waits for its socket, and exports
+# FLUXS_MUNGE_SOCKET for the submitters; it is stopped at exit like every process of
+# the script (test_munged_stop stops it earlier).
+test_munged_start() {
+    mkdir -p "$1" && chmod 755 "$1" &&
+    "$MUNGEKEY" --create --keyfile="$1/munge.key" &&
+    "$MUNGED" --force --socket="$1/munge.sock" --key-file="$1/munge.key" --log-file="$1/munged.log" \
+        --pid-file="$1/munged.pid" --seed-file="$1/munged.seed" || return 1
+    local i
+    for i in $(seq 100); do [ -S "$1/munge.sock" ] && break; sleep 0.1; done
+    [ -S "$1/munge.sock" ] || { echo "munged did not start:"; cat "$1/munged.log"; return 1; }
+    export FLUXS_MUNGE_SOCKET="$1/munge.sock"
+}
+
+# test_munged_stop DIR: stops the munged of test_munged_start DIR.
+test_munged_stop() { "$MUNGED" --socket="$1/munge.sock" --stop >/dev/null 2>&1; }
 
 # MARK: - Assertions usable inside test bodies
 
@@ -200,12 +221,18 @@ if [ -n "${FLUXS_TEST_OTHER_UIDS:-}" ]; then
                 cp "$FLUXS_BUILD_DIR/$program" "$FLUXS_TEST_TRASH/bin/" || exit 1
             done &&
             cp "$TEST_DIRECTORY"/lib/*.py "$FLUXS_TEST_TRASH/lib/" &&
+            cp -r "$TEST_DIRECTORY/../bindings/python/fluxs" "$FLUXS_TEST_TRASH/lib/" &&
             chmod -R a+rX "$FLUXS_TEST_TRASH/bin" "$FLUXS_TEST_TRASH/lib" ||
             { echo "Bail out! cannot copy the programs into $FLUXS_TEST_TRASH"; exit 1; }
     fi
     FLUXS_BUILD_DIR=$FLUXS_TEST_TRASH/bin
     TEST_LIB=$FLUXS_TEST_TRASH/lib
     export PATH="$FLUXS_BUILD_DIR:$PATH"
+    # Other users are guests, who sign their jobs with MUNGE: a private munged for them.
+    if test_have_prereq MUNGE && [ -z "${FLUXS_MUNGE_SOCKET:-}" ]; then
+        test_munged_start "$TRASH_DIRECTORY/munge" >"$TRASH_DIRECTORY/munged.out" 2>&1 ||
+            { echo "Bail out! cannot start a private munged: $(cat "$TRASH_DIRECTORY/munged.out")"; exit 1; }
+    fi
 fi
 export TEST_LIB
 

@@ -87,7 +87,8 @@ def test_urgency(handle, jobspec):
     with pytest.raises(OSError) as excinfo:
         fluxs.job.submit(handle, jobspec(["true"]), urgency=32)
     assert "urgency" in oserror(excinfo, errno.EINVAL).strerror
-    with pytest.raises(ValueError):
+    # pre_signed takes J (str or bytes; see test_security.py), not a Jobspec.
+    with pytest.raises(TypeError):
         fluxs.job.submit(handle, jobspec(["true"]), pre_signed=True)
 
 

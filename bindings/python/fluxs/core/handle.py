@@ -106,6 +106,7 @@ class Flux:
         self._stop = False
         self._broken = None
         self._closed = False
+        self._guest = None
 
     # -- sending ---------------------------------------------------------------------
 
@@ -118,6 +119,13 @@ class Flux:
             except OSError as exc:
                 self._lose(OSError(errno.ECONNRESET, f"lost connection to the fluxs broker: {exc.strerror}"))
                 raise OSError(errno.ECONNRESET, f"lost connection to the fluxs broker: {exc.strerror}") from None
+
+    def is_guest(self):
+        """True when this process's user is not the instance owner (asked of the
+        broker once per handle): its jobs must be signed with MUNGE."""
+        if self._guest is None:
+            self._guest = self.rpc("broker.info").get().get("owner") != os.getuid()
+        return self._guest
 
     def rpc(self, topic, payload=None, nodeid=FLUX_NODEID_ANY, flags=0):
         """Sends a request; returns its :py:class:`fluxs.core.future.Future`.

@@ -6,6 +6,7 @@ import json
 from fluxs.constants import FLUX_JOB_URGENCY_DEFAULT
 from fluxs.job.jobid import JobID
 from fluxs.job.jobspec import Jobspec
+from fluxs.security import sign_munge
 
 
 def _jobspec_object(jobspec):
@@ -25,18 +26,30 @@ def _jobspec_object(jobspec):
 
 def submit_async(flux_handle, jobspec, urgency=FLUX_JOB_URGENCY_DEFAULT, waitable=False, debug=False, pre_signed=False):
     """Submits a job; returns a future whose ``get_id()`` (or ``submit_get_id``) is
-    its :py:class:`JobID`.
+    its :py:class:`JobID`. A guest's jobspec is signed with MUNGE first (see
+    :py:mod:`fluxs.security`).
 
-    :param jobspec: a Jobspec, a dict or its JSON text
+    :param jobspec: a Jobspec, a dict or its JSON text; with ``pre_signed``, J (the
+        signed request, see :py:mod:`fluxs.security`) as str or bytes
     :param urgency: 0 (held) to 31 (expedited); above 16 only for the instance owner
     :param waitable: accepted for flux-core's sake: every fluxs job can be waited for
     :param debug: accepted, ignored
-    :param pre_signed: must be False: fluxs takes the jobspec itself
+    :param pre_signed: ``jobspec`` is J, signed already
+    :raises OSError: EPERM when a guest's jobspec cannot be signed (munged unreachable)
     """
     del waitable, debug
     if pre_signed:
-        raise ValueError("pre-signed jobspecs are not supported")
-    future = flux_handle.rpc("job-manager.submit", {"jobspec": _jobspec_object(jobspec), "urgency": urgency})
+        signed = jobspec.decode("utf-8") if isinstance(jobspec, bytes) else jobspec
+        if not isinstance(signed, str):
+            raise TypeError("a pre-signed jobspec is J, as str or bytes")
+        payload = {"J": signed.strip()}
+    elif flux_handle.is_guest():
+        text = json.dumps(_jobspec_object(jobspec), separators=(",", ":"))
+        payload = {"J": sign_munge(text.encode())}
+    else:
+        payload = {"jobspec": _jobspec_object(jobspec)}
+    payload["urgency"] = urgency
+    future = flux_handle.rpc("job-manager.submit", payload)
     future.get_id = lambda: submit_get_id(future)
     return future
 

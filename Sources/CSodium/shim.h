@@ -1,0 +1,2 @@
+/* libsodium (Debian libsodium-dev): SHA-256 for signed job requests. */
+#include <sodium.h>
