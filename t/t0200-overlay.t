@@ -121,4 +121,55 @@ test_expect_success 'when rank 0 is lost the other brokers exit on their own' '
         grep -q fluxs-broker /proc/$pid/cmdline 2>/dev/null && test_pid_alive $pid && return 1
     done; true
 '
+# greeting URI: the security mechanism a ZeroMQ peer at URI (ipc://PATH or
+# tcp://HOST:PORT) announces in its ZMTP 3 greeting (bytes 12-31), which it sends to
+# whoever connects.
+cat >greeting.py <<'EOF'
+import socket, sys
+uri = sys.argv[1]
+if uri.startswith("ipc://"):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(10)
+    s.connect(uri[len("ipc://"):])
+else:
+    host, port = uri[len("tcp://"):].rsplit(":", 1)
+    s = socket.create_connection((host, int(port)), timeout=10)
+# Only the signature and major version: the peer then sends its whole greeting, before
+# it could learn (and dislike) this side's mechanism.
+s.sendall(b"\xff" + b"\0" * 8 + b"\x7f" + b"\x03")
+greeting = b""
+while len(greeting) < 64:
+    chunk = s.recv(64 - len(greeting))
+    if not chunk:
+        break
+    greeting += chunk
+print(greeting[12:32].rstrip(b"\0").decode())
+EOF
+cat >curve.sh <<'EOF'
+echo "tbon.curve: $(fluxs exec -r all fluxs getattr tbon.curve | sort | uniq -c | tr -s " ")"
+echo "rank 0 says: $(python3 greeting.py $(fluxs getattr tbon.endpoint))"
+echo "rank 1 says: $(fluxs exec -r 1 sh -c "python3 greeting.py \$(fluxs getattr tbon.endpoint)")"
+fluxs run -N4 -n4 true && echo "a job on four brokers ran"
+EOF
+test_expect_success 'a PMI-bootstrapped overlay is CURVE by default: every broker says so, and so does its socket' '
+    fluxs start --test-size=4 -Stbon.topo=kary:2 bash curve.sh >out &&
+    cat out &&
+    cat >expected <<-\EOF &&
+	tbon.curve:  4 on
+	rank 0 says: CURVE
+	rank 1 says: CURVE
+	a job on four brokers ran
+	EOF
+    test_cmp expected out
+'
+
+test_expect_success 'tbon.curve=off turns it off (the socket says NULL); any other value is refused' '
+    fluxs start --test-size=4 -Stbon.topo=kary:2 -Stbon.curve=off bash curve.sh >out &&
+    test_grep "^tbon.curve:  4 off$" out &&
+    test_grep "^rank 0 says: NULL$" out &&
+    test_grep "^a job on four brokers ran$" out &&
+    test_must_fail fluxs start --test-size=2 -Stbon.curve=maybe true 2>err &&
+    test_grep "tbon.curve must be on or off" err
+'
+
 test_done

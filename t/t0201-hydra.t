@@ -20,6 +20,11 @@ test_expect_success HYDRA 'the tree follows tbon.topo, over tcp by default' '
     test_grep "^3$" out &&
     test_grep "^tcp://" out
 '
+test_expect_success HYDRA 'brokers started by mpiexec.hydra encrypt their overlay with CURVE keys swapped through PMI' '
+    mpiexec.hydra -n 3 fluxs-broker bash -c "fluxs exec -r all fluxs getattr tbon.curve; fluxs run -N3 -n3 true && echo ran" >out &&
+    printf "on\non\non\nran\n" >expected &&
+    test_cmp expected out
+'
 test_expect_success HYDRA 'the exit code of the initial program comes back through mpiexec' '
     test_expect_code 5 mpiexec.hydra -n 2 fluxs-broker sh -c "exit 5"
 '

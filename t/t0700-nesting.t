@@ -81,8 +81,9 @@ fluxs jobs -a -n -o "{id.f58}" "$(fluxs job last)" >jobid.parent
 fluxs exec -r 0 fluxs getattr local-uri >uri0
 fluxs exec -r 1 fluxs getattr local-uri >uri1
 fluxs alloc -N2 sh -c 'fluxs exec -r 0 fluxs getattr parent-uri; fluxs exec -r 1 fluxs getattr parent-uri' >parents
+fluxs alloc -N2 fluxs exec -r all fluxs getattr tbon.curve >curve
 EOF
-test_expect_success 'fluxs alloc: CMD runs in the child and gives alloc its exit code; without CMD a shell reads stdin; the child knows its level, job id and parent on each node' '
+test_expect_success 'fluxs alloc: CMD runs in the child and gives alloc its exit code; without CMD a shell reads stdin; the child knows its level, job id and parent on each node, and its overlay is CURVE' '
     run2 alloc.sh >out 2>err &&
     cat >expected <<-\EOF &&
 	rc=7
@@ -97,7 +98,9 @@ test_expect_success 'fluxs alloc: CMD runs in the child and gives alloc its exit
     case $(cat jobid.child) in ƒ*) ;; *) echo "not an f58 id: $(cat jobid.child)"; false ;; esac &&
     test "$(cat uri0)" != "$(cat uri1)" &&
     cat uri0 uri1 >expected &&
-    test_cmp expected parents
+    test_cmp expected parents &&
+    printf "on\non\n" >expected &&
+    test_cmp expected curve
 '
 
 cat >allocres.sh <<'EOF'

@@ -253,7 +253,8 @@ test_expect_success 'an instance run by another user ends a guest job through fl
 '
 
 test_expect_success 'the private munged stops' '
-    test_munged_stop "$TRASH_DIRECTORY/munge"
+    test_munged_stop "$TEST_MUNGED_DIR" &&
+    ! test -S "$FLUXS_MUNGE_SOCKET"
 '
 
 test_done

@@ -14,6 +14,14 @@ public protocol Bootstrap: AnyObject {
     /// Publishes `card` for this rank, waits until every rank has published, and
     /// returns the cards of `ranks`. Blocks; called once, at start.
     func exchange(card: String, wanting ranks: [UInt32]) throws(ServiceError) -> [UInt32: String]
+    /// Whether the cards can carry each broker's own CURVE public key (a process
+    /// manager's key-value space), so that brokers without a shared certificate encrypt
+    /// the overlay with keys of their own.
+    var exchangesKeys: Bool { get }
+}
+
+extension Bootstrap {
+    public var exchangesKeys: Bool { false }
 }
 
 /// A broker alone: rank 0 of 1.

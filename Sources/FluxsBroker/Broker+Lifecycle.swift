@@ -98,14 +98,27 @@ extension Broker {
         if let parent = overlay.parentPeer { attach(parent) }
         for peer in overlay.peers.values { attach(peer) }
         let template = (attributes["tbon.endpoint"] ?? Self.defaultEndpoint()).replacing("{rundir}", with: rundir)
-        let card = try overlay.bind(template)
+        // A shared certificate, or keys of this broker's own when the cards can carry them.
+        let ownKeys = curve == nil && bootstrap.exchangesKeys && attributes["tbon.curve"] != "off"
+        overlay.curveKeys = ownKeys ? CurveKeys(own: try CurveKeys.newCertificate(name: "rank \(rank)")) : curve.map { CurveKeys(shared: $0) }
+        let uri = try overlay.bind(template)
         let parent = topology.parent(of: rank)
-        let cards = try bootstrap.exchange(card: card, wanting: parent.map { [$0] } ?? [])
-        let parentEndpoint = parent.flatMap { cards[$0] }
-        if let parent, parentEndpoint?.isEmpty ?? true {
+        let children = ownKeys ? topology.children(of: rank) : []
+        let card = ownKeys ? OverlayCard(uri: uri, publicKey: overlay.curveKeys?.own.publicKey).text : uri
+        let cards = try bootstrap.exchange(card: card, wanting: (parent.map { [$0] } ?? []) + children)
+        let parentCard = parent.flatMap { cards[$0] }.map { OverlayCard(parsing: $0) }
+        if let parent, parentCard?.uri.isEmpty ?? true {
             throw ServiceError(EPROTO, "bootstrap gave no endpoint for the parent (rank \(parent))")
         }
-        try overlay.start(parentEndpoint: parentEndpoint)
+        if ownKeys {
+            for peer in (parent.map { [$0] } ?? []) + children where cards[peer].flatMap({ OverlayCard(parsing: $0).publicKey }) == nil {
+                throw ServiceError(EPROTO, "bootstrap gave no CURVE key for rank \(peer) (tbon.curve=off on some brokers?)")
+            }
+            overlay.curveKeys?.parent = parentCard?.publicKey ?? ""
+            overlay.curveKeys?.children = Set(children.compactMap { cards[$0].flatMap { OverlayCard(parsing: $0).publicKey } }.map(CurveKeys.decode))
+        }
+        try overlay.start(parentEndpoint: parentCard?.uri)
+        attributes.setByBroker("tbon.curve", overlay.curveKeys == nil ? "off" : "on")
         attributes.setByBroker("tbon.topo", attributes["tbon.topo"] ?? "kary:32")
         attributes.setByBroker("tbon.level", String(topology.level(of: rank)))
         attributes.setByBroker("tbon.maxlevel", String(topology.maxLevel))

@@ -21,6 +21,8 @@ final class Overlay {
     let topology: Topology
     let rank: UInt32
     let context: UnsafeMutableRawPointer
+    /// CURVE keys, when the overlay is encrypted (Overlay+Curve.swift).
+    var curveKeys: CurveKeys?
     var zap: UnsafeMutableRawPointer?
     var zapWatcher: ZMQWatcher?
     private var router: UnsafeMutableRawPointer?
@@ -67,7 +69,7 @@ final class Overlay {
         setOption(socket, ZMQ_SNDHWM, 0)
         setOption(socket, ZMQ_RCVHWM, 0)
         setOption(socket, ZMQ_LINGER, 0)
-        if let cert = broker.curve { try makeCurveServer(socket, cert) }
+        if let curveKeys { try makeCurveServer(socket, curveKeys) }
         guard zmq_bind(socket, template) == 0 else { throw zmqError("cannot bind the overlay to \(template)") }
         var buf = [CChar](repeating: 0, count: 1024)
         var len = buf.count
@@ -89,7 +91,7 @@ final class Overlay {
             setOption(socket, ZMQ_SNDHWM, 0)
             setOption(socket, ZMQ_RCVHWM, 0)
             setOption(socket, ZMQ_LINGER, 2000)
-            if let cert = broker.curve { try makeCurveClient(socket, cert) }
+            if let curveKeys { try makeCurveClient(socket, curveKeys) }
             guard zmq_connect(socket, parentEndpoint) == 0 else {
                 throw zmqError("cannot connect to the parent (rank \(parentPeer.rank)) at \(parentEndpoint)")
             }

@@ -22,6 +22,8 @@ func execBenchmarks() -> [Benchmark] {
     return [
         probe("2,000 real jobs (true), test-size 1", unit: "jobs/s", start: [], args: ["exec-throughput", "2000"]),
         probe("2,000 real jobs (true), test-size 4", unit: "jobs/s", start: ["--test-size=4"], args: ["exec-throughput", "2000"]),
+        probe("2,000 real jobs (true), test-size 4, no CURVE", unit: "jobs/s", start: ["--test-size=4", "-Stbon.curve=off"],
+              args: ["exec-throughput", "2000"]),
         probe("fluxs run true (median of 50)", unit: "ms", start: [], args: ["exec-run", "50"]),
         Benchmark(group: "exec", name: "exec-launch64") {
             let path = "/tmp/fluxs-bench-R64-\(getpid()).json"

@@ -13,23 +13,28 @@ import Glibc
 
 func overlayBenchmarks() -> [Benchmark] {
     var all: [Benchmark] = []
-    for size in [1, 4, 16, 64] {
-        all.append(Benchmark(group: "overlay", name: "start \(size)") {
+    // The overlay is CURVE by default; the "plain" twins show what that costs.
+    for (size, curve) in [(1, true), (4, true), (16, true), (64, true), (64, false)] {
+        let off = curve ? [] : ["-Stbon.curve=off"]
+        all.append(Benchmark(group: "overlay", name: "start \(size)\(curve ? "" : " plain")") {
             var times: [Double] = []
             for _ in 0..<5 {
                 let start = monotonicSeconds()
-                _ = try runCapture([fluxsPath(), "start", "--test-size=\(size)", "true"])
+                _ = try runCapture([fluxsPath(), "start", "--test-size=\(size)"] + off + ["true"])
                 times.append(monotonicSeconds() - start)
             }
             times.sort()
-            return BenchFigure(name: "fluxs start --test-size=\(size) true (median of 5)", value: times[2] * 1000, unit: "ms")
+            return BenchFigure(name: "fluxs start --test-size=\(size) true\(curve ? "" : ", no CURVE") (median of 5)",
+                               value: times[2] * 1000, unit: "ms")
         })
     }
-    for (rank, depth) in [(0, 0), (3, 2), (7, 3), (15, 4)] {
-        all.append(Benchmark(group: "overlay", name: "ping depth \(depth)") {
-            let out = try runCapture([fluxsPath(), "start", "--test-size=16", "-Stbon.topo=kary:2",
-                                      ProcessEnvironment.besideMe("fluxs-bench"), "--probe", "ping", String(rank)])
-            return BenchFigure(name: "ping to rank \(rank) (depth \(depth), kary:2 of 16), median", value: try number(out), unit: "us")
+    for (rank, depth, curve) in [(0, 0, true), (3, 2, true), (7, 3, true), (15, 4, true), (15, 4, false)] {
+        let off = curve ? [] : ["-Stbon.curve=off"]
+        all.append(Benchmark(group: "overlay", name: "ping depth \(depth)\(curve ? "" : " plain")") {
+            let out = try runCapture([fluxsPath(), "start", "--test-size=16", "-Stbon.topo=kary:2"] + off +
+                                     [ProcessEnvironment.besideMe("fluxs-bench"), "--probe", "ping", String(rank)])
+            return BenchFigure(name: "ping to rank \(rank) (depth \(depth), kary:2 of 16)\(curve ? "" : ", no CURVE"), median",
+                               value: try number(out), unit: "us")
         })
     }
     all.append(Benchmark(group: "overlay", name: "event fanout 64") {

@@ -2,6 +2,7 @@
 // libzmq): a new CURVE key pair written as a certificate file, mode 0600, never over an
 // existing file (man fluxs-keygen(1)).
 import CZMQ
+import FluxsBroker
 import FluxsFormats
 import FluxsMessage
 import FluxsProcess
@@ -12,13 +13,7 @@ import Glibc
 enum Keygen {
     /// Writes a new certificate to `path`.
     static func write(_ path: String, name: String) throws {
-        var publicKey = [CChar](repeating: 0, count: 41)
-        var secretKey = [CChar](repeating: 0, count: 41)
-        guard zmq_curve_keypair(&publicKey, &secretKey) == 0 else {
-            throw ServiceError(ENOTSUP, "this libzmq cannot make CURVE keys (built without libsodium?)")
-        }
-        let text = { (key: [CChar]) in String(decoding: key.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
-        let certificate = try CurveCertificate(publicKey: text(publicKey), secretKey: text(secretKey), name: name)
+        let certificate = try CurveKeys.newCertificate(name: name)
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw ServiceError(errno, "\(path): \(ServiceError.text(of: errno))") }
         defer { close(fd) }

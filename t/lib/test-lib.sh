@@ -89,6 +89,8 @@ test_kill_marked_() {
 
 test_exit_trap_() {
     local rc=$?
+    # munged clears its environment: it is stopped by its pid file, not by the marker.
+    [ "${TEST_MUNGED_OWNER:-}" = "$$" ] && [ -S "$TEST_MUNGED_DIR/munge.sock" ] && test_munged_stop "$TEST_MUNGED_DIR"
     test_kill_marked_
     test_other_uids_cleanup_
     return $rc
@@ -125,12 +127,18 @@ test_munged_start() {
         --pid-file="$1/munged.pid" --seed-file="$1/munged.seed" || return 1
     local i
     for i in $(seq 100); do [ -S "$1/munge.sock" ] && break; sleep 0.1; done
+    export TEST_MUNGED_DIR=$1 TEST_MUNGED_OWNER=$$
     [ -S "$1/munge.sock" ] || { echo "munged did not start:"; cat "$1/munged.log"; return 1; }
     export FLUXS_MUNGE_SOCKET="$1/munge.sock"
 }
 
-# test_munged_stop DIR: stops the munged of test_munged_start DIR.
-test_munged_stop() { "$MUNGED" --socket="$1/munge.sock" --stop >/dev/null 2>&1; }
+# test_munged_stop DIR: stops the munged of test_munged_start DIR (at once, by its pid
+# file, if it does not stop when asked).
+test_munged_stop() {
+    "$MUNGED" --socket="$1/munge.sock" --stop >/dev/null 2>&1 ||
+        { [ -f "$1/munged.pid" ] && kill -KILL "$(cat "$1/munged.pid")" 2>/dev/null; }
+    return 0
+}
 
 # MARK: - Assertions usable inside test bodies
 
@@ -228,10 +236,13 @@ if [ -n "${FLUXS_TEST_OTHER_UIDS:-}" ]; then
     FLUXS_BUILD_DIR=$FLUXS_TEST_TRASH/bin
     TEST_LIB=$FLUXS_TEST_TRASH/lib
     export PATH="$FLUXS_BUILD_DIR:$PATH"
-    # Other users are guests, who sign their jobs with MUNGE: a private munged for them.
+    # Other users are guests, who sign their jobs with MUNGE: a private munged for them,
+    # beside the copies (a script re-run under an instance keeps it, and stops it).
     if test_have_prereq MUNGE && [ -z "${FLUXS_MUNGE_SOCKET:-}" ]; then
-        test_munged_start "$TRASH_DIRECTORY/munge" >"$TRASH_DIRECTORY/munged.out" 2>&1 ||
+        test_munged_start "$FLUXS_TEST_TRASH/munge" >"$TRASH_DIRECTORY/munged.out" 2>&1 ||
             { echo "Bail out! cannot start a private munged: $(cat "$TRASH_DIRECTORY/munged.out")"; exit 1; }
+    elif [ -n "${FLUXS_TEST_UNDER_INSTANCE:-}" ] && [ "${TEST_MUNGED_OWNER:-}" = "$FLUXS_TEST_UNDER_INSTANCE" ]; then
+        TEST_MUNGED_OWNER=$$
     fi
 fi
 export TEST_LIB
@@ -240,7 +251,7 @@ export TEST_LIB
 # the run that is not about to be re-run under an instance).
 test_other_uids_cleanup_() {
     [ -n "${FLUXS_TEST_OTHER_UIDS:-}" ] || return 0
-    rm -rf "$FLUXS_TEST_TRASH/bin" "$FLUXS_TEST_TRASH/lib"
+    rm -rf "$FLUXS_TEST_TRASH/bin" "$FLUXS_TEST_TRASH/lib" "$FLUXS_TEST_TRASH/munge"
     rmdir "$FLUXS_TEST_TRASH" 2>/dev/null
     return 0
 }
