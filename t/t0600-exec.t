@@ -914,4 +914,21 @@ test_expect_success 'fluxs job attach --tail[=N] prints the last lines, -E the e
     test_grep "^[0-9]*\.[0-9][0-9][0-9]s: job\.clean" events
 '
 
+cat >manylines.sh <<'EOF'
+fluxs run python3 -c "import os
+for i in range(50000): os.write(1, b'%d\\n' % i)" >many.out
+fluxs run -N2 -n2 --label-io python3 -c "import os
+for i in range(20000): os.write(1, b'%d\\n' % i)" >labelled.out
+EOF
+test_expect_success 'a job writing line by line: every line comes to fluxs run once, in order (the attach follows the output by its appends)' '
+    run2 manylines.sh &&
+    seq 0 49999 >expected &&
+    test_cmp expected many.out &&
+    grep "^0: " labelled.out | sed "s/^0: //" >rank0 &&
+    grep "^1: " labelled.out | sed "s/^1: //" >rank1 &&
+    seq 0 19999 >expected &&
+    test_cmp expected rank0 &&
+    test_cmp expected rank1
+'
+
 test_done

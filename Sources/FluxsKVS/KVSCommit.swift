@@ -26,11 +26,14 @@ public enum KVSChange: Sendable, Hashable {
     case set(key: String, KVSEntry)
     /// The key and its subtree are gone.
     case removed(key: String)
+    /// `text` was appended to the string at the key (created when missing), which is
+    /// `full` now: watchers in append mode get `text` alone.
+    case appended(key: String, text: String, full: String)
 
     /// The key the change is at.
     public var key: String {
         switch self {
-        case .set(let k, _), .removed(let k): k
+        case .set(let k, _), .removed(let k), .appended(let k, _, _): k
         }
     }
 }
@@ -45,7 +48,7 @@ extension KVSCommit {
     }
 
     /// True when the keys are equal or one is a dotted prefix of the other.
-    static func related(_ a: String, _ b: String) -> Bool {
+    public static func related(_ a: String, _ b: String) -> Bool {
         let (short, long) = a.utf8.count <= b.utf8.count ? (a.utf8, b.utf8) : (b.utf8, a.utf8)
         var li = long.startIndex
         for byte in short {

@@ -77,7 +77,7 @@ extension KVSNamespace {
                     throw KVSErrors.notString(key)
                 }
             }
-            changes.append(.set(key: key, .value(.string(full))))
+            changes.append(.appended(key: key, text: text, full: full))
             if let made { return KVSUndo(path: path, depth: made.depth, action: .restore(made.previous)) }
             return KVSUndo(path: path, depth: path.count - 1, action: undoAction)
         case .unlink(let key, let recursive):

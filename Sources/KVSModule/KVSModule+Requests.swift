@@ -131,7 +131,9 @@ extension KVSModule {
             }
         }
         parked = still
-        for w in watches where w.namespace == name && result.affects(w.key) { sendWatch(w, ns) }
+        for index in watches.indices.reversed() where watches[index].namespace == name && result.affects(watches[index].key) {
+            if watches[index].append && watches[index].sentValue { sendAppended(index, result) } else { sendWatch(index, ns) }
+        }
     }
 
     // MARK: - Watches
@@ -141,9 +143,8 @@ extension KVSModule {
         let key = try key(body)
         try checkGuest(request, body, keys: [key], .reading)
         let ns = try space(body)
-        let w = Watch(request: request, namespace: ns.name, key: key)
-        watches.append(w)
-        sendWatch(w, ns)
+        watches.append(Watch(request: request, namespace: ns.name, key: key, append: try body.flag("append") ?? false))
+        sendWatch(watches.count - 1, ns)
     }
 
     /// `{"matchtag": M}`: ends the requester's watch sent with matchtag M (its stream
@@ -160,15 +161,35 @@ extension KVSModule {
         context.respond(to: request, [:])
     }
 
-    func sendWatch(_ w: Watch, _ ns: KVSNamespace) {
+    /// Answers watch `index` with the key's whole value (or directory, or missing).
+    func sendWatch(_ index: Int, _ ns: KVSNamespace) {
+        let w = watches[index]
         var reply: [String: JSONValue] = ["version": .int(Int64(ns.version))]
         switch (try? ns.entry(at: w.key)) ?? nil {
-        case .value(let v)?: reply["value"] = v
+        case .value(let v)?:
+            reply["value"] = v
+            watches[index].sentValue = true
         case .directory?: reply["dir"] = (try? ns.lookup(w.key).json["dir"]) ?? [:]
         case nil: reply["missing"] = true
         }
         watchResponses += 1
         context.respond(to: w.request, .object(reply))
+    }
+
+    /// Answers append-mode watch `index` with what `result` appended to its key; a key
+    /// rewritten otherwise (put, unlink, a parent's change) ends the watch with EINVAL.
+    func sendAppended(_ index: Int, _ result: KVSCommit) {
+        let w = watches[index]
+        var text = ""
+        for change in result.changes where KVSCommit.related(change.key, w.key) {
+            guard case .appended(let key, let appended, _) = change, key == w.key else {
+                watches.remove(at: index)
+                return context.respond(to: w.request, error: ServiceError(EINVAL, "\(w.key) was rewritten, not appended to (kvs.watch append)"))
+            }
+            text += appended
+        }
+        watchResponses += 1
+        context.respond(to: w.request, ["version": .int(Int64(result.version)), "value": .string(text)])
     }
 
     /// A client went away: end what it was waiting for (the error answer also clears the

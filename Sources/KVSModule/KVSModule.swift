@@ -48,6 +48,10 @@ public final class KVSModule: BrokerModule {
         var request: Message
         var namespace: String
         var key: String
+        /// Append mode: after the first value, each answer holds only the text appended.
+        var append = false
+        /// Append mode: whether the value was sent (nil: the key was missing so far).
+        var sentValue = false
     }
 
     /// Commits gathered under one fence name.

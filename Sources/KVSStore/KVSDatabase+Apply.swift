@@ -92,6 +92,8 @@ private struct EntryWriter {
 
     mutating func replay(_ change: KVSChange) throws {
         switch change {
+        case .appended(let key, _, let full):
+            try replay(.set(key: key, .value(.string(full))))
         case .set(let key, let entry):
             if key == "." {
                 try deleteAll.execute(arguments: [namespace])

@@ -25,6 +25,9 @@ func execBenchmarks() -> [Benchmark] {
         probe("2,000 real jobs (true), test-size 4, no CURVE", unit: "jobs/s", start: ["--test-size=4", "-Stbon.curve=off"],
               args: ["exec-throughput", "2000"]),
         probe("fluxs run true (median of 50)", unit: "ms", start: [], args: ["exec-run", "50"]),
+        // A job's output through the KVS: twice the lines should take about twice the time.
+        attachBenchmark(lines: 80_000),
+        attachBenchmark(lines: 320_000),
         Benchmark(group: "exec", name: "exec-launch64") {
             let path = "/tmp/fluxs-bench-R64-\(getpid()).json"
             try writeFakeR(path, nodes: 4, cores: 16)
@@ -86,5 +89,17 @@ private func writeFakeR(_ path: String, nodes: Int, cores: Int) throws {
     defer { close(fd) }
     guard bytes.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == bytes.count else {
         throw ServiceError(EIO, "cannot write \(path)")
+    }
+}
+
+/// `fluxs run` of a job that writes `lines` lines of 64 bytes, one write each, attached
+/// to the end (its output goes through the KVS and the attach's watch).
+func attachBenchmark(lines: Int) -> Benchmark {
+    Benchmark(group: "exec", name: "attach \(lines) lines") {
+        let writer = "import os\nfor i in range(\(lines)): os.write(1, b'%08d' % i + b'x' * 55 + b'\\n')"
+        let start = monotonicSeconds()
+        _ = try runCapture([ProcessEnvironment.besideMe("fluxs"), "start", ProcessEnvironment.besideMe("fluxs"), "run", "python3", "-c", writer])
+        return BenchFigure(name: "fluxs run of a job writing \(lines / 1000)k lines, attached to its end",
+                           value: monotonicSeconds() - start, unit: "s")
     }
 }

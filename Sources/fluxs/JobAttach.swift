@@ -29,8 +29,6 @@ final class JobAttach {
     /// Whether this attach writes guest.input's header (fluxs run, the job's only
     /// writer of input before anyone can attach).
     private var inputHeader: Bool
-    private var eventlogCursor = EventlogCursor()
-    private var outputCursor = EventlogCursor()
     private var status: Int32?
     private var failed = false
     private var cleaned = false
@@ -63,8 +61,10 @@ final class JobAttach {
     /// Follows the job to its end and returns its exit code.
     func run() throws -> Int32 {
         let keys = JobKeys(id)
-        let events = try handle.sendRequest(.kvs.watch, payload: (["key": .string(keys.eventlog)] as JSONValue).compactBytes, flags: .streaming)
-        let output = try handle.sendRequest(.kvs.watch, payload: (["key": .string(keys.output)] as JSONValue).compactBytes, flags: .streaming)
+        let events = try handle.sendRequest(.kvs.watch, payload: (["key": .string(keys.eventlog), "append": true] as JSONValue).compactBytes,
+                                            flags: .streaming)
+        let output = try handle.sendRequest(.kvs.watch, payload: (["key": .string(keys.output), "append": true] as JSONValue).compactBytes,
+                                            flags: .streaming)
         var mask = sigset_t()
         sigemptyset(&mask)
         fluxs_sigset_add(&mask, SIGINT)
@@ -100,15 +100,16 @@ final class JobAttach {
 
     // MARK: - What comes back
 
-    /// The part of a watched eventlog not seen yet, as entries.
-    private static func newEntries(_ message: Message, _ cursor: inout EventlogCursor) throws -> [EventlogEntry] {
+    /// The entries a watch in append mode brings: the whole log first, then what each
+    /// commit appended (so a job's output costs time linear in its size).
+    private static func newEntries(_ message: Message) throws -> [EventlogEntry] {
         if message.errnum != 0 { throw ServiceError(response: message) }
         guard let text = try FluxsHandle.decode(message)["value"]?.stringValue else { return [] }
-        do { return try cursor.newEntries(text) } catch { throw CommandFailure("an unreadable eventlog: \(error.message)") }
+        do { return try Eventlog.parse(text) } catch { throw CommandFailure("an unreadable eventlog: \(error.message)") }
     }
 
     private func eventlog(_ message: Message) throws {
-        for entry in try Self.newEntries(message, &eventlogCursor) {
+        for entry in try Self.newEntries(message) {
             let context = entry.context ?? [:]
             let zero = firstEvent ?? entry.timestamp
             firstEvent = zero
@@ -136,7 +137,7 @@ final class JobAttach {
 
     private func printOutput(_ message: Message) throws {
         var pieces: [(stream: String, ranks: String, text: String)] = []
-        for entry in try Self.newEntries(message, &outputCursor) {
+        for entry in try Self.newEntries(message) {
             guard case .data(let stream, let ranks, let text)? = OutputRecord(entry) else { continue }
             pieces.append((stream, ranks, text))
         }

@@ -152,6 +152,32 @@ import Glibc
 
     // MARK: - Watches
 
+    /// In append mode a watch sends the whole value once, then only what each commit
+    /// appends (job output of any size in linear time); a rewrite ends it with EINVAL.
+    @Test func anAppendWatchSendsOnlyWhatWasAppended() throws {
+        let host = try Self.kvs()
+        let watch = host.request(.kvs.watch, ["key": "log", "append": true], flags: .streaming)
+        #expect(host.answer(to: watch) == ["missing": true, "version": 0])
+        Self.commitOK(host, [.append("log", "a\n")])
+        #expect(host.answer(to: watch) == ["value": "a\n", "version": 1])
+        Self.commitOK(host, [.append("log", "b\n"), .append("log", "c\n")])
+        #expect(host.answer(to: watch) == ["value": "b\nc\n", "version": 2])
+        Self.commitOK(host, [.put("other", 1)])
+        #expect(host.answers(to: watch).count == 3)
+        // A watch that starts late gets the whole log first, then the tail.
+        let late = host.request(.kvs.watch, ["key": "log", "append": true], flags: .streaming)
+        #expect(host.answer(to: late) == ["value": "a\nb\nc\n", "version": 3])
+        Self.commitOK(host, [.append("log", "d\n")])
+        #expect(host.answer(to: late) == ["value": "d\n", "version": 4])
+        #expect(host.answer(to: watch) == ["value": "d\n", "version": 4])
+        Self.commitOK(host, [.put("log", "new\n")])
+        #expect(host.error(of: watch)?.errnum == EINVAL)
+        #expect(host.error(of: watch)?.message == "log was rewritten, not appended to (kvs.watch append)")
+        #expect(host.error(of: late)?.errnum == EINVAL)
+        Self.commitOK(host, [.append("log", "e\n")])
+        #expect(host.answers(to: watch).count == 5)
+    }
+
     @Test func aWatchStreamsAResponsePerChangeUntilUnwatched() throws {
         let host = try Self.kvs()
         let watch = host.request(.kvs.watch, ["key": "w"], flags: .streaming)
