@@ -5,7 +5,7 @@ DESTDIR ?=
 SYSCONFDIR ?= $(PREFIX)/etc
 SWIFT ?= swift
 # Release executables link the Swift runtime statically: they start in ~2 ms instead of ~3.4.
-RELEASE_FLAGS := -c release --static-swift-stdlib
+RELEASE_FLAGS := -c release --static-swift-stdlib -Xcxx -DNDEBUG
 BINDIR := .build/release
 PROGRAMS := fluxs fluxs-broker fluxs-shell fluxs-imp fluxs-sched-sim
 DEB_PACKAGES := libzmq3-dev libhwloc-dev hwloc pkg-config groff-base python3 python3-pytest python3-pytest-timeout util-linux mpich libmpich-dev libsqlite3-dev munge libmunge-dev libsodium-dev
@@ -17,7 +17,7 @@ PYTHON_PACKAGES := fluxs psij_fluxs parsl_fluxs psij-descriptors
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PROVE_JOBS ?= 2
 
-.PHONY: help deps build check unit integration python check-clients bench run install uninstall clean
+.PHONY: fuzz help deps build check unit integration python check-clients bench run install uninstall clean
 
 help:
 	@echo "make deps          install the Debian packages fluxs needs (no-op when present)"
@@ -73,6 +73,27 @@ check-clients: build
 
 bench: build
 	$(BINDIR)/fluxs-bench
+
+# libFuzzer on the parsers and codecs (Fuzz/README.md): FUZZ_SECONDS per target, new
+# inputs kept in .build-fuzz/corpus, crashes in .build-fuzz/crashes (then a test each).
+# toml runs without leak checks: TOMLKit 0.6 leaks in every parse and convert.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := codec json jobspec-json jobspec-yaml R idset hostlist fsd eventlog toml pmi signed
+fuzz:
+	FLUXS_FUZZ=1 $(SWIFT) build -c release --scratch-path .build-fuzz -Xcxx -DNDEBUG -Xswiftc -sanitize=fuzzer,address \
+	    -Xswiftc -parse-as-library --product fluxs-fuzz
+	@mkdir -p .build-fuzz/crashes; failed=""; \
+	for target in $(FUZZ_TARGETS); do \
+	    mkdir -p .build-fuzz/corpus/$$target; \
+	    echo "fuzz $$target: $(FUZZ_SECONDS) s"; \
+	    leaks=1; [ $$target = toml ] && leaks=0; \
+	    ASAN_OPTIONS=detect_leaks=$$leaks FLUXS_FUZZ_TARGET=$$target .build-fuzz/release/fluxs-fuzz \
+	        -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -detect_leaks=$$leaks \
+	        -artifact_prefix=.build-fuzz/crashes/$$target- .build-fuzz/corpus/$$target Fuzz/corpus/$$target \
+	        >.build-fuzz/$$target.log 2>&1 || failed="$$failed $$target"; \
+	    grep -E "stat::number_of_executed_units|stat::new_units_added" .build-fuzz/$$target.log | tr "\n" " "; echo; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: crashes in:$$failed (see .build-fuzz/*.log and .build-fuzz/crashes)"; exit 1; fi
 
 run: build
 	PATH=$(CURDIR)/$(BINDIR):$$PATH ./examples/main-job.sh

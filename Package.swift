@@ -167,3 +167,12 @@ let package = Package(
         ]),
     ]
 )
+
+// `make fuzz` (FLUXS_FUZZ=1): the libFuzzer targets of the parsers and codecs, built
+// with -sanitize=fuzzer,address in a build folder of their own (Fuzz/README.md).
+if Context.environment["FLUXS_FUZZ"] != nil {
+    package.products.append(.executable(name: "fluxs-fuzz", targets: ["fluxs-fuzz"]))
+    package.targets.append(.executableTarget(name: "fluxs-fuzz", dependencies: [
+        "FluxsFormats", "FluxsYAML", "FluxsMessage", "FluxsPMI", .product(name: "TOMLKit", package: "TOMLKit"),
+    ], path: "Fuzz/fluxs-fuzz"))
+}

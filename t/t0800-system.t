@@ -134,7 +134,7 @@ test_expect_success 'config get: strings without quotes; -d, -q and -t as in flu
     test $(grep -c "is not set" err) = 0
 '
 
-test_expect_success 'a bad configuration stops the broker at start, naming the file, the key and the reason' '
+test_expect_success 'a bad configuration stops the broker at start, naming the file, the key and the reason (a table header that TOMLKit once asserted on, found by make fuzz, too)' '
     mkdir -p bad1.d bad2.d bad3.d bad4.d &&
     printf "[tbon]\ntopology = \"kary:2\"\n" >bad1.d/x.toml &&
     printf "[tbon\ntopo = 1\n" >bad2.d/y.toml &&
@@ -151,6 +151,9 @@ test_expect_success 'a bad configuration stops the broker at start, naming the f
     test_grep "bootstrap: this host (.*) is not in \[bootstrap\] hosts" err4 &&
     test_expect_code 1 fluxs-broker --config-path=$PWD/missing.d true 2>err5 &&
     test_grep "missing.d: No such file or directory" err5 &&
+    mkdir -p bad6.d && printf "[access]\n[{host = \"x\"}]\n" >bad6.d/v.toml &&
+    test_expect_code 1 fluxs-broker --config-path=$PWD/bad6.d true 2>err6 &&
+    test_grep "fluxs-broker: error: $PWD/bad6.d/v.toml: line 2: .*saw .{" err6 &&
     ls -d /tmp/fluxs-* 2>/dev/null | sort >rundirs.after &&
     test_cmp rundirs.before rundirs.after
 '
