@@ -34,10 +34,12 @@ struct KVSCommitTests {
     @Test func appendCreatesAndExtends() throws {
         var ns = KVSNamespace(name: "primary", owner: 0)
         let c1 = try ns.commit([.append("job.log", "a\n")])
-        #expect(c1.changes == [.set(key: "job.log", .value("a\n"))])
+        // An append is its own change: what was appended, and the whole value now.
+        #expect(c1.changes == [.appended(key: "job.log", text: "a\n", full: "a\n")])
         let c2 = try ns.commit([.append("job.log", "b\n"), .append("job.log", "c\n")])
         #expect(try ns.get("job.log") == "a\nb\nc\n")
-        #expect(c2.changes == [.set(key: "job.log", .value("a\nb\n")), .set(key: "job.log", .value("a\nb\nc\n"))])
+        #expect(c2.changes == [.appended(key: "job.log", text: "b\n", full: "a\nb\n"),
+                               .appended(key: "job.log", text: "c\n", full: "a\nb\nc\n")])
     }
 
     @Test func appendErrors() throws {
