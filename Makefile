@@ -17,7 +17,7 @@ PYTHON_PACKAGES := fluxs psij_fluxs parsl_fluxs psij-descriptors
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PROVE_JOBS ?= 2
 
-.PHONY: fuzz help deps build check unit integration python check-clients bench run install uninstall clean
+.PHONY: fuzz sanitize help deps build check unit integration python check-clients bench run install uninstall clean
 
 help:
 	@echo "make deps          install the Debian packages fluxs needs (no-op when present)"
@@ -25,6 +25,8 @@ help:
 	@echo "make check         deps, build, unit tests (swift test), integration tests (prove t/), Python tests"
 	@echo "make check-clients psij-python's and Parsl's own test suites on fluxs (from PyPI, in a venv)"
 	@echo "make bench         run the benchmark suite and print its table"
+	@echo "make fuzz          libFuzzer on every parser and codec, FUZZ_SECONDS each (Fuzz/README.md)"
+	@echo "make sanitize      unit tests and t/ under AddressSanitizer, then ThreadSanitizer"
 	@echo "make run           run the main job (see README.md)"
 	@echo "make install       install into PREFIX=$(PREFIX) (also DESTDIR)"
 	@echo "make clean         remove build products and test leftovers"
@@ -73,6 +75,21 @@ check-clients: build
 
 bench: build
 	$(BINDIR)/fluxs-bench
+
+# AddressSanitizer, then ThreadSanitizer: the unit tests, then the t/ suite with programs
+# built with the sanitizer (build folders .build-asan and .build-tsan). Not in make check.
+SANITIZERS ?= address thread
+sanitize:
+	@for s in $(SANITIZERS); do \
+	    dir=.build-$$( [ $$s = address ] && echo asan || echo tsan ); \
+	    echo "== $$s: unit tests"; \
+	    $(SWIFT) test --sanitize=$$s --scratch-path $$dir || exit 1; \
+	    echo "== $$s: t/"; \
+	    for product in $(PROGRAMS); do \
+	        $(SWIFT) build -c release -Xcxx -DNDEBUG --sanitize=$$s --scratch-path $$dir --product $$product || exit 1; \
+	    done; \
+	    FLUXS_BUILD_DIR=$(CURDIR)/$$dir/release prove -j$(PROVE_JOBS) --timer t/t*.t || exit 1; \
+	done
 
 # libFuzzer on the parsers and codecs (Fuzz/README.md): FUZZ_SECONDS per target, new
 # inputs kept in .build-fuzz/corpus, crashes in .build-fuzz/crashes (then a test each).
@@ -139,4 +156,4 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/lib/fluxs/python
 
 clean:
-	rm -rf .build t/trash-*
+	rm -rf .build .build-fuzz .build-asan .build-tsan t/trash-*
