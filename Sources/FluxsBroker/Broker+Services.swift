@@ -155,15 +155,7 @@ extension Broker {
 
     /// The request's JSON payload, an object; an empty payload is an empty object.
     static func decodePayload(_ request: Message) throws(ServiceError) -> JSONValue {
-        let body: JSONValue
-        if let value = request.value {
-            body = value
-        } else {
-            if request.payload.isEmpty { return [:] }
-            do { body = try JSONValue(parsing: request.payload) } catch {
-                throw ServiceError(EPROTO, "\(request.topic): payload is not JSON: \(error.message)")
-            }
-        }
+        let body = try request.json()
         guard body.objectValue != nil else { throw ServiceError(EPROTO, "\(request.topic): payload must be a JSON object") }
         return body
     }

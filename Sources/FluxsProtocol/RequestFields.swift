@@ -94,7 +94,7 @@ extension Message {
         if let value { return value }
         if payload.isEmpty { return [:] }
         do { return try JSONValue(parsing: payload) } catch {
-            throw ServiceError(EPROTO, "\(topic): the payload is not JSON: \(error.message)")
+            throw ServiceError(EPROTO, "\(topic): payload is not JSON: \(error.message)")
         }
     }
 }
