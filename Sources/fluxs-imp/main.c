@@ -276,13 +276,19 @@ static void check_replay(const struct config *cfg, const char *self, const char 
     char name[2 * sizeof(digest) + 1];
     sodium_bin2hex(name, sizeof(name), digest, sizeof(digest));
     snprintf(path, sizeof(path), "%s/%s", dir, name);
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
-    if (fd >= 0) {
-        if (write(fd, jobid, strlen(jobid)) != (ssize_t)strlen(jobid)) die("cannot write %s: %s", path, strerror(errno));
-        close(fd);
-        return;
-    }
-    if (errno != EEXIST) die("cannot make %s: %s", path, strerror(errno));
+    /* The entry appears whole or not at all: the shells of one job on nodes that share
+     * this directory race to make it, and a reader must never see it half written. */
+    char tmp[PATH_MAX + 120];
+    snprintf(tmp, sizeof(tmp), "%s/new.%ld.%s", dir, (long)getpid(), name);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+    if (fd < 0) die("cannot make %s: %s", tmp, strerror(errno));
+    if (write(fd, jobid, strlen(jobid)) != (ssize_t)strlen(jobid)) die("cannot write %s: %s", tmp, strerror(errno));
+    close(fd);
+    int made = link(tmp, path);
+    int link_errno = errno;
+    unlink(tmp);
+    if (made == 0) return;
+    if (link_errno != EEXIST) die("cannot make %s: %s", path, strerror(link_errno));
     char used[64] = "";
     fd = open(path, O_RDONLY | O_NOFOLLOW);
     if (fd < 0 || read(fd, used, sizeof(used) - 1) < 0) die("cannot read %s: %s", path, strerror(errno));
