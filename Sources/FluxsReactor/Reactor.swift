@@ -164,8 +164,12 @@ public final class FDWatcher {
         reactor.update(self)
     }
 
-    /// Stops watching the fd.
-    public func cancel() { reactor.remove(self) }
+    /// Stops watching the fd and lets go of its handlers (and what they hold).
+    public func cancel() {
+        reactor.remove(self)
+        onReadable = nil
+        onWritable = nil
+    }
 }
 
 /// A failed system call: its name and errno.

@@ -13,7 +13,7 @@ struct ReactorTests {
     @Test func timersFireInDeadlineOrderAndCancelWorks() throws {
         let reactor = try Reactor()
         var order: [Int] = []
-        reactor.after(0.03) { order.append(3); reactor.stop() }
+        reactor.after(0.03) { [unowned reactor] in order.append(3); reactor.stop() }
         reactor.after(0.01) { order.append(1) }
         let cancelled = reactor.after(0.02) { order.append(99) }
         reactor.after(0.015) { order.append(2) }
@@ -27,7 +27,7 @@ struct ReactorTests {
         let start = Reactor.now()
         var ticks: [Double] = []
         var timer: TimerWatcher?
-        timer = reactor.every(0.01) {
+        timer = reactor.every(0.01) { [unowned reactor] in
             ticks.append(Reactor.now() - start)
             if ticks.count == 5 { timer?.cancel(); reactor.stop() }
         }
@@ -43,7 +43,7 @@ struct ReactorTests {
         #expect(pipe(&fds) == 0)
         defer { close(fds[0]); close(fds[1]) }
         var got: [UInt8] = []
-        let reader = try reactor.watch(fd: fds[0]) {
+        let reader = try reactor.watch(fd: fds[0]) { [unowned reactor] in
             var b = [UInt8](repeating: 0, count: 16)
             let n = read(fds[0], &b, 16)
             if n > 0 { got += b[0..<n] }
@@ -64,11 +64,11 @@ struct ReactorTests {
     @Test func signalArrivesThroughTheLoop() throws {
         let reactor = try Reactor()
         var seen = false
-        try reactor.onSignal(SIGUSR1) { seen = true; reactor.stop() }
+        try reactor.onSignal(SIGUSR1) { [unowned reactor] in seen = true; reactor.stop() }
         // Aimed at this thread: other test threads do not block the signal.
         let me = pthread_self()
         reactor.after(0.01) { pthread_kill(me, SIGUSR1) }
-        reactor.after(5) { reactor.stop() }
+        reactor.after(5) { [unowned reactor] in reactor.stop() }
         reactor.run()
         #expect(seen)
     }
@@ -81,12 +81,12 @@ struct ReactorTests {
             let cargs = argv.map { strdup($0) } + [nil]
             defer { cargs.forEach { free($0) } }
             #expect(posix_spawn(&pid, argv[0], nil, nil, cargs, environ) == 0)
-            try reactor.onChildExit(pid) { status in
+            try reactor.onChildExit(pid) { [unowned reactor] status in
                 statuses.append(status)
                 if statuses.count == 2 { reactor.stop() }
             }
         }
-        reactor.after(10) { reactor.stop() }
+        reactor.after(10) { [unowned reactor] in reactor.stop() }
         reactor.run()
         #expect(Set(statuses) == Set([3 << 8, 9]))
     }
@@ -97,8 +97,8 @@ struct ReactorTests {
         let ran = Flag()
         let thread = Thread { waker.post { ran.value = true } }
         _ = thread
-        reactor.after(5) { reactor.stop() }
-        let check = reactor.addCheck { if ran.value { reactor.stop() }; return false }
+        reactor.after(5) { [unowned reactor] in reactor.stop() }
+        let check = reactor.addCheck { [unowned reactor] in if ran.value { reactor.stop() }; return false }
         reactor.run()
         reactor.removeCheck(check)
         #expect(ran.value)
@@ -114,7 +114,7 @@ struct ReactorTests {
         #expect(zmq_bind(pull, "inproc://reactor-test") == 0)
         #expect(zmq_connect(push, "inproc://reactor-test") == 0)
         var received = 0
-        let watcher = try reactor.watch(zmqSocket: pull) {
+        let watcher = try reactor.watch(zmqSocket: pull) { [unowned reactor] in
             var buf = [UInt8](repeating: 0, count: 16)
             while zmq_recv(pull, &buf, 16, ZMQ_DONTWAIT) >= 0 { received += 1 }
             if received == 100 { reactor.stop() }
@@ -127,7 +127,7 @@ struct ReactorTests {
                 for _ in 0..<10 { _ = zmq_send(push, "x", 1, 0) }
             }
         }
-        reactor.after(5) { reactor.stop() }
+        reactor.after(5) { [unowned reactor] in reactor.stop() }
         reactor.run()
         #expect(received == 100)
     }
@@ -171,7 +171,7 @@ struct ReactorCancellationTests {
         }
         var handled = 0
         for i in 0..<2 {
-            watchers.append(try reactor.watch(zmqSocket: sockets[2 * i]) {
+            watchers.append(try reactor.watch(zmqSocket: sockets[2 * i]) { [unowned reactor] in
                 handled += 1
                 // The first one to run drops every watcher, as a broker's shutdown does.
                 for w in watchers { w.cancel() }
@@ -179,7 +179,7 @@ struct ReactorCancellationTests {
                 reactor.stop()
             })
         }
-        reactor.after(5) { reactor.stop() }
+        reactor.after(5) { [unowned reactor] in reactor.stop() }
         reactor.run()
         #expect(handled == 1)
         for s in sockets { zmq_close(s) }
@@ -192,16 +192,16 @@ struct ReactorTimerReentryTests {
         let reactor = try Reactor()
         var order: [String] = []
         var periodic: TimerWatcher?
-        periodic = reactor.every(0.005) {
+        periodic = reactor.every(0.005) { [unowned reactor] in
             order.append("tick")
             // As a keepalive that finds its parent gone does: arm another timer.
-            reactor.after(0.005) {
+            reactor.after(0.005) { [unowned reactor] in
                 order.append("after")
                 periodic?.cancel()
                 reactor.stop()
             }
         }
-        reactor.after(5) { reactor.stop() }
+        reactor.after(5) { [unowned reactor] in reactor.stop() }
         reactor.run()
         #expect(order.prefix(1) == ["tick"])
         #expect(order.contains("after"))
