@@ -36,6 +36,10 @@ from fluxs.kvs import KVSTxn, get as kvs_get
 
 INACTIVE = 64
 PURGE_LIMIT = 10000
+# The brokers started (each leads a session of its own) and the soak's marker, for
+# killing what is left on the way out.
+LIVE = []
+TOKEN = []
 
 
 def log(text):
@@ -136,6 +140,7 @@ class Supervisor:
         with self.lock:
             self.procs[rank] = proc
             self.pids.add(proc.pid)
+            LIVE.append(proc)
 
     def start_all(self):
         for rank in range(self.size):
@@ -177,10 +182,13 @@ class Supervisor:
         self.thread.join()
         env = dict(os.environ, FLUXS_URI=self.uri())
         bindir = os.path.dirname(self.broker)
-        shut = subprocess.run([os.path.join(bindir, "fluxs"), "shutdown"], env=env, capture_output=True, text=True,
-                              timeout=max(deadline - time.monotonic(), 1))
-        if shut.returncode != 0:
-            self.failures.add(f"fluxs shutdown: exit {shut.returncode}: {shut.stderr.strip()}")
+        try:
+            shut = subprocess.run([os.path.join(bindir, "fluxs"), "shutdown"], env=env, capture_output=True, text=True,
+                                  timeout=max(deadline - time.monotonic(), 1))
+            if shut.returncode != 0:
+                self.failures.add(f"fluxs shutdown: exit {shut.returncode}: {shut.stderr.strip()}")
+        except subprocess.TimeoutExpired:
+            self.failures.add("fluxs shutdown did not return")
         for rank, proc in sorted(self.procs.items()):
             try:
                 proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
@@ -266,6 +274,7 @@ class Ledger:
         self.kinds = {}
         self.results = {}
         self.owner = {}
+        self.active = set()
         self.outstanding = [0] * 64
         self.latencies = []
         self.submit_errors = {}
@@ -275,6 +284,7 @@ class Ledger:
         with self.lock:
             self.kinds[jobid] = kind
             self.owner[jobid] = who
+            self.active.add(jobid)
             self.outstanding[who] += 1
             self.latencies.append(latency)
 
@@ -283,12 +293,13 @@ class Ledger:
             if jobid in self.results or jobid not in self.kinds:
                 return
             self.results[jobid] = result
+            self.active.discard(jobid)
             self.outstanding[self.owner[jobid]] -= 1
             self.finished_at.append(time.monotonic())
 
     def unfinished(self):
         with self.lock:
-            return [j for j in self.kinds if j not in self.results]
+            return sorted(self.active)
 
 
 def make_job(rng, workdir):
@@ -359,7 +370,7 @@ def canceller(uri, ledger, stop, seed):
     cancelled = 0
     while h is not None and not stop.wait(0.2):
         with ledger.lock:
-            candidates = [j for j, k in ledger.kinds.items() if j not in ledger.results and (k == "long" or rng.random() < 0.02)]
+            candidates = [j for j in ledger.active if ledger.kinds[j] == "long" or rng.random() < 0.02]
         if not candidates:
             continue
         try:
@@ -439,6 +450,7 @@ def main():
     os.makedirs(workdir, exist_ok=True)
     rng = random.Random(args.seed)
     token = f"{os.getpid()}-{args.seed}"
+    TOKEN.append(token)
     failures = Failures()
     log(f"{args.brokers} brokers, {args.submitters} submitters, {args.minutes:g} min, seed {args.seed}, in {workdir}")
 
@@ -533,8 +545,12 @@ def main():
 
     # Shut down; nothing may remain.
     sup.stop(time.monotonic() + 90)
-    time.sleep(0.5)
+    # Processes still exiting get 10 s to finish.
     remaining = leftovers(token, sup.pids, workdir)
+    quiet_deadline = time.monotonic() + 10
+    while remaining and time.monotonic() < quiet_deadline:
+        time.sleep(0.2)
+        remaining = leftovers(token, sup.pids, workdir)
     if remaining:
         failures.add(f"{len(remaining)} processes left behind: {'; '.join(remaining[:5])}")
         for line in remaining:
@@ -584,5 +600,22 @@ def main():
     return 0
 
 
+def run():
+    """main(), and on any way out (an error, SIGTERM, ^C) the brokers' sessions killed."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        return main()
+    finally:
+        for proc in LIVE:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        for line in leftovers(TOKEN[0], set(), "\0") if TOKEN else []:
+            try:
+                os.kill(int(line.split()[1].rstrip(":")), signal.SIGKILL)
+            except (OSError, ValueError):
+                pass
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

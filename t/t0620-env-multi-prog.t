@@ -6,7 +6,7 @@ test_description='fluxs env (the environment fluxs sets up) and fluxs multi-prog
 # The directory fluxs runs from (as /proc/self/exe names it), the source tree holding
 # it, and the lines fluxs env prints for the tree's man and Python directories.
 bindir=$(cd "$FLUXS_BUILD_DIR" && pwd -P)
-root=${bindir%%/.build/*}
+root=${bindir%%/.build*}
 pydir=
 [ -d "$root/bindings/python" ] && pydir=$root/bindings/python
 export bindir root pydir

@@ -46,6 +46,9 @@ let targets: [String: @Sendable ([UInt8]) -> Void] = [
     },
     "hostlist": { bytes in
         guard let list = try? Hostlist(parsing: String(decoding: bytes.prefix(4096), as: UTF8.self)) else { return }
+        // Written back, a list of millions of hosts is gigabytes (its text is that long):
+        // the read-back check is for lists that fit in the fuzzer's memory limit.
+        guard list.count <= 100_000 else { return }
         precondition((try? Hostlist(parsing: list.description)) == list, "a hostlist does not read back equal")
     },
     "fsd": { bytes in _ = try? FluxDuration.parse(String(decoding: bytes, as: UTF8.self)) },

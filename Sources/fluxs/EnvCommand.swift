@@ -10,7 +10,7 @@
 //               exists, before what PYTHONPATH held
 //   FLUXS_URI   passed through when set
 //
-// The install's directories: from a build tree (the program under .../.build/...), the
+// The install's directories: from a build tree (the program under .../.build*/...), the
 // tree's man/ and bindings/python/; else PREFIX/share/man and PREFIX/lib/fluxs/python
 // beside PREFIX/bin. A directory is put once, at the front (an earlier copy is dropped).
 import ArgumentParser
@@ -83,7 +83,8 @@ enum FluxsEnvironment {
     static func installDirectories(_ bindir: String) -> (man: String, python: String?) {
         let man: String
         let python: String
-        if let build = bindir.range(of: "/.build/") {
+        // .build/, or a build folder beside it (.build-asan/, .build-tsan/ of make sanitize).
+        if let build = bindir.range(of: "/.build/") ?? bindir.range(of: "/.build-") {
             let root = String(bindir[..<build.lowerBound])
             man = root + "/man"
             python = root + "/bindings/python"
