@@ -36,6 +36,7 @@ from fluxs.kvs import KVSTxn, get as kvs_get
 
 INACTIVE = 64
 PURGE_LIMIT = 10000
+KVS_SLOTS = 1000
 # The brokers started (each leads a session of its own) and the soak's marker, for
 # killing what is left on the way out.
 LIVE = []
@@ -382,21 +383,45 @@ def canceller(uri, ledger, stop, seed):
     return cancelled
 
 
-def kvs_writer(uri, acked, stop, failures):
-    """Commits soak.k<N> = N one at a time; `acked` gets each acknowledged N."""
+def kvs_writer(uri, acked, lost, stop, failures):
+    """Commits N, one at a time, to the key soak.k<N mod KVS_SLOTS> (so that the KVS
+    holds a bounded amount of the soak's data); `acked` gets each acknowledged N.
+    Before a key is written again, its value is checked: an acknowledged commit found
+    missing then (or at the end) goes to `lost`."""
     h = connect(uri, stop)
+    last = {}
     n = 0
     while h is not None and not stop.wait(0.05):
         n += 1
-        txn = KVSTxn(h)
-        txn.put(f"soak.k{n}", {"n": n, "pad": "x" * (n % 200)})
+        slot = n % KVS_SLOTS
         try:
+            if slot in last:
+                problem = commit_problem(h, slot, last[slot])
+                if problem:
+                    lost.append(problem)
+            txn = KVSTxn(h)
+            txn.put(f"soak.k{slot}", {"n": n, "pad": "x" * (n % 200)})
             txn.commit()
             acked.append(n)
+            last[slot] = n
         except OSError as exc:
             if not is_lost_connection(exc):
                 failures.add(f"kvs commit {n} refused: {exc}")
             h = connect(uri, stop)
+
+
+def commit_problem(h, slot, n):
+    """What is wrong with key soak.k<slot>, whose last acknowledged commit was N (a
+    later commit whose answer was lost with rank 0 may have been applied after it)."""
+    try:
+        value = kvs_get(h, f"soak.k{slot}")
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            return f"soak.k{slot} is gone, committed {n}"
+        raise
+    if not (value.get("n", -1) >= n and value["n"] % KVS_SLOTS == slot):
+        return f"soak.k{slot} = {value.get('n')}, committed {n}"
+    return None
 
 
 # -- the run ---------------------------------------------------------------------------
@@ -464,11 +489,12 @@ def main():
 
     ledger = Ledger()
     acked = []
+    lost_commits = []
     stop = threading.Event()
     threads = [threading.Thread(target=submitter, args=(i, sup.uri(), ledger, stop, args.window, args.seed + i, workdir, failures))
                for i in range(args.submitters)]
     threads += [threading.Thread(target=canceller, args=(sup.uri(), ledger, stop, args.seed - 1)),
-                threading.Thread(target=kvs_writer, args=(sup.uri(), acked, stop, failures))]
+                threading.Thread(target=kvs_writer, args=(sup.uri(), acked, lost_commits, stop, failures))]
     gather_stop = threading.Event()
     gatherer = threading.Thread(target=collector, args=(sup.uri(), ledger, gather_stop))
     for t in threads + [gatherer]:
@@ -529,14 +555,16 @@ def main():
             missing.append(f"{fluxs.job.JobID(jobid).f58}: {exc}")
     if missing:
         failures.add(f"{len(missing)} acknowledged jobs have no result, e.g. {', '.join(missing[:5])}")
-    lost_commits = []
+    last = {}
     for n in acked:
+        last[n % KVS_SLOTS] = n
+    for slot, n in sorted(last.items()):
         try:
-            value = kvs_get(h, f"soak.k{n}")
-            if value.get("n") != n:
-                lost_commits.append(f"soak.k{n} = {value}")
+            problem = commit_problem(h, slot, n)
         except OSError as exc:
-            lost_commits.append(f"soak.k{n}: {exc}")
+            problem = f"soak.k{slot}: {exc}"
+        if problem:
+            lost_commits.append(problem)
     if lost_commits:
         failures.add(f"{len(lost_commits)} acknowledged commits are missing, e.g. {', '.join(lost_commits[:5])}")
     h.close()

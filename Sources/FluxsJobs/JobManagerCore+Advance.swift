@@ -26,12 +26,14 @@ extension JobManagerCore {
                        resources: ResourceSet? = nil, into actions: inout [Action]) -> Bool {
         guard var record = jobs[id] else { return false }
         let entry = EventlogEntry(timestamp: now, name: name, context: context)
+        let wasInactive = record.state == .inactive
         do throws(ServiceError) {
             try record.apply(entry, resources: resources)
         } catch {
             return false
         }
         jobs[id] = record
+        if !wasInactive && record.state == .inactive { inactiveOrder.append(id) }
         actions.append(.appendEvent(id, entry))
         return true
     }

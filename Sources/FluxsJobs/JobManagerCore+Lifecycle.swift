@@ -1,8 +1,9 @@
 // Purging inactive jobs and restarting from the KVS.
 //
-// Purge (flux-core's `flux job purge`): inactive jobs, oldest t_inactive first, go when
-// inactive longer than `ageLimit` seconds, and then while more than `countLimit`
-// inactive jobs remain. Each gone job yields `.removeJob`.
+// Purge (flux-core's `flux job purge`): inactive jobs, oldest first (in the order they
+// became inactive; after a restart, by t_inactive), go when inactive longer than
+// `ageLimit` seconds, and then while more than `countLimit` inactive jobs remain. Each
+// gone job yields `.removeJob`.
 //
 // Restore: records rebuilt by replaying each job's eventlog. Every active job gets a
 // `flux-restart` entry. Exec does not survive a restart here (no reattach), so a job
@@ -19,16 +20,20 @@ import FluxsMessage
 extension JobManagerCore {
     /// Removes inactive jobs by age and count; returns a `.removeJob` per job removed,
     /// oldest first.
+    /// Takes from the front of `inactiveOrder`: the cost is the jobs purged, not the jobs kept.
     public mutating func purge(ageLimit: Double? = nil, countLimit: Int? = nil, at now: Double) -> [Action] {
-        let inactive = jobs.values.filter { $0.state == .inactive }
-            .sorted { ($0.timestamps[.inactive] ?? 0, $0.id) < ($1.timestamps[.inactive] ?? 0, $1.id) }
         var doomed: [JobID] = []
-        for record in inactive {
+        while let id = inactiveOrder.first {
+            guard let record = jobs[id], record.state == .inactive else {
+                inactiveOrder.removeFirst()
+                continue
+            }
             let age = now - (record.timestamps[.inactive] ?? 0)
             let tooOld = ageLimit.map { age > $0 } ?? false
-            let tooMany = countLimit.map { inactive.count - doomed.count > $0 } ?? false
+            let tooMany = countLimit.map { inactiveOrder.count > $0 } ?? false
             guard tooOld || tooMany else { break }
-            doomed.append(record.id)
+            inactiveOrder.removeFirst()
+            doomed.append(id)
         }
         for id in doomed {
             purged[jobs[id]?.summary.queue ?? "", default: 0] += 1
@@ -43,6 +48,7 @@ extension JobManagerCore {
     public mutating func purge(_ id: JobID) throws(ServiceError) -> [Action] {
         guard let record = jobs[id] else { throw ServiceError(ENOENT, "unknown job id \(id)") }
         guard record.state == .inactive else { throw ServiceError(EINVAL, "cannot purge active job \(id)") }
+        inactiveOrder.remove(id)
         purged[record.summary.queue ?? "", default: 0] += 1
         jobs[id] = nil
         waiters[id] = nil
@@ -55,6 +61,8 @@ extension JobManagerCore {
         var core = JobManagerCore(allocLimit: allocLimit)
         var actions: [Action] = []
         for record in restored { core.jobs[record.id] = record }
+        core.inactiveOrder = InactiveQueue(restored.filter { $0.state == .inactive }
+            .sorted { ($0.timestamps[.inactive] ?? 0, $0.id) < ($1.timestamps[.inactive] ?? 0, $1.id) }.map(\.id))
         let active = restored.filter { $0.state != .inactive }.map(\.id).sorted()
         for id in active {
             guard let record = core.jobs[id] else { continue }

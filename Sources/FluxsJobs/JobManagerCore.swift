@@ -139,6 +139,8 @@ public struct JobManagerCore: Sendable {
     /// Named queues whose jobs get no allocation requests (`fluxs queue stop`).
     public internal(set) var stoppedQueues: Set<String> = []
     var runtime: [JobID: Runtime] = [:]
+    /// The inactive jobs, oldest first (purge takes from the front).
+    var inactiveOrder = InactiveQueue()
     var waiters: [JobID: [Waiter]] = [:]
     var beginWaiters: [Waiter] = []
     /// Jobs waiting on a `singleton` dependency, by user and job name, in the order they

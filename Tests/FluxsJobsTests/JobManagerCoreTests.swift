@@ -347,6 +347,27 @@ struct JobManagerCoreTests {
         #expect(h.core.jobs.keys.sorted() == [active])
     }
 
+    @Test func purgeByCountAfterPurgeByIDAndAfterRestore() throws {
+        var h = Harness()
+        var ids: [JobID] = []
+        for _ in 0..<4 {
+            let (id, _) = h.submit()
+            h.runToEnd(id)
+            ids.append(id)
+            h.tick(1)
+        }
+        // A job purged by id no longer counts: 3 remain, so a limit of 2 takes one.
+        #expect(try h.core.purge(ids[1]) == [.removeJob(ids[1])])
+        #expect(h.core.purge(countLimit: 2, at: h.now) == [.removeJob(ids[0])])
+        // Restored, the oldest are still taken first (by t_inactive).
+        let records = [ids[3], ids[2]].map { id in
+            try! JobRecord(replaying: h.logs[id]!, id: id, summary: h.summaries[id]!, resources: h.resources[id])
+        }
+        var (core, _) = JobManagerCore.restore(records, at: h.now + 10)
+        #expect(core.purge(countLimit: 1, at: h.now + 10) == [.removeJob(ids[2])])
+        #expect(core.purge(countLimit: 1, at: h.now + 10) == [])
+    }
+
     @Test func purgeByID() throws {
         var h = Harness()
         let (done, _) = h.submit()
