@@ -140,7 +140,7 @@ test_expect_success 'a bad configuration stops the broker at start, naming the f
     printf "[tbon\ntopo = 1\n" >bad2.d/y.toml &&
     printf "[resource]\nnoverify = \"yes\"\n" >bad3.d/z.toml &&
     printf "[bootstrap]\nhosts = [ { host = \"nowhere[0-1]\" } ]\n" >bad4.d/w.toml &&
-    ls -d /tmp/fluxs-* 2>/dev/null | sort >rundirs.before &&
+    ls -d "$TMPDIR"/fluxs-* 2>/dev/null | sort >rundirs.before &&
     test_expect_code 1 fluxs-broker --config-path=$PWD/bad1.d true 2>err1 &&
     test_grep "fluxs-broker: error: $PWD/bad1.d/x.toml: tbon.topology: unknown key" err1 &&
     test_expect_code 1 fluxs-broker --config-path=$PWD/bad2.d true 2>err2 &&
@@ -154,7 +154,7 @@ test_expect_success 'a bad configuration stops the broker at start, naming the f
     mkdir -p bad6.d && printf "[access]\n[{host = \"x\"}]\n" >bad6.d/v.toml &&
     test_expect_code 1 fluxs-broker --config-path=$PWD/bad6.d true 2>err6 &&
     test_grep "fluxs-broker: error: $PWD/bad6.d/v.toml: line 2: .*saw .{" err6 &&
-    ls -d /tmp/fluxs-* 2>/dev/null | sort >rundirs.after &&
+    ls -d "$TMPDIR"/fluxs-* 2>/dev/null | sort >rundirs.after &&
     test_cmp rundirs.before rundirs.after
 '
 
