@@ -32,7 +32,7 @@ public struct Attributes: Sendable {
         "broker.quorum-timeout": .immutable, "tbon.topo": .immutable, "tbon.endpoint": .immutable,
         "tbon.timeout": .immutable, "tbon.keepalive-period": .immutable, "tbon.shutdown-timeout": .immutable,
         "tbon.level": .readOnly, "tbon.maxlevel": .readOnly, "tbon.descendants": .readOnly,
-        "tbon.parent-endpoint": .readOnly, "tbon.curve": .immutable,
+        "tbon.parent-endpoint": .readOnly, "tbon.parent-rank": .readOnly, "tbon.curve": .immutable, "tbon.heal": .immutable,
         "resource.path": .immutable, "resource.R": .immutable, "resource.exclude": .immutable,
         "resource.noverify": .immutable, "sched.queue-policy": .immutable, "sched.match-policy": .immutable,
         "sched.queue-depth": .immutable, "sched.default-duration": .immutable,
@@ -79,8 +79,8 @@ public struct Attributes: Sendable {
             guard let n = Int(value), n > 0 else { throw ServiceError(EINVAL, "log-ring-size must be a positive integer") }
         case "log-stderr-level":
             guard let n = Int(value), (0...7).contains(n) else { throw ServiceError(EINVAL, "log-stderr-level must be 0 to 7") }
-        case "tbon.curve":
-            guard value == "on" || value == "off" else { throw ServiceError(EINVAL, "tbon.curve must be on or off") }
+        case "tbon.curve", "tbon.heal":
+            guard value == "on" || value == "off" else { throw ServiceError(EINVAL, "\(name) must be on or off") }
         case "heartbeat.period":
             guard let s = try? FluxDuration.parse(value), s > 0, s.isFinite else {
                 throw ServiceError(EINVAL, "heartbeat.period must be a positive duration such as 2s")

@@ -103,9 +103,13 @@ extension Broker {
         overlay.curveKeys = ownKeys ? CurveKeys(own: try CurveKeys.newCertificate(name: "rank \(rank)")) : curve.map { CurveKeys(shared: $0) }
         let uri = try overlay.bind(template)
         let parent = topology.parent(of: rank)
+        // Healing needs the ancestors' cards, and (own keys) the grandchildren's keys.
+        overlay.heal = attributes["tbon.heal"] != "off"
+        let healTargets = overlay.heal ? Overlay.healTargets(of: rank, in: topology, sharedKeys: !ownKeys) : []
         let children = ownKeys ? topology.children(of: rank) : []
+        let grandchildren = ownKeys && overlay.heal ? Overlay.grandchildren(of: rank, in: topology) : []
         let card = ownKeys ? OverlayCard(uri: uri, publicKey: overlay.curveKeys?.own.publicKey).text : uri
-        let cards = try bootstrap.exchange(card: card, wanting: (parent.map { [$0] } ?? []) + children)
+        let cards = try bootstrap.exchange(card: card, wanting: (parent.map { [$0] } ?? []) + children + grandchildren + healTargets)
         let parentCard = parent.flatMap { cards[$0] }.map { OverlayCard(parsing: $0) }
         if let parent, parentCard?.uri.isEmpty ?? true {
             throw ServiceError(EPROTO, "bootstrap gave no endpoint for the parent (rank \(parent))")
@@ -115,10 +119,14 @@ extension Broker {
                 throw ServiceError(EPROTO, "bootstrap gave no CURVE key for rank \(peer) (tbon.curve=off on some brokers?)")
             }
             overlay.curveKeys?.parent = parentCard?.publicKey ?? ""
-            overlay.curveKeys?.children = Set(children.compactMap { cards[$0].flatMap { OverlayCard(parsing: $0).publicKey } }.map(CurveKeys.decode))
+            overlay.curveKeys?.children = Set((children + grandchildren).compactMap { cards[$0].flatMap { OverlayCard(parsing: $0).publicKey } }.map(CurveKeys.decode))
         }
+        for target in healTargets { overlay.ancestorCards[target] = cards[target].map { OverlayCard(parsing: $0) } }
+        overlay.health.healTargets = healTargets.filter { overlay.ancestorCards[$0]?.uri.isEmpty == false }
         try overlay.start(parentEndpoint: parentCard?.uri)
         attributes.setByBroker("tbon.curve", overlay.curveKeys == nil ? "off" : "on")
+        attributes.setByBroker("tbon.heal", overlay.heal ? "on" : "off")
+        if let parent { attributes.setByBroker("tbon.parent-rank", String(parent)) }
         attributes.setByBroker("tbon.topo", attributes["tbon.topo"] ?? "kary:32")
         attributes.setByBroker("tbon.level", String(topology.level(of: rank)))
         attributes.setByBroker("tbon.maxlevel", String(topology.maxLevel))

@@ -174,7 +174,7 @@ public final class Broker {
             let size = attributes["size"] ?? "1"
             return respond(to: request, error: ServiceError(EHOSTUNREACH, "no route to rank \(target) in an instance of size \(size)"))
         }
-        if let child = overlay.topology.childToward(target, from: rank) {
+        if overlay.topology.isInSubtree(target, of: rank), let child = overlay.childToward(target) {
             if let error = overlay.unreachable(target, via: child) { return respond(to: request, error: error) }
             if let peer = overlay.peers[child] { forward(request, to: peer) }
         } else if let parent = overlay.parentPeer {
@@ -226,8 +226,17 @@ public final class Broker {
 
     /// Answers every request pending at an endpoint with `error` (it went away).
     func failPending(at endpointID: String, with error: ServiceError) {
-        guard let pending = routes.pending.removeValue(forKey: endpointID) else { return }
-        for request in pending.values { respond(to: request, error: error) }
+        for request in takePending(at: endpointID) { respond(to: request, error: error) }
+    }
+
+    /// Takes the requests pending at an endpoint, which will not answer them.
+    func takePending(at endpointID: String) -> [Message] {
+        routes.pending.removeValue(forKey: endpointID).map { Array($0.values) } ?? []
+    }
+
+    /// Remembers a request as pending at an endpoint (which will answer it).
+    func remember(_ request: Message, at endpointID: String) {
+        routes.remember(request, at: endpointID)
     }
 
     /// Routes a response back along its route stack.
@@ -244,7 +253,11 @@ public final class Broker {
             response.userid = request.userid
             response.rolemask = request.rolemask
         }
-        guard let next = response.route.popLast() else { return }
+        guard var next = response.route.popLast() else { return }
+        if let overlay, overlay.formerParents.contains(next) {
+            guard let parent = overlay.rerouteFromFormerParent(&response.route) else { return }
+            next = parent
+        }
         routes.endpoints[next]?.deliver(response)
     }
 

@@ -45,11 +45,11 @@ extension Overlay {
             case .parentLost(let reason):
                 broker.parentLost(reason)
             case .childLost(let child, let reason):
-                let subtree = [child] + topology.descendants(of: child)
-                let unreachable = subtree.count == 1 ? "it is unreachable" : "ranks \(IDSet(subtree)) are unreachable"
-                broker.log(.err, "overlay: rank \(child) is lost (\(reason)); \(unreachable)")
-                broker.failPending(at: String(child), with: ServiceError(EHOSTUNREACH, "rank \(child) was lost (\(reason))"))
-                broker.publishFromAnyRank(EventTopic.overlayLost.topic, ["rank": .int(Int64(child)), "ranks": .string(IDSet(subtree).description)])
+                childLost(child, reason: reason)
+            case .reconnect(let next, let lost, let reason):
+                reconnect(to: next, lost: lost, reason: reason)
+            case .orphansLost(let orphans):
+                orphansLost(orphans)
             case .childLeft(let child):
                 broker.failPending(at: String(child), with: ServiceError(EHOSTUNREACH, "rank \(child) shut down"))
             case .childLeftDuringShutdown(let child):
@@ -66,8 +66,26 @@ extension Overlay {
         }
     }
 
+    /// A child vanished: fail what is pending in its subtree (or, when healing, what
+    /// its children cannot answer once they move here), log, publish overlay.lost.
+    private func childLost(_ child: UInt32, reason: String) {
+        if heal, !topology.children(of: child).isEmpty {
+            let orphans = childLostHealing(child, reason: reason)
+            let waiting = orphans.isEmpty ? "" : "; waiting for ranks \(IDSet(orphans)) to move here"
+            broker.log(.err, "overlay: rank \(child) is lost (\(reason))\(waiting)")
+            broker.publishFromAnyRank(EventTopic.overlayLost.topic, ["rank": .int(Int64(child)), "ranks": .string(String(child))])
+            return
+        }
+        let subtree = ranksBehind(child)
+        let unreachable = subtree.count == 1 ? "it is unreachable" : "ranks \(IDSet(subtree)) are unreachable"
+        broker.log(.err, "overlay: rank \(child) is lost (\(reason)); \(unreachable)")
+        broker.failPending(at: String(child), with: ServiceError(EHOSTUNREACH, "rank \(child) was lost (\(reason))"))
+        broker.publishFromAnyRank(EventTopic.overlayLost.topic, ["rank": .int(Int64(child)), "ranks": .string(IDSet(subtree).description)])
+    }
+
     func parentControl(_ topic: String) {
         if topic == "shutdown" { broker.beginShutdown(reason: "the instance is shutting down") }
+        if topic.hasPrefix("moved."), let child = UInt32(topic.dropFirst(6)) { forgetMoved(child) }
     }
 
     /// Why a request cannot go toward `target` through `child`, or nil when it can.
@@ -80,7 +98,10 @@ extension Overlay {
         let online = health.onlineChildren
         var entries: [UInt32: JSONValue] = [:]
         for (child, link) in health.children where link.state != .online {
-            entries[child] = Self.unreachableEntry(child, state: link.state, topology: topology)
+            entries[child] = [
+                "rank": .int(Int64(child)), "status": .string(link.state.rawValue),
+                "unreachable": .string(IDSet(ranksBehind(child)).description),
+            ]
         }
         var pending = Set(online)
         let reply: () -> Void = { [unowned self] in
@@ -118,13 +139,6 @@ extension Overlay {
                 }
             }
         }
-    }
-
-    private static func unreachableEntry(_ child: UInt32, state: PeerState, topology: Topology) -> JSONValue {
-        [
-            "rank": .int(Int64(child)), "status": .string(state.rawValue),
-            "unreachable": .string(IDSet([child] + topology.descendants(of: child)).description),
-        ]
     }
 
     // MARK: - Requests the overlay itself makes

@@ -27,7 +27,16 @@ final class Overlay {
     var zapWatcher: ZMQWatcher?
     private var router: UnsafeMutableRawPointer?
     private var dealer: UnsafeMutableRawPointer?
+    private var dealerWatcher: ZMQWatcher?
     private var watchers: [ZMQWatcher] = []
+    /// Whether this broker moves to an ancestor when its parent is lost, and adopts
+    /// the orphans of a lost child (tbon.heal; Overlay+Heal.swift).
+    var heal = false
+    /// Where the ancestors above the parent listen, and their keys (for healing).
+    var ancestorCards: [UInt32: OverlayCard] = [:]
+    /// The ids of the parents this broker had before healing (responses routed
+    /// through one of them go to the present parent instead).
+    var formerParents: Set<String> = []
     /// The URI children connect to (empty for a leaf).
     private(set) var endpoint = ""
     /// The parent's URI (empty on rank 0).
@@ -84,23 +93,34 @@ final class Overlay {
             watchers.append(try watch(router) { [unowned self] in self.receiveFromChildren() })
         }
         if let parentEndpoint, let parentPeer {
-            guard let socket = zmq_socket(context, ZMQ_DEALER) else { throw zmqError("zmq_socket DEALER") }
-            dealer = socket
-            var identity = Array(String(rank).utf8)
-            zmq_setsockopt(socket, ZMQ_ROUTING_ID, &identity, identity.count)
-            setOption(socket, ZMQ_SNDHWM, 0)
-            setOption(socket, ZMQ_RCVHWM, 0)
-            setOption(socket, ZMQ_LINGER, 2000)
-            if let curveKeys { try makeCurveClient(socket, curveKeys) }
-            guard zmq_connect(socket, parentEndpoint) == 0 else {
-                throw zmqError("cannot connect to the parent (rank \(parentPeer.rank)) at \(parentEndpoint)")
-            }
-            self.parentEndpoint = parentEndpoint
-            watchers.append(try watch(socket) { [unowned self] in self.receiveFromParent() })
-            sendControl("hello", to: parentPeer.rank)
-            health.heardFromParent(now: Reactor.now())
+            try connect(to: parentPeer.rank, at: parentEndpoint)
         }
         startKeepalives()
+    }
+
+    /// Opens a DEALER to `parentRank` at `uri` (closing the one before), and says hello.
+    func connect(to parentRank: UInt32, at uri: String) throws(ServiceError) {
+        dealerWatcher?.cancel()
+        if let dealer {
+            setOption(dealer, ZMQ_LINGER, 0)
+            zmq_close(dealer)
+        }
+        dealer = nil
+        guard let socket = zmq_socket(context, ZMQ_DEALER) else { throw zmqError("zmq_socket DEALER") }
+        dealer = socket
+        var identity = Array(String(rank).utf8)
+        zmq_setsockopt(socket, ZMQ_ROUTING_ID, &identity, identity.count)
+        setOption(socket, ZMQ_SNDHWM, 0)
+        setOption(socket, ZMQ_RCVHWM, 0)
+        setOption(socket, ZMQ_LINGER, 2000)
+        if let curveKeys { try makeCurveClient(socket, curveKeys) }
+        guard zmq_connect(socket, uri) == 0 else {
+            throw zmqError("cannot connect to the parent (rank \(parentRank)) at \(uri)")
+        }
+        parentEndpoint = uri
+        dealerWatcher = try watch(socket) { [unowned self] in self.receiveFromParent() }
+        sendControl("hello", to: parentRank)
+        health.heardFromParent(now: Reactor.now())
     }
 
     private func watch(_ socket: UnsafeMutableRawPointer, _ handler: @escaping () -> Void) throws(ServiceError) -> ZMQWatcher {
@@ -113,6 +133,7 @@ final class Overlay {
     /// loops stop at once: they re-check the sockets after every message.
     func close() {
         keepaliveTimer?.cancel()
+        dealerWatcher?.cancel()
         for w in watchers { w.cancel() }
         watchers.removeAll()
         if let router { zmq_close(router) }
@@ -158,7 +179,7 @@ final class Overlay {
 
     private func receiveFromChildren() {
         while let router, let (identity, body) = receiveFrames(router) {
-            guard let child = UInt32(identity), let peer = peers[child] else {
+            guard let child = UInt32(identity), let peer = peers[child] ?? adoptable(child) else {
                 broker.log(.warning, "overlay: message from unknown peer \"\(identity)\" dropped")
                 continue
             }
@@ -168,6 +189,7 @@ final class Overlay {
             }
             if message.type == .control {
                 perform(health.childControl(message.topic, from: child, now: Reactor.now()))
+                if message.topic == "hello" { tellMoved(child) }
             } else {
                 perform(health.heardFromChild(child, now: Reactor.now(), joining: true))
                 broker.receive(message, from: peer)

@@ -3,6 +3,11 @@
 // orderly shutdown's goodbyes go in, with the time; what to do comes out (keepalives to
 // send, losses to announce, requests to fail). No I/O and no clock here: Overlay feeds
 // it from its sockets and timers and performs the actions (Overlay+Health.swift).
+//
+// Healing (tbon.heal): a broker whose parent is silent moves to the next of its
+// `healTargets` (its grandparent, then further up) instead of shutting down; a broker
+// that loses a child expects that child's children to come to it as orphans, and gives
+// up on those that have not come within `orphanGrace`.
 import FluxsFormats
 import FluxsMessage
 #if canImport(Glibc)
@@ -23,6 +28,10 @@ struct OverlayHealth {
         case keepalive(to: UInt32)
         /// The parent is silent: this broker (and its subtree) must go.
         case parentLost(reason: String)
+        /// The parent is silent: connect to `to`, an ancestor further up, instead.
+        case reconnect(to: UInt32, lost: UInt32, reason: String)
+        /// Orphans of a lost child that did not come in time: their subtrees are lost.
+        case orphansLost([UInt32])
         /// A child vanished: fail what is pending in its subtree, log, publish overlay.lost.
         case childLost(UInt32, reason: String)
         /// A child said goodbye: fail what is still pending there.
@@ -36,8 +45,13 @@ struct OverlayHealth {
     }
 
     private(set) var children: [UInt32: Child]
-    /// The parent's rank (nil on rank 0).
-    let parent: UInt32?
+    /// The parent's rank (nil on rank 0); an ancestor further up once healed.
+    private(set) var parent: UInt32?
+    /// The ancestors to move to, nearest first, when the parent goes silent (empty
+    /// when healing is off or nobody further up would admit this broker).
+    var healTargets: [UInt32] = []
+    /// Orphans expected (children of a lost child), and when to give up on each.
+    private(set) var expectedOrphans: [UInt32: Double] = [:]
     private(set) var parentLastSeen: Double
     /// Children still to say goodbye while this subtree shuts down (nil: not shutting down).
     private(set) var awaitingGoodbye: Set<UInt32>?
@@ -75,8 +89,21 @@ struct OverlayHealth {
         if let parent {
             actions.append(.keepalive(to: parent))
             if now - parentLastSeen > timeout, !shuttingDown {
-                actions.append(.parentLost(reason: "lost the parent (rank \(parent)): no sign of life for \(FluxDuration.format(timeout))"))
+                let reason = "lost the parent (rank \(parent)): no sign of life for \(FluxDuration.format(timeout))"
+                if healTargets.isEmpty {
+                    actions.append(.parentLost(reason: reason))
+                } else {
+                    let next = healTargets.removeFirst()
+                    self.parent = next
+                    parentLastSeen = now
+                    actions.append(.reconnect(to: next, lost: parent, reason: reason))
+                }
             }
+        }
+        let late = expectedOrphans.filter { $0.value < now }.keys.sorted()
+        if !late.isEmpty {
+            for orphan in late { expectedOrphans[orphan] = nil }
+            actions.append(.orphansLost(late))
         }
         for child in onlineChildren {
             if now - (children[child]?.lastSeen ?? now) > timeout {
@@ -90,6 +117,23 @@ struct OverlayHealth {
 
     /// Anything from the parent.
     mutating func heardFromParent(now: Double) { parentLastSeen = now }
+
+    /// An orphan (a descendant whose parent was lost) asks to become a child.
+    mutating func adopt(_ orphan: UInt32) {
+        expectedOrphans[orphan] = nil
+        if children[orphan] == nil { children[orphan] = Child() }
+    }
+
+    /// A child that moved to another parent while this broker was away is no longer ours.
+    mutating func forget(_ child: UInt32) {
+        children[child] = nil
+        awaitingGoodbye?.remove(child)
+    }
+
+    /// A child was lost: its children may come as orphans until `deadline`.
+    mutating func expect(orphans: [UInt32], until deadline: Double) {
+        for orphan in orphans where !isOnline(orphan) { expectedOrphans[orphan] = deadline }
+    }
 
     /// Anything from a child (a message that is not control makes it online too).
     mutating func heardFromChild(_ child: UInt32, now: Double, joining: Bool) -> [Action] {

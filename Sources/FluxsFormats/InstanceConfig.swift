@@ -105,7 +105,7 @@ public struct InstanceConfig: Sendable, Hashable {
         case guestUser, rootOwner, curveCert, hostsList, port, uriTemplate
     }
 
-    enum Kind { case text, bool, duration, count }
+    enum Kind { case text, bool, onOff, duration, count }
 
     static let schema: [String: [String: Rule]] = [
         "bootstrap": ["curve_cert": .curveCert, "default_port": .port, "default_bind": .uriTemplate,
@@ -115,7 +115,8 @@ public struct InstanceConfig: Sendable, Hashable {
         "access": ["allow-guest-user": .guestUser, "allow-root-owner": .rootOwner],
         "tbon": ["topo": .attribute("tbon.topo", .text), "timeout": .attribute("tbon.timeout", .duration),
                  "keepalive-period": .attribute("tbon.keepalive-period", .duration),
-                 "shutdown-timeout": .attribute("tbon.shutdown-timeout", .duration)],
+                 "shutdown-timeout": .attribute("tbon.shutdown-timeout", .duration),
+                 "heal": .attribute("tbon.heal", .onOff)],
         "exec": ["kill-timeout": .attribute("job-exec.kill-timeout", .duration)],
         "sched": ["queue-policy": .attribute("sched.queue-policy", .text), "match-policy": .attribute("sched.match-policy", .text),
                   "queue-depth": .attribute("sched.queue-depth", .count),
@@ -149,6 +150,9 @@ public struct InstanceConfig: Sendable, Hashable {
             return text
         case .bool:
             return try bool(value) ? "1" : "0"
+        case .onOff:
+            if value.stringValue == "on" || value.stringValue == "off" { return value.stringValue ?? "" }
+            return try bool(value) ? "on" : "off"
         case .count:
             guard let n = value.intValue, n >= 0 else { throw ParseError("must be a non-negative integer") }
             return String(n)

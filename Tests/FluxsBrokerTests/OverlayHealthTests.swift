@@ -95,4 +95,47 @@ import Testing
         #expect(health.heardFromChild(99, now: 100, joining: true) == [])
         #expect(health.children[99] == nil)
     }
+
+    // MARK: - Healing
+
+    @Test func aSilentParentIsLeftForTheNextAncestorThenTheOneAfter() {
+        var health = OverlayHealth(children: [], parent: 3, timeout: 1, now: 0)
+        health.healTargets = [1, 0]
+        #expect(health.tick(now: 1.5, shuttingDown: false) == [
+            .keepalive(to: 3), .reconnect(to: 1, lost: 3, reason: "lost the parent (rank 3): no sign of life for 1s"),
+        ])
+        #expect(health.parent == 1)
+        // Rank 1 does not answer either: on to rank 0, then nothing is left.
+        #expect(health.tick(now: 3, shuttingDown: false) == [
+            .keepalive(to: 1), .reconnect(to: 0, lost: 1, reason: "lost the parent (rank 1): no sign of life for 1s"),
+        ])
+        health.heardFromParent(now: 3.5)
+        #expect(health.tick(now: 4, shuttingDown: false) == [.keepalive(to: 0)])
+        #expect(health.tick(now: 5, shuttingDown: false) == [
+            .keepalive(to: 0), .parentLost(reason: "lost the parent (rank 0): no sign of life for 1s"),
+        ])
+    }
+
+    @Test func orphansThatComeAreAdoptedAndThoseThatDoNotAreLost() {
+        var health = Self.rankOne()
+        health.expect(orphans: [7, 8], until: 130)
+        health.adopt(7)
+        #expect(health.childControl("hello", from: 7, now: 101) == [])
+        #expect(health.isOnline(7))
+        health.heardFromParent(now: 131)
+        _ = health.heardFromChild(3, now: 131, joining: true)
+        _ = health.heardFromChild(4, now: 131, joining: true)
+        _ = health.heardFromChild(7, now: 131, joining: true)
+        #expect(health.tick(now: 131, shuttingDown: false) == [
+            .keepalive(to: 0), .orphansLost([8]), .keepalive(to: 3), .keepalive(to: 4), .keepalive(to: 7),
+        ])
+        #expect(health.expectedOrphans.isEmpty)
+    }
+
+    @Test func aChildThatMovedAwayIsForgotten() {
+        var health = Self.rankOne()
+        health.forget(3)
+        #expect(health.children[3] == nil)
+        #expect(health.onlineChildren == [4])
+    }
 }

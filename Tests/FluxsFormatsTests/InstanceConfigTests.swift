@@ -14,7 +14,7 @@ struct InstanceConfigTests {
             ]),
             ("20-rest.toml", [
                 "resource": ["noverify": true, "exclude": "login"],
-                "tbon": ["topo": "kary:2", "keepalive-period": 2],
+                "tbon": ["topo": "kary:2", "keepalive-period": 2, "heal": false],
                 "exec": ["kill-timeout": "10s"],
                 "access": ["allow-guest-user": true],
                 "modules": ["exec": "none", "job-exec": "1-2"],
@@ -34,6 +34,7 @@ struct InstanceConfigTests {
         #expect(config.attributes["resource.exclude"] == "login")
         #expect(config.attributes["tbon.topo"] == "kary:2")
         #expect(config.attributes["tbon.keepalive-period"] == "2s")
+        #expect(config.attributes["tbon.heal"] == "off")
         #expect(config.attributes["job-exec.kill-timeout"] == "10s")
         #expect(config.json["tbon"]?["topo"] == "kary:2")
         #expect(config.attributes["broker.modules.exec"] == "none")
@@ -45,6 +46,7 @@ struct InstanceConfigTests {
         ([("a.toml", ["tbon": ["topology": "kary:2"]] as JSONValue)], "a.toml: tbon.topology: unknown key"),
         ([("a.toml", ["resource": ["noverify": "yes"]] as JSONValue)], "a.toml: resource.noverify: must be true or false"),
         ([("a.toml", ["exec": ["kill-timeout": "soon"]] as JSONValue)], "a.toml: exec.kill-timeout:"),
+        ([("a.toml", ["tbon": ["heal": "maybe"]] as JSONValue)], "a.toml: tbon.heal: must be true or false"),
         ([("a.toml", ["bootstrap": ["curve_cert": "curve.cert"]] as JSONValue)], "a.toml: bootstrap.curve_cert: must be an absolute path"),
         ([("a.toml", ["bootstrap": ["hosts": [["host": "n[0-1]"], ["host": "n1"]]]] as JSONValue)],
          "a.toml: bootstrap.hosts: host n1 is listed twice"),
