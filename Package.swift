@@ -131,7 +131,7 @@ let package = Package(
         // (FluxsKVS and KVSStore: fluxs dump and restore --checkpoint read and write a statedir's KVS file.)
         .executableTarget(name: "fluxs", dependencies: [
             "FluxsFormats", "FluxsYAML", "FluxsClient", "FluxsMessage", "FluxsProtocol", "FluxsPMI", "FluxsProcess", "CFluxsSupport",
-            "FluxsKVS", "KVSStore", "FluxsSign",
+            "FluxsKVS", "KVSStore", "FluxsSign", "FluxsReactor",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The benchmark suite behind `make bench`.

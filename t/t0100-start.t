@@ -104,4 +104,11 @@ test_expect_success 'commands outside an instance say that FLUXS_URI is missing'
     test_expect_code 1 env -u FLUXS_URI fluxs getattr rank 2>err &&
     test_grep "^fluxs-getattr: error: FLUXS_URI is not set" err
 '
+test_expect_success 'a test instance larger than the open-file hard limit allows is refused before any broker starts' '
+    ( ulimit -n 150 && ulimit -Hn 150 && fluxs start --test-size=100 true ) 2>err
+    test $? -ne 0 &&
+    test_grep "test-size=100 needs about 264 open files, and the limit is 150 (raise the hard limit: ulimit -Hn)" err &&
+    ! grep -i broker err
+'
+
 test_done

@@ -1,6 +1,6 @@
 // Health of the overlay: hello, keepalives, lost peers, rejoin, and the status tree.
 //
-// Every `tbon.keepalive-period` seconds (default 1) a broker sends a keepalive to its
+// Every `tbon.keepalive-period` seconds (default 2.5) a broker sends a keepalive to its
 // parent and to its online children; any message from a neighbour counts as a sign of
 // life. A child silent for `tbon.timeout` (default 10 s), or whose connection ZeroMQ
 // reports gone when we send to it, is lost: requests pending in its subtree fail with
@@ -18,7 +18,7 @@ import Glibc
 #endif
 
 extension Overlay {
-    var keepalivePeriod: Double { Self.seconds(broker.attributes["tbon.keepalive-period"], default: 1) }
+    var keepalivePeriod: Double { Self.seconds(broker.attributes["tbon.keepalive-period"], default: 2.5) }
     var timeout: Double { health.timeout }
 
     /// A duration attribute's seconds, or `value` when unset or not a positive duration.

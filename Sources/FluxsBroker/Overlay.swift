@@ -62,6 +62,7 @@ final class Overlay {
         let children = topology.children(of: rank)
         health = OverlayHealth(children: children, parent: topology.parent(of: rank),
                                timeout: Self.seconds(broker.attributes["tbon.timeout"], default: 10), now: Reactor.now())
+        health.firstWordTimeout = Self.seconds(broker.attributes["broker.quorum-timeout"], default: 60)
         for child in children { peers[child] = OverlayPeer(overlay: self, rank: child) }
         if let parent = topology.parent(of: rank) { parentPeer = OverlayPeer(overlay: self, rank: parent) }
     }
@@ -120,7 +121,7 @@ final class Overlay {
         parentEndpoint = uri
         dealerWatcher = try watch(socket) { [unowned self] in self.receiveFromParent() }
         sendControl("hello", to: parentRank)
-        health.heardFromParent(now: Reactor.now())
+        health.connectedToParent(now: Reactor.now())
     }
 
     private func watch(_ socket: UnsafeMutableRawPointer, _ handler: @escaping () -> Void) throws(ServiceError) -> ZMQWatcher {
@@ -177,8 +178,14 @@ final class Overlay {
 
     // MARK: - Receiving
 
+    /// How many messages one turn of the loop takes from a socket: then timers (the
+    /// keepalives) run, even while messages keep coming (the watcher comes back).
+    static let batch = 64
+
     private func receiveFromChildren() {
-        while let router, let (identity, body) = receiveFrames(router) {
+        var budget = Self.batch
+        while budget > 0, let router, let (identity, body) = receiveFrames(router) {
+            budget -= 1
             guard let child = UInt32(identity), let peer = peers[child] ?? adoptable(child) else {
                 broker.log(.warning, "overlay: message from unknown peer \"\(identity)\" dropped")
                 continue
@@ -199,7 +206,9 @@ final class Overlay {
 
     private func receiveFromParent() {
         guard let parentPeer else { return }
-        while let dealer, let (_, body) = receiveFrames(dealer, withIdentity: false) {
+        var budget = Self.batch
+        while budget > 0, let dealer, let (_, body) = receiveFrames(dealer, withIdentity: false) {
+            budget -= 1
             health.heardFromParent(now: Reactor.now())
             guard let message = decode(body, from: "the parent") else { continue }
             switch message.type {

@@ -20,6 +20,9 @@ struct OverlayHealth {
     struct Child: Equatable {
         var state: PeerState = .offline
         var lastSeen = 0.0
+        /// Whether the child said more than hello since it connected (before that, it
+        /// may still be starting, and has firstWordTimeout to speak again).
+        var settled = false
     }
 
     /// What the overlay must do.
@@ -50,6 +53,12 @@ struct OverlayHealth {
     /// The ancestors to move to, nearest first, when the parent goes silent (empty
     /// when healing is off or nobody further up would admit this broker).
     var healTargets: [UInt32] = []
+    /// How long a broker waits for the first word of its first parent, or for a child's
+    /// first word after its hello, either of which may still be starting
+    /// (broker.quorum-timeout): only then does tbon.timeout apply.
+    var firstWordTimeout = 0.0
+    /// Whether the parent has spoken since this broker started.
+    private(set) var parentHeard = false
     /// Orphans expected (children of a lost child), and when to give up on each.
     private(set) var expectedOrphans: [UInt32: Double] = [:]
     private(set) var parentLastSeen: Double
@@ -88,8 +97,9 @@ struct OverlayHealth {
         var actions: [Action] = []
         if let parent {
             actions.append(.keepalive(to: parent))
-            if now - parentLastSeen > timeout, !shuttingDown {
-                let reason = "lost the parent (rank \(parent)): no sign of life for \(FluxDuration.format(timeout))"
+            let limit = parentHeard ? timeout : max(timeout, firstWordTimeout)
+            if now - parentLastSeen > limit, !shuttingDown {
+                let reason = "lost the parent (rank \(parent)): no sign of life for \(FluxDuration.format(limit))"
                 if healTargets.isEmpty {
                     actions.append(.parentLost(reason: reason))
                 } else {
@@ -106,8 +116,9 @@ struct OverlayHealth {
             actions.append(.orphansLost(late))
         }
         for child in onlineChildren {
-            if now - (children[child]?.lastSeen ?? now) > timeout {
-                actions += lose(child, reason: "no sign of life for \(FluxDuration.format(timeout))", shuttingDown: shuttingDown)
+            let limit = children[child]?.settled == false ? max(timeout, firstWordTimeout) : timeout
+            if now - (children[child]?.lastSeen ?? now) > limit {
+                actions += lose(child, reason: "no sign of life for \(FluxDuration.format(limit))", shuttingDown: shuttingDown)
             } else {
                 actions.append(.keepalive(to: child))
             }
@@ -116,7 +127,13 @@ struct OverlayHealth {
     }
 
     /// Anything from the parent.
-    mutating func heardFromParent(now: Double) { parentLastSeen = now }
+    mutating func heardFromParent(now: Double) {
+        parentLastSeen = now
+        parentHeard = true
+    }
+
+    /// Connected to a parent (not yet a sign of its life): its silence counts from now.
+    mutating func connectedToParent(now: Double) { parentLastSeen = now }
 
     /// An orphan (a descendant whose parent was lost) asks to become a child.
     mutating func adopt(_ orphan: UInt32) {
@@ -139,6 +156,7 @@ struct OverlayHealth {
     mutating func heardFromChild(_ child: UInt32, now: Double, joining: Bool) -> [Action] {
         guard children[child] != nil else { return [] }
         children[child]?.lastSeen = now
+        children[child]?.settled = true
         return joining && !isOnline(child) ? join(child, now: now) : []
     }
 
@@ -146,6 +164,7 @@ struct OverlayHealth {
     mutating func childControl(_ topic: String, from child: UInt32, now: Double) -> [Action] {
         guard children[child] != nil else { return [] }
         children[child]?.lastSeen = now
+        children[child]?.settled = topic != "hello"
         switch topic {
         case "hello":
             return join(child, now: now)

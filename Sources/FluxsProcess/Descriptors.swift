@@ -7,6 +7,21 @@ import Glibc
 
 /// Pipes, whole reads and writes, and removing directory trees.
 public enum Descriptors {
+    /// Raises this process's limit of open files (RLIMIT_NOFILE) to `wanted`, or as far
+    /// as the hard limit allows when `wanted` is nil or above it. Returns the limit now
+    /// in force.
+    @discardableResult
+    public static func raiseOpenFileLimit(to wanted: UInt64? = nil) -> UInt64 {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 0 }
+        let target = min(wanted ?? UInt64(limit.rlim_max), UInt64(limit.rlim_max))
+        if UInt64(limit.rlim_cur) < target {
+            limit.rlim_cur = rlim_t(target)
+            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) != 0 { _ = getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) }
+        }
+        return UInt64(limit.rlim_cur)
+    }
+
     /// A close-on-exec pipe with both ends numbered above 2, so that a process started
     /// with 0-2 closed never hands a pipe end out as a standard stream. Callers make
     /// pipes from one thread only (pipe2 is not visible from Swift).

@@ -136,6 +136,10 @@ if noProgram { command = [] }
 let interactive = command.isEmpty && !noProgram && isatty(0) == 1
 if command.isEmpty && !noProgram { command = [getenv("SHELL").map { String(cString: $0) } ?? "/bin/sh"] }
 
+// A broker holds a descriptor per local client and, in a flat tree, per child: up to
+// 65,536 if the hard limit allows (what it starts inherits the limit too).
+Descriptors.raiseOpenFileLimit(to: 65_536)
+
 do {
     let reactor = try Reactor()
     let broker = Broker(reactor: reactor, attributes: attributes, rank: bootstrap.rank)

@@ -10,6 +10,7 @@ import FluxsFormats
 import FluxsMessage
 import FluxsPMI
 import FluxsProcess
+import FluxsReactor
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -28,82 +29,98 @@ struct TestInstance {
         do { return try supervise() } catch { throw CommandFailure(error.message) }
     }
 
+    /// Serves PMI to the brokers and waits for them on a reactor (epoll: the cost of a
+    /// wakeup does not grow with the number of brokers, as poll(2)'s did).
     private func supervise() throws(ServiceError) -> Int32 {
         if settings.contains(where: { $0.hasPrefix("rundir=") }) {
             throw ServiceError(EINVAL, "-Srundir cannot be used with --test-size: each broker makes its own rundir")
         }
         // Our stderr may be a pipe that closes early: the brokers must not lose their supervisor.
         signal(SIGPIPE, SIG_IGN)
+        let reactor: Reactor
+        do { reactor = try Reactor() } catch { throw ServiceError(error.errnum, error.description) }
+        // Each broker costs this process a PMI socket and a pidfd, and the brokers of a
+        // flat tree cost rank 0 a connection each.
+        let needed = UInt64(2 * size + 64)
+        let limit = Descriptors.raiseOpenFileLimit()
+        if limit < needed {
+            throw ServiceError(EMFILE, "--test-size=\(size) needs about \(needed) open files, and the limit is \(limit) (raise the hard limit: ulimit -Hn)")
+        }
         let pmi = try PMISocketServer(size: size)
-        let signals = try SignalFD([SIGINT, SIGTERM, SIGHUP])
         var pids: [pid_t] = []
-        for rank in 0..<size { pids.append(try spawn(rank: rank, pmi: pmi)) }
-        pmi.closeChildEnds()
-        let pidfds = pids.map { fluxs_pidfd_open($0) }
-        let timer = timerfd_create(CLOCK_MONOTONIC, Int32(TFD_CLOEXEC))
-        var running = Set(pids.indices)
+        var running = Set<Int>()
         var rank0Status: Int32 = 0
         var aborted: Int32?
-        defer { (pidfds + [timer]).forEach { close($0) } }
-
         func killAll() { for rank in running { kill(pids[rank], SIGKILL) } }
-
-        while !running.isEmpty {
-            let sockets = pmi.serverFDs.indices.filter { pmi.serverFDs[$0] >= 0 }
-            let live = running.sorted()
-            var pfds = (sockets.map { pmi.serverFDs[$0] } + live.map { pidfds[$0] } + [signals.fd, timer])
-                .map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-            if poll(&pfds, nfds_t(pfds.count), -1) < 0 {
-                if errno == EINTR { continue }
-                throw ServiceError(errno, "poll: \(ServiceError.text(of: errno))")
+        do {
+            for signo in [SIGINT, SIGTERM, SIGHUP] {
+                try reactor.onSignal(signo) { if running.contains(0) { kill(pids[0], signo) } }
             }
-            for (i, index) in sockets.enumerated() where pfds[i].revents != 0 {
-                for event in pmi.handle(readableIndex: index) {
-                    switch event {
-                    case .abort(let rank, let code, let message):
-                        writeStderr("fluxs-start: error: rank \(rank) aborted\(message.map { ": \($0)" } ?? "")\n")
-                        aborted = Int32(truncatingIfNeeded: code == 0 ? 1 : code)
-                        killAll()
-                    case .connectionLost(_, let rank?) where !pmi.server.finalizedRanks.contains(rank):
-                        // A broker gone before it finished bootstrapping: the rest would wait in vain.
-                        writeStderr("fluxs-start: error: rank \(rank) exited during bootstrap\n")
-                        aborted = 1
-                        killAll()
-                    default:
-                        break
+            for rank in 0..<size { pids.append(try spawn(rank: rank, pmi: pmi)) }
+            pmi.closeChildEnds()
+            running = Set(pids.indices)
+            for index in pmi.serverFDs.indices where pmi.serverFDs[index] >= 0 {
+                var watcher: FDWatcher?
+                watcher = try reactor.watch(fd: pmi.serverFDs[index]) {
+                    for event in pmi.handle(readableIndex: index) {
+                        switch event {
+                        case .abort(let rank, let code, let message):
+                            writeStderr("fluxs-start: error: rank \(rank) aborted\(message.map { ": \($0)" } ?? "")\n")
+                            aborted = Int32(truncatingIfNeeded: code == 0 ? 1 : code)
+                            killAll()
+                        case .connectionLost(_, let rank?) where !pmi.server.finalizedRanks.contains(rank):
+                            // A broker gone before it finished bootstrapping: the rest would wait in vain.
+                            writeStderr("fluxs-start: error: rank \(rank) exited during bootstrap\n")
+                            aborted = 1
+                            killAll()
+                        default:
+                            break
+                        }
+                    }
+                    // The server closed its end (the broker is gone): stop watching it now,
+                    // before the number can be used again.
+                    if pmi.serverFDs[index] < 0 {
+                        watcher?.cancel()
+                        watcher = nil
                     }
                 }
             }
-            for (i, rank) in live.enumerated() where pfds[sockets.count + i].revents != 0 {
-                var status: Int32 = 0
-                waitpid(pids[rank], &status, 0)
-                running.remove(rank)
-                let code = fluxs_wifsignaled(status) != 0 ? 128 + fluxs_wtermsig(status) : fluxs_wexitstatus(status)
-                if rank == 0 {
-                    rank0Status = code
-                    var later = itimerspec(it_interval: timespec(), it_value: timespec(tv_sec: 30, tv_nsec: 0))
-                    timerfd_settime(timer, 0, &later, nil)
-                } else if code != 0 {
-                    writeStderr("fluxs-start: rank \(rank) exited with status \(code)\n")
+            for (rank, pid) in pids.enumerated() {
+                try reactor.onChildExit(pid) { status in
+                    running.remove(rank)
+                    let code = fluxs_wifsignaled(status) != 0 ? 128 + fluxs_wtermsig(status) : fluxs_wexitstatus(status)
+                    if rank == 0 {
+                        rank0Status = code
+                        reactor.after(30) {
+                            guard !running.isEmpty else { return }
+                            writeStderr("fluxs-start: error: ranks \(IDSet(running.map { UInt32($0) })) did not exit after rank 0; killing them\n")
+                            killAll()
+                        }
+                    } else if code != 0 {
+                        writeStderr("fluxs-start: rank \(rank) exited with status \(code)\n")
+                    }
                 }
             }
-            if pfds[pfds.count - 2].revents != 0 {
-                let signo = signals.read()
-                if running.contains(0) { kill(pids[0], signo) }
-            }
-            if pfds[pfds.count - 1].revents != 0 {
-                var expirations: UInt64 = 0
-                _ = read(timer, &expirations, 8)
-                writeStderr("fluxs-start: error: ranks \(IDSet(running.map { UInt32($0) })) did not exit after rank 0; killing them\n")
-                killAll()
-            }
+        } catch let error as SystemError {
+            killAll()
+            throw ServiceError(error.errnum, error.description)
+        } catch let error as ServiceError {
+            killAll()
+            throw error
+        } catch {
+            killAll()
+            throw ServiceError(EIO, "\(error)")
         }
+        while !running.isEmpty { reactor.runOnce(blocking: true) }
         return aborted ?? rank0Status
     }
 
     private func spawn(rank: Int, pmi: PMISocketServer) throws(ServiceError) -> pid_t {
         var argv = [broker] + options
         if !settings.contains(where: { $0.hasPrefix("tbon.endpoint=") }) { argv += ["-S", "tbon.endpoint=ipc://{rundir}/tbon"] }
+        // Thousands of brokers on one machine wait their turn on its cores, at times
+        // longer than the default tbon.timeout (fluxs-start(1), TEST INSTANCES).
+        if size > 1000, !settings.contains(where: { $0.hasPrefix("tbon.timeout=") }) { argv += ["-S", "tbon.timeout=\(size / 100)s"] }
         for setting in settings { argv += ["-S", setting] }
         argv.append("--")
         if rank == 0 { argv += command }
@@ -113,25 +130,5 @@ struct TestInstance {
         request.fileActions = [.duplicate(pmi.childFDs[rank], to: pmi.childFDs[rank])]
         if rank != 0 { request.fileActions.append(.open(0, path: "/dev/null", flags: O_RDONLY)) }
         return try ProcessSpawner.spawn(request)
-    }
-}
-
-/// Signals blocked for the process and read from a signalfd instead.
-private struct SignalFD {
-    let fd: Int32
-
-    init(_ signals: [Int32]) throws(ServiceError) {
-        var mask = sigset_t()
-        sigemptyset(&mask)
-        for signo in signals { fluxs_sigset_add(&mask, signo) }
-        pthread_sigmask(SIG_BLOCK, &mask, nil)
-        fd = signalfd(-1, &mask, Int32(SFD_CLOEXEC))
-        guard fd >= 0 else { throw ServiceError(errno, "signalfd: \(ServiceError.text(of: errno))") }
-    }
-
-    func read() -> Int32 {
-        var info = signalfd_siginfo()
-        _ = Glibc.read(fd, &info, MemoryLayout<signalfd_siginfo>.size)
-        return Int32(info.ssi_signo)
     }
 }

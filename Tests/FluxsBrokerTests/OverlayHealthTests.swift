@@ -96,6 +96,26 @@ import Testing
         #expect(health.children[99] == nil)
     }
 
+    @Test func aParentNotYetHeardFromHasTheQuorumTimeoutToSpeak() {
+        var health = OverlayHealth(children: [], parent: 0, timeout: 10, now: 0)
+        health.firstWordTimeout = 60
+        health.connectedToParent(now: 0)
+        #expect(health.tick(now: 30, shuttingDown: false) == [.keepalive(to: 0)])
+        health.heardFromParent(now: 31)
+        #expect(health.tick(now: 42, shuttingDown: false) == [
+            .keepalive(to: 0), .parentLost(reason: "lost the parent (rank 0): no sign of life for 10s"),
+        ])
+    }
+
+    @Test func aChildThatOnlySaidHelloHasTheQuorumTimeoutToSpeakAgain() {
+        var health = OverlayHealth(children: [3], parent: nil, timeout: 10, now: 100)
+        health.firstWordTimeout = 60
+        _ = health.childControl("hello", from: 3, now: 100)
+        #expect(health.tick(now: 130, shuttingDown: false) == [.keepalive(to: 3)])
+        _ = health.childControl("keepalive", from: 3, now: 131)
+        #expect(health.tick(now: 142, shuttingDown: false) == [.childLost(3, reason: "no sign of life for 10s")])
+    }
+
     // MARK: - Healing
 
     @Test func aSilentParentIsLeftForTheNextAncestorThenTheOneAfter() {
