@@ -3,6 +3,8 @@
 // own job manager and scheduler, in the exec test mode and with real processes; and
 // the time to start a child, run one job in it and tear it down
 // (`fluxs alloc -n1 fluxs run true`). Child start-up is not counted in the throughput.
+// Then an ensemble: 20,000 test-mode jobs through the parent alone or K fluxs batch
+// workers (1, 4, 16) on one node of 1,024 fake cores, child start-up included.
 import FluxsClient
 import FluxsFormats
 import FluxsMessage
@@ -28,6 +30,16 @@ func nestingBenchmarks() -> [Benchmark] {
         }
     }
     list.append(probe("fluxs alloc -n1 fluxs run true (median of 10)", unit: "ms", start: [], args: ["nest-alloc", "10"]))
+    // An ensemble as workflows run one: K fluxs batch workers, each a child instance of
+    // 1,024/K of the node's fake cores that submits its share of the jobs and waits.
+    // Child start-up counts. (The closing note of M15 quotes 100,000 jobs.)
+    for k in [0, 1, 4, 16] {
+        let through = k == 0 ? "the parent alone" : "\(k) batch worker\(k > 1 ? "s" : "")"
+        list.append(Benchmark(group: "nesting", name: "ensemble \(k)") {
+            let out = try runInFakeNode([ProcessEnvironment.besideMe("fluxs-bench"), "--probe", "nest-ensemble", String(k), "20000"])
+            return BenchFigure(name: "20,000 test jobs via \(through)", value: try lastNumber(out), unit: "jobs/s")
+        })
+    }
     return list
 }
 
@@ -55,6 +67,23 @@ func runNestingProbe(_ name: String, _ args: [String]) throws -> Double {
             let share = count / k + (index < count % k ? 1 : 0)
             return [fluxs, "proxy", id, fluxs] + submit + ["--cc=1-\(share)", "--wait", "true"]
         })
+        return Double(count) / (monotonicSeconds() - start)
+    case "nest-ensemble":
+        let k = Int(args.first ?? "0") ?? 0
+        let count = Int(args.dropFirst().first ?? "20000") ?? 20000
+        let submit = ["submit", "--quiet", "--setattr=system.exec.test.run_duration=0"]
+        let start = monotonicSeconds()
+        if k == 0 {
+            try runConcurrently([[fluxs] + submit + ["--cc=1-\(count)", "--wait", "true"]])
+            return Double(count) / (monotonicSeconds() - start)
+        }
+        var workers: [String] = []
+        for index in 0..<k {
+            let share = count / k + (index < count % k ? 1 : 0)
+            workers.append(try runCapture([fluxs, "batch", "-N1", "-n1", "-c\(1024 / k)", "--output=none", "--wrap", fluxs]
+                                          + submit + ["--cc=1-\(share)", "--wait", "true"]).trimmingWhitespace())
+        }
+        try runConcurrently(workers.map { [fluxs, "job", "wait", $0] })
         return Double(count) / (monotonicSeconds() - start)
     case "nest-alloc":
         let runs = Int(args.first ?? "10") ?? 10

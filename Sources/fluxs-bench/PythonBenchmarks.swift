@@ -54,31 +54,8 @@ private func clientsPython() throws -> String {
 
 /// Runs a bench script with `fluxs python` in an instance of one node of 1,024 cores.
 private func inFakeInstance(_ args: [String], python: String) throws -> String {
-    var template = Array("/tmp/fluxs-bench-XXXXXX".utf8CString)
-    guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
-        throw ServiceError(errno, "mkdtemp")
-    }
-    let dir = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    defer { _ = try? runCapture(["/bin/rm", "-rf", dir]) }
-    var host = [CChar](repeating: 0, count: 256)
-    gethostname(&host, host.count)
-    let hostname = String(cString: host)
-    let R = """
-        {"version": 1, "execution": {"R_lite": [{"rank": "0", "children": {"core": "0-1023"}}], \
-        "nodelist": ["\(hostname)"], "starttime": 0, "expiration": 0}}
-        """
-    try writeFile("\(dir)/R.json", R)
-    try writeFile("\(dir)/resource.toml", "[resource]\npath = \"\(dir)/R.json\"\nnoverify = true\n")
     let fluxs = ProcessEnvironment.besideMe("fluxs")
-    var argv = [fluxs, "start", "--config-path=\(dir)", fluxs, "python", try benchScript(args[0])]
-    argv += args.dropFirst()
-    return try runCapture(argv, environment: ["FLUXS_PYTHON": python])
-}
-
-private func writeFile(_ path: String, _ text: String) throws {
-    guard let file = fopen(path, "w") else { throw ServiceError(errno, "cannot write \(path)") }
-    fputs(text, file)
-    fclose(file)
+    return try runInFakeNode([fluxs, "python", try benchScript(args[0])] + args.dropFirst(), environment: ["FLUXS_PYTHON": python])
 }
 
 /// The last number of the last line a script printed ("... 3512 jobs/s").
