@@ -1,5 +1,6 @@
 // Benchmarks of the job pipeline in the exec test mode (no processes): submit to
-// INACTIVE throughput with 1 and 8 concurrent submitters, `fluxs jobs -a` latency with
+// INACTIVE throughput with 1 and 8 concurrent submitters, the same through the CLI
+// (`fluxs submit --cc --wait`, whole process, on 1,024 fake cores), `fluxs jobs -a` latency with
 // many inactive jobs, and the job manager's memory per inactive job.
 import FluxsClient
 import FluxsFormats
@@ -25,6 +26,10 @@ func jobBenchmarks() -> [Benchmark] {
         // A system instance sets purge limits: then every job's end applies them.
         probe("jobs-throughput", "10,000 jobs, 1 submitter, inactive-num-limit 2,000", unit: "jobs/s",
               args: ["10000", "1"], options: ["-Sjob-manager.inactive-num-limit=2000"]),
+        Benchmark(group: "jobs", name: "fluxs submit --cc=1-20000 --wait") {
+            let out = try runInFakeNode([ProcessEnvironment.besideMe("fluxs-bench"), "--probe", "jobs-cli", "20000"])
+            return BenchFigure(name: "fluxs submit --cc=1-20000 --wait (test mode, 1,024 cores)", value: try lastNumber(out), unit: "jobs/s")
+        },
         probe("jobs-list", "fluxs jobs -a with 100,000 inactive jobs (median of 5)", unit: "ms", args: ["100000"]),
         probe("jobs-memory", "broker memory per inactive job (20,000 jobs)", unit: "KB", args: ["20000"]),
     ]
@@ -43,6 +48,12 @@ func runJobProbe(_ name: String, _ args: [String], handle: FluxsHandle) throws -
         let last = try submitAll(count: count, submitters: submitters, uri: handle.uri)
         try handle.rpc(.jobManager.wait, ["id": .int(last)], timeout: 600)
         try waitAllInactive(handle, count: count)
+        return Double(count) / (monotonicSeconds() - start)
+    case "jobs-cli":
+        // The whole process, as a user runs it: the CLI makes, submits and waits.
+        let start = monotonicSeconds()
+        _ = try runCapture([ProcessEnvironment.besideMe("fluxs"), "submit", "--quiet", "--setattr=system.exec.test.run_duration=0",
+                            "--cc=1-\(count)", "--wait", "true"])
         return Double(count) / (monotonicSeconds() - start)
     case "jobs-list":
         try submitAll(count: count, submitters: 4, uri: handle.uri)

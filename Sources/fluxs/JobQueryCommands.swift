@@ -89,6 +89,29 @@ struct JobOutcome {
         if !reap { payload["reap"] = false }
         return JobOutcome(try handle.rpc(.jobManager.wait, .object(payload)), id: id ?? JobID(0))
     }
+
+    /// Waits for every job of `ids` with up to 256 requests in flight, and hands each
+    /// outcome (or the job manager's refusal) to `each`, in the order of `ids`. Throws
+    /// only when the connection fails.
+    static func waitAll(_ handle: FluxsHandle, _ ids: [JobID], reap: Bool = true,
+                        each: (Int, Result<JobOutcome, ServiceError>) -> Void) throws(ServiceError) {
+        var tags: [UInt32] = []
+        var next = 0
+        for index in ids.indices {
+            while next < ids.count && tags.count < 256 {
+                var payload: [String: JSONValue] = ["id": ids[next].wire]
+                if !reap { payload["reap"] = false }
+                tags.append(try handle.sendRequest(.jobManager.wait, payload: JSONValue.object(payload).compactBytes))
+                next += 1
+            }
+            let response = try handle.response(matchtag: tags.removeFirst())
+            if response.errnum != 0 {
+                each(index, .failure(ServiceError(response: response)))
+            } else {
+                each(index, .success(JobOutcome(try FluxsHandle.decode(response), id: ids[index])))
+            }
+        }
+    }
 }
 
 /// Waits for jobs and exits with their largest exit code.

@@ -39,19 +39,27 @@ enum Jobs {
     /// the instance owner) signs each jobspec with MUNGE (fluxs-security(7)).
     static func submit(_ handle: FluxsHandle, _ jobspecs: [Jobspec], urgency: Int?,
                        each: (JobID) -> Void) throws(ServiceError) -> [JobID] {
+        try submit(handle, count: jobspecs.count, urgency: urgency, jobspec: { jobspecs[$0] }, each: each)
+    }
+
+    /// As above, with the jobspecs made one by one as they are sent (`jobspec(i)` for
+    /// i in 0..<count), so that the first job is on its way before the last is made.
+    static func submit(_ handle: FluxsHandle, count: Int, urgency: Int?, jobspec: (Int) throws(ServiceError) -> Jobspec,
+                       each: (JobID) -> Void) throws(ServiceError) -> [JobID] {
         var tags: [UInt32] = []
         var ids: [JobID] = []
         var next = 0
         let guest = try handle.rpc(.broker.info)["owner"]?.intValue != Int64(getuid())
-        while ids.count < jobspecs.count {
-            while next < jobspecs.count && tags.count < 256 {
+        while ids.count < count {
+            while next < count && tags.count < 256 {
                 var payload: [String: JSONValue] = [:]
                 if guest {
-                    do { payload["J"] = .string(try MungeSigner.sign(jobspecs[next].json.compactBytes)) } catch {
+                    let bytes = try jobspec(next).json.compactBytes
+                    do { payload["J"] = .string(try MungeSigner.sign(bytes)) } catch {
                         throw ServiceError(EPERM, error.message)
                     }
                 } else {
-                    payload["jobspec"] = jobspecs[next].json
+                    payload["jobspec"] = try jobspec(next).json
                 }
                 if let urgency { payload["urgency"] = .int(Int64(urgency)) }
                 tags.append(try handle.sendRequest(.jobManager.submit, payload: JSONValue.object(payload).compactBytes))

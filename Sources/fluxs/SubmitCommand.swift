@@ -35,16 +35,25 @@ struct SubmitCommand: ParsableCommand {
     func run() throws {
         var submission = self.submission
         let program = try submission.takeProgram(command, command: Self.self)
-        var jobspecs: [Jobspec] = []
-        for copy in try flags.copies() {
-            jobspecs.append(try submission.jobspec(command: program, cc: copy, ccEnvironment: flags.cc != nil))
-        }
+        let copies = try flags.copies()
+        let ccEnvironment = flags.cc != nil
+        // The first copy is made now, so that a bad option is refused before any job is
+        // submitted; the others as they are sent.
+        let first = try submission.jobspec(command: program, cc: copies[0], ccEnvironment: ccEnvironment)
         if dryRun {
-            for jobspec in jobspecs { print(jobspec.json.prettyText) }
+            print(first.json.prettyText)
+            for copy in copies.dropFirst() { print(try submission.jobspec(command: program, cc: copy, ccEnvironment: ccEnvironment).json.prettyText) }
             return
         }
-        let logs = try flags.copies().map { flags.logs(cc: $0) }
-        try flags.submit(jobspecs, logs: logs, urgency: submission.urgencyValue, program: "fluxs-submit")
+        let logs = copies.map { flags.logs(cc: $0) }
+        try flags.submit(count: copies.count, logs: logs, urgency: submission.urgencyValue, program: "fluxs-submit") { (index) throws(ServiceError) in
+            if index == 0 { return first }
+            do throws(CommandFailure) {
+                return try submission.jobspec(command: program, cc: copies[index], ccEnvironment: ccEnvironment)
+            } catch {
+                throw ServiceError(EINVAL, error.message)
+            }
+        }
     }
 }
 
@@ -111,13 +120,19 @@ struct SubmitFlags: ParsableArguments {
     /// Submits `jobspecs` in order, printing ids unless --quiet (to each one's --log);
     /// then waits for or watches them, exiting with the largest exit code.
     func submit(_ jobspecs: [Jobspec], logs: [Logs]? = nil, urgency: Int?, program: String) throws {
+        try submit(count: jobspecs.count, logs: logs, urgency: urgency, program: program) { jobspecs[$0] }
+    }
+
+    /// As above, with the jobspecs made as they are sent (see Jobs.submit).
+    func submit(count: Int, logs: [Logs]? = nil, urgency: Int?, program: String,
+                jobspec: (Int) throws(ServiceError) -> Jobspec) throws {
         let handle = try Instance.connect()
         var files = LogFiles()
-        let logs = logs ?? Array(repeating: Logs(stdout: log, stderr: logStderr), count: jobspecs.count)
+        let logs = logs ?? Array(repeating: Logs(stdout: log, stderr: logStderr), count: count)
         let t0 = KVS.monotonic()
         var ids: [JobID] = []
         do throws(ServiceError) {
-            ids = try Jobs.submit(handle, jobspecs, urgency: urgency) { id in
+            ids = try Jobs.submit(handle, count: count, urgency: urgency, jobspec: jobspec) { id in
                 if !quiet { files.write(Jobs.show(id) + "\n", to: logs[ids.count].stdout, fd: 1) }
                 ids.append(id)
             }
@@ -131,15 +146,13 @@ struct SubmitFlags: ParsableArguments {
             for id in ids {
                 code = max(code, try JobAttach(handle: handle, id: id, program: program, forwardInput: false).run())
             }
-        } else if let awaited {
-            for (id, log) in zip(ids, logs) {
-                let stderr = log.stderr ?? log.stdout
-                do {
-                    if awaited != "clean" {
-                        try Self.waitForEvent(handle, id, awaited)
-                        continue
-                    }
-                    let outcome = try JobOutcome.wait(handle, id, reap: false)
+        } else if awaited == "clean" {
+            // Every wait is sent ahead (256 at a time), not one round trip after another.
+            try JobOutcome.waitAll(handle, ids, reap: false) { index, result in
+                let id = ids[index]
+                let stderr = logs[index].stderr ?? logs[index].stdout
+                switch result {
+                case .success(let outcome):
                     code = max(code, outcome.exitCode())
                     if verbose > 0 {
                         let seconds = TimeText.fixed(KVS.monotonic() - t0, 3)
@@ -148,6 +161,16 @@ struct SubmitFlags: ParsableArguments {
                         let wstatus = rc >= 0 ? rc << 8 : -rc
                         files.write("\(Jobs.show(id)): \(seconds)s: \(status): status=\(wstatus)\n", to: stderr, fd: 2)
                     }
+                case .failure(let error):
+                    files.write("\(program): error: \(Terminal.localized(Jobs.message(id, error.message)))\n", to: stderr, fd: 2)
+                    code = max(code, 1)
+                }
+            }
+        } else if let awaited {
+            for (id, log) in zip(ids, logs) {
+                let stderr = log.stderr ?? log.stdout
+                do {
+                    try Self.waitForEvent(handle, id, awaited)
                 } catch {
                     files.write("\(program): error: \(Terminal.localized(Jobs.message(id, Self.text(error))))\n", to: stderr, fd: 2)
                     code = max(code, 1)
