@@ -5,7 +5,8 @@ A configured instance of 16 brokers on loopback (CURVE, statedir on rank 0, purg
 limits set), each broker kept running by a supervisor as systemd would. For the
 given minutes, 8 submitters send a steady stream of real and test-mode jobs (each
 keeps a window of unfinished jobs), a canceller cancels some of them, a writer
-commits to the KVS, and faults strike: leaf brokers are killed with SIGKILL and
+commits to the KVS, and faults strike: leaf brokers (and, every third fault, brokers
+with children, whose subtrees move to their grandparents) are killed with SIGKILL and
 restarted, and once, halfway, rank 0 is killed and restarted from its statedir.
 
 At the end every acknowledged job must have a result, every acknowledged commit
@@ -506,7 +507,11 @@ def main():
     rank0_done = False
     next_leaf = started + rng.uniform(8, 16)
     leaves = [r for r in range(args.brokers) if 2 * r + 1 >= args.brokers]
+    # Every third fault kills a broker with children instead: its subtree moves to its
+    # grandparent (tbon.heal) and must keep running its jobs.
+    interiors = [r for r in range(1, args.brokers) if 2 * r + 1 < args.brokers]
     leaf_kills = 0
+    interior_kills = 0
     healed = []
     samples = []
     next_sample = started
@@ -526,10 +531,15 @@ def main():
             healer.start()
             next_leaf = max(next_leaf, now + 20)
         elif now >= next_leaf:
-            rank = rng.choice(leaves)
-            log(f"SIGKILL rank {rank} (a leaf)")
+            if interiors and (leaf_kills + interior_kills) % 3 == 2:
+                rank = rng.choice(interiors)
+                log(f"SIGKILL rank {rank} (it has children)")
+                interior_kills += 1
+            else:
+                rank = rng.choice(leaves)
+                log(f"SIGKILL rank {rank} (a leaf)")
+                leaf_kills += 1
             sup.kill(rank)
-            leaf_kills += 1
             next_leaf = now + rng.uniform(8, 16)
         time.sleep(0.1)
     stop.set()
@@ -610,7 +620,7 @@ def main():
     print(f"  submit latency (ms)    p50 {percentile(lat, 50):.2f}, p99 {percentile(lat, 99):.2f}, max {max(lat, default=0):.2f}")
     print(f"  submits refused        {sum(ledger.submit_errors.values())} ({'; '.join(f'{k} x{v}' for k, v in ledger.submit_errors.items()) or 'none'})")
     print(f"  kvs commits            {len(acked)} acknowledged, {len(lost_commits)} missing")
-    print(f"  faults                 {leaf_kills} leaf SIGKILLs, {1 if rank0_done else 0} rank-0 SIGKILL; restarts {sum(sup.restarts.values())}")
+    print(f"  faults                 {leaf_kills} leaf SIGKILLs, {interior_kills} of brokers with children, {1 if rank0_done else 0} rank-0 SIGKILL; restarts {sum(sup.restarts.values())}")
     if healed:
         print(f"  rank 0 back, all ranks online {healed[0]:.1f} s after its SIGKILL")
     print("  RSS (MB) at t(s)       " + ", ".join(
