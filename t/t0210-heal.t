@@ -83,6 +83,34 @@ test_expect_success 'with tbon.heal=off the subtree of a lost broker goes down w
     test_grep "rank 3 is unreachable: rank 1 is lost" off.out
 '
 
+# A job that ends in the window between its broker's parent dying and the broker
+# noticing it (tbon.timeout=3s here): its shell's report went to the dead parent; the
+# broker sends it again once it has moved, and the job ends with its result. What
+# its shell wrote to the KVS in that window (its output's end) went to the dead parent
+# as requests and is lost: the job says so in an exception rather than risk writing
+# it twice.
+cat >window.sh <<'EOF'
+set -u
+for r in 3 7; do
+    fluxs submit --requires=rank:$r -n1 sh -c "sleep 1; exit 3" >id.$r || exit 1
+done
+for r in 3 7; do fluxs job wait-event -t 30 $(cat id.$r) start >/dev/null || exit 1; done
+kill -9 $(rank_attr 1 broker.pid)
+for r in 3 7; do
+    timeout 30 fluxs job status $(cat id.$r); echo "job-on-$r status=$?"
+    fluxs job attach $(cat id.$r) 2>&1
+done
+true
+EOF
+test_expect_success 'a job that ends while its broker is still noticing the loss of its parent reports its end' '
+    fluxs start --test-size=8 -Stbon.topo=kary:2 -Stbon.timeout=3s -Stbon.keepalive-period=0.5s \
+        bash window.sh >window.out 2>&1 &&
+    cat window.out &&
+    test_grep "^job-on-3 status=3$" window.out &&
+    test_grep "^job-on-7 status=3$" window.out &&
+    test_grep "rank 3: fluxs-shell: error: cannot store output: rank 1 was lost" window.out
+'
+
 # A system-instance shape: seven brokers bootstrapped from a conf.d (hosts h0-h6 on
 # this machine, told apart by FLUXS_FAKE_HOSTNAME; kary:2; interior ranks on ipc
 # sockets), so that a killed broker can be started again and rejoin.

@@ -45,15 +45,66 @@ extension Overlay {
     }
 
     /// The peer for a descendant that connected as an orphan, made and attached now;
-    /// nil when healing is off or `orphan` is not below this broker.
-    func adoptable(_ orphan: UInt32) -> OverlayPeer? {
-        guard heal, orphan != rank, topology.isInSubtree(orphan, of: rank) else { return nil }
+    /// nil when healing is off, while this subtree shuts down, or when `orphan` is not
+    /// below this broker. The streams waiting on the neighbour that led to the orphan
+    /// until now (its lost parent, which this broker may not yet know is lost) and
+    /// bound for the orphan's subtree move to the orphan, whose answers now come
+    /// straight here.
+    func adopt(_ orphan: UInt32) -> OverlayPeer? {
+        guard heal, !shuttingDown, health.awaitingGoodbye == nil, orphan != rank, topology.isInSubtree(orphan, of: rank) else {
+            return nil
+        }
+        let formerLead = childToward(orphan)
         let peer = OverlayPeer(overlay: self, rank: orphan)
         peers[orphan] = peer
         health.adopt(orphan)
         broker.attach(peer)
+        if let formerLead { moveStreams(from: formerLead, to: [orphan]) }
         broker.log(.notice, "overlay: adopted rank \(orphan), whose parent rank \(topology.parent(of: orphan).map(String.init) ?? "?") is gone")
         return peer
+    }
+
+    /// Moves the streams pending at neighbour `from` whose target is in the subtree of
+    /// one of `orphans` to that orphan; returns the requests that did not move.
+    @discardableResult
+    private func moveStreams(from: UInt32, to orphans: [UInt32]) -> [Message] {
+        var rest: [Message] = []
+        for request in broker.takePending(at: String(from)) {
+            // Only streams (a job's shells, chiefly) are likely to have gone past the
+            // lost broker before it died; a single request is more likely lost with it.
+            let target = request.nodeid.rawValue
+            if request.flags.contains(.streaming), target != from,
+               let orphan = orphans.first(where: { topology.isInSubtree(target, of: $0) }) {
+                broker.remember(request, at: String(orphan))
+            } else {
+                rest.append(request)
+            }
+        }
+        return rest
+    }
+
+    /// Keeps a response sent to the parent, for a while, and forgets the old ones.
+    func keepSentUp(_ message: Message) {
+        let now = Reactor.now()
+        sentUp.append((now, message))
+        let window = timeout + 2 * keepalivePeriod
+        if let first = sentUp.first, now - first.time > window {
+            sentUp.removeFirst(sentUp.firstIndex { now - $0.time <= window } ?? sentUp.count)
+        }
+    }
+
+    /// After a move to `parent`: sends again the responses that went to the lost
+    /// parent lately (it may have died with them), past its entry on their routes.
+    /// Job-exec takes a shell's report twice as once.
+    private func resendSentUp(to parent: OverlayPeer) {
+        let kept = sentUp
+        sentUp.removeAll()
+        for (_, message) in kept {
+            var response = message
+            guard response.route.last == parent.id else { continue }
+            response.route.removeLast()
+            send(response, to: parent.rank)
+        }
     }
 
     /// The neighbour that leads to `target`, a rank below this one: the nearest of
@@ -93,6 +144,7 @@ extension Overlay {
         } catch {
             return broker.parentLost(reason + "; cannot connect to rank \(next): \(error.message)")
         }
+        resendSentUp(to: peer)
         broker.log(.err, "overlay: \(reason); moved to rank \(next)")
         broker.attributes.setByBroker("tbon.parent-endpoint", card.uri)
         broker.attributes.setByBroker("tbon.parent-rank", String(next))
@@ -108,31 +160,34 @@ extension Overlay {
         return parentPeer.id
     }
 
-    /// A child was lost with healing on: its children may come as orphans, so the
-    /// requests in flight toward their subtrees wait for them; the rest fail.
+    /// A child was lost with healing on: its children may come as orphans (or have
+    /// come already), so the streams toward their subtrees wait for them; the rest
+    /// fail. Returns the orphans still to come.
     func childLostHealing(_ child: UInt32, reason: String) -> [UInt32] {
-        let orphans = topology.children(of: child).filter { peers[$0] == nil || !health.isOnline($0) }
+        let orphans = topology.children(of: child)
         let error = ServiceError(EHOSTUNREACH, "rank \(child) was lost (\(reason))")
-        for request in broker.takePending(at: String(child)) {
-            // Only streams (a job's shells, chiefly) are likely to have gone past the
-            // lost broker before it died; a single request is more likely lost with it.
-            let target = request.nodeid.rawValue
-            if request.flags.contains(.streaming), target != child,
-               let orphan = orphans.first(where: { topology.isInSubtree(target, of: $0) }) {
-                broker.remember(request, at: String(orphan))
-            } else {
-                broker.respond(to: request, error: error)
-            }
-        }
-        health.expect(orphans: orphans, until: Reactor.now() + 3 * timeout)
-        return orphans
+        for request in moveStreams(from: child, to: orphans) { broker.respond(to: request, error: error) }
+        let coming = orphans.filter { !health.isOnline($0) }
+        health.expect(orphans: coming, until: Reactor.now() + 3 * timeout)
+        return coming
+    }
+
+    /// Whether `child` came here as an orphan (it is not a child in the tree's shape).
+    func isAdopted(_ child: UInt32) -> Bool { topology.parent(of: child) != rank }
+
+    /// An adopted child that was lost: this broker no longer leads there (its own
+    /// orphans go to their grandparent, not here); the tree's shape routes again.
+    func forgetAdopted(_ child: UInt32) {
+        peers[child] = nil
+        perform(health.forget(child))
+        broker.detach(String(child))
     }
 
     /// Tells a child that said hello which of its children moved here while it was
     /// away (a lost broker started again): they stay here, and it forgets them.
     func tellMoved(_ child: UInt32) {
         guard heal else { return }
-        for grandchild in topology.children(of: child) where peers[grandchild] != nil {
+        for grandchild in topology.children(of: child) where health.isOnline(grandchild) {
             sendControl("moved.\(grandchild)", to: child)
         }
     }
@@ -140,7 +195,7 @@ extension Overlay {
     /// The parent says `child` moved to it: this broker no longer leads there.
     func forgetMoved(_ child: UInt32) {
         guard peers.removeValue(forKey: child) != nil else { return }
-        health.forget(child)
+        perform(health.forget(child))
         broker.detach(String(child))
         broker.log(.notice, "overlay: rank \(child) moved to rank \(parentPeer?.rank ?? 0) while this broker was away")
     }

@@ -69,7 +69,10 @@ extension Overlay {
     /// A child vanished: fail what is pending in its subtree (or, when healing, what
     /// its children cannot answer once they move here), log, publish overlay.lost.
     private func childLost(_ child: UInt32, reason: String) {
-        if heal, !topology.children(of: child).isEmpty {
+        // An adopted child's children go to their own grandparent, not here: its whole
+        // part is lost here, and this broker stops leading there.
+        defer { if isAdopted(child) { forgetAdopted(child) } }
+        if heal, !isAdopted(child), !topology.children(of: child).isEmpty {
             let orphans = childLostHealing(child, reason: reason)
             let waiting = orphans.isEmpty ? "" : "; waiting for ranks \(IDSet(orphans)) to move here"
             broker.log(.err, "overlay: rank \(child) is lost (\(reason))\(waiting)")

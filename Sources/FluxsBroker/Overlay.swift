@@ -37,6 +37,9 @@ final class Overlay {
     /// The ids of the parents this broker had before healing (responses routed
     /// through one of them go to the present parent instead).
     var formerParents: Set<String> = []
+    /// The responses sent to the parent lately, with when (a parent that died may
+    /// not have passed them on: they are sent again after a move; Overlay+Heal.swift).
+    var sentUp: [(time: Double, message: Message)] = []
     /// The URI children connect to (empty for a leaf).
     private(set) var endpoint = ""
     /// The parent's URI (empty on rank 0).
@@ -156,6 +159,7 @@ final class Overlay {
         if peerRank == parentPeer?.rank {
             guard let dealer else { return }
             _ = scratch.withUnsafeBytes { zmq_send(dealer, $0.baseAddress, $0.count, 0) }
+            if heal, message.type == .response { keepSentUp(message) }
             return
         }
         guard let router, peers[peerRank] != nil else { return }
@@ -186,7 +190,7 @@ final class Overlay {
         var budget = Self.batch
         while budget > 0, let router, let (identity, body) = receiveFrames(router) {
             budget -= 1
-            guard let child = UInt32(identity), let peer = peers[child] ?? adoptable(child) else {
+            guard let child = UInt32(identity), let peer = peers[child] ?? adopt(child) else {
                 broker.log(.warning, "overlay: message from unknown peer \"\(identity)\" dropped")
                 continue
             }

@@ -142,9 +142,10 @@ struct OverlayHealth {
     }
 
     /// A child that moved to another parent while this broker was away is no longer ours.
-    mutating func forget(_ child: UInt32) {
+    mutating func forget(_ child: UInt32) -> [Action] {
         children[child] = nil
-        awaitingGoodbye?.remove(child)
+        expectedOrphans[child] = nil
+        return goodbyeFrom(child)
     }
 
     /// A child was lost: its children may come as orphans until `deadline`.
