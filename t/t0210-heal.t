@@ -111,6 +111,32 @@ test_expect_success 'a job that ends while its broker is still noticing the loss
     test_grep "rank 3: fluxs-shell: error: cannot store output: rank 1 was lost" window.out
 '
 
+# A parent that stops (SIGSTOP) rather than dies: no connection closes, so its child
+# and its parent both notice the silence on their own clocks, in either order. The
+# jobs below it still end with their results.
+cat >stopped.sh <<'EOF'
+set -u
+for r in 3 7; do
+    fluxs submit --requires=rank:$r -n1 sh -c "sleep 4; exit 4" >id.$r || exit 1
+done
+for r in 3 7; do fluxs job wait-event -t 30 $(cat id.$r) start >/dev/null || exit 1; done
+pid1=$(rank_attr 1 broker.pid)
+kill -STOP $pid1
+for r in 3 7; do
+    timeout 60 fluxs job status $(cat id.$r); echo "job-on-$r status=$?"
+done
+echo parent-of-3=$(rank_attr 3 tbon.parent-rank)
+kill -KILL $pid1
+EOF
+test_expect_success 'jobs below a stopped (silent, not dead) broker end with their results' '
+    fluxs start --test-size=8 -Stbon.topo=kary:2 -Stbon.timeout=1s -Stbon.keepalive-period=0.2s \
+        bash stopped.sh >stopped.out 2>&1
+    cat stopped.out &&
+    test_grep "^job-on-3 status=4$" stopped.out &&
+    test_grep "^job-on-7 status=4$" stopped.out &&
+    test_grep "^parent-of-3=0$" stopped.out
+'
+
 # A system-instance shape: seven brokers bootstrapped from a conf.d (hosts h0-h6 on
 # this machine, told apart by FLUXS_FAKE_HOSTNAME; kary:2; interior ranks on ipc
 # sockets), so that a killed broker can be started again and rejoin.

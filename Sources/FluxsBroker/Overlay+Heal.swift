@@ -59,14 +59,16 @@ extension Overlay {
         peers[orphan] = peer
         health.adopt(orphan)
         broker.attach(peer)
-        if let formerLead { moveStreams(from: formerLead, to: [orphan]) }
+        if let formerLead {
+            for request in moveStreams(from: formerLead, to: [orphan]) { broker.remember(request, at: String(formerLead)) }
+        }
         broker.log(.notice, "overlay: adopted rank \(orphan), whose parent rank \(topology.parent(of: orphan).map(String.init) ?? "?") is gone")
         return peer
     }
 
     /// Moves the streams pending at neighbour `from` whose target is in the subtree of
-    /// one of `orphans` to that orphan; returns the requests that did not move.
-    @discardableResult
+    /// one of `orphans` to that orphan; returns the requests that did not move (taken
+    /// from `from`: the caller puts them back or fails them).
     private func moveStreams(from: UInt32, to orphans: [UInt32]) -> [Message] {
         var rest: [Message] = []
         for request in broker.takePending(at: String(from)) {
