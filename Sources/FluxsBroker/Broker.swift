@@ -178,6 +178,11 @@ public final class Broker {
             if let error = overlay.unreachable(target, via: child) { return respond(to: request, error: error) }
             if let peer = overlay.peers[child] { forward(request, to: peer) }
         } else if let parent = overlay.parentPeer {
+            // A rank of this subtree that moved up (healing) is reached through the
+            // parent; but not when the parent sent the request here: it has no way there.
+            if overlay.topology.isInSubtree(target, of: rank), request.route.last == parent.id {
+                return respond(to: request, error: ServiceError(EHOSTUNREACH, "rank \(target) is unreachable: it left rank \(rank)'s subtree"))
+            }
             forward(request, to: parent)
         }
     }
