@@ -111,4 +111,14 @@ test_expect_success 'a test instance larger than the open-file hard limit allows
     ! grep -i broker err
 '
 
+pid_max=$(cat /proc/sys/kernel/pid_max 2>/dev/null || echo 0)
+size_over_pid_max=$(( pid_max / 6 + 1 ))
+test "$pid_max" -gt 0 && test "$size_over_pid_max" -le 4096 && test $(( 2 * size_over_pid_max + 64 )) -le $(ulimit -Hn) &&
+    test_set_prereq SMALL_PID_MAX
+test_expect_success SMALL_PID_MAX 'a test instance larger than kernel.pid_max allows is refused before any broker starts' '
+    test_must_fail fluxs start --test-size=$size_over_pid_max true 2>err &&
+    test_grep "needs about [0-9]* processes and threads, and the system allows $pid_max (sysctl kernel.pid_max, kernel.threads-max)" err &&
+    ! grep -i broker err
+'
+
 test_done

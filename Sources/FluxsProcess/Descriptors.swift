@@ -12,14 +12,30 @@ public enum Descriptors {
     /// in force.
     @discardableResult
     public static func raiseOpenFileLimit(to wanted: UInt64? = nil) -> UInt64 {
+        raiseLimit(Int32(RLIMIT_NOFILE.rawValue), to: wanted)
+    }
+
+    /// Raises this user's limit of processes and threads (RLIMIT_NPROC) as far as the
+    /// hard limit allows; returns the limit now in force.
+    @discardableResult
+    public static func raiseProcessLimit() -> UInt64 {
+        raiseLimit(Int32(__RLIMIT_NPROC.rawValue), to: nil)
+    }
+
+    private static func raiseLimit(_ resource: Int32, to wanted: UInt64?) -> UInt64 {
         var limit = rlimit()
-        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 0 }
+        guard getrlimit(resource, &limit) == 0 else { return 0 }
         let target = min(wanted ?? UInt64(limit.rlim_max), UInt64(limit.rlim_max))
         if UInt64(limit.rlim_cur) < target {
             limit.rlim_cur = rlim_t(target)
-            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) != 0 { _ = getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) }
+            if setrlimit(resource, &limit) != 0 { _ = getrlimit(resource, &limit) }
         }
         return UInt64(limit.rlim_cur)
+    }
+
+    /// The number in a /proc/sys file (kernel.pid_max and the like), nil when unreadable.
+    public static func kernelSetting(_ path: String) -> UInt64? {
+        (try? readFile(path)).flatMap { UInt64($0.filter { !$0.isWhitespace }) }
     }
 
     /// A close-on-exec pipe with both ends numbered above 2, so that a process started

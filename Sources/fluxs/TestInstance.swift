@@ -46,6 +46,18 @@ struct TestInstance {
         if limit < needed {
             throw ServiceError(EMFILE, "--test-size=\(size) needs about \(needed) open files, and the limit is \(limit) (raise the hard limit: ulimit -Hn)")
         }
+        // Each broker runs four threads (its own, two of ZeroMQ's, a module's), each a
+        // task for the kernel; room is left for its jobs' processes.
+        let tasks = UInt64(6 * size + 256)
+        let processLimit = Descriptors.raiseProcessLimit()
+        let kernelLimit = [Descriptors.kernelSetting("/proc/sys/kernel/pid_max"),
+                           Descriptors.kernelSetting("/proc/sys/kernel/threads-max")].compactMap { $0 }.min() ?? .max
+        if getuid() != 0, processLimit < tasks {
+            throw ServiceError(EAGAIN, "--test-size=\(size) needs about \(tasks) processes and threads, and the limit is \(processLimit) (raise the hard limit: ulimit -Hu)")
+        }
+        if kernelLimit < tasks {
+            throw ServiceError(EAGAIN, "--test-size=\(size) needs about \(tasks) processes and threads, and the system allows \(kernelLimit) (sysctl kernel.pid_max, kernel.threads-max)")
+        }
         let pmi = try PMISocketServer(size: size)
         var pids: [pid_t] = []
         var running = Set<Int>()
