@@ -89,22 +89,29 @@ test_expect_success 'with tbon.heal=off the subtree of a lost broker goes down w
 # its shell wrote to the KVS in that window (its output's end) went to the dead parent
 # as requests and is lost: the job says so in an exception rather than risk writing
 # it twice.
-cat >window.sh <<'EOF'
+# under1.sh SIGNAL SECONDS CODE: jobs on ranks 3 and 7 (below rank 1) that sleep
+# SECONDS and exit with CODE; once they run, rank 1's broker gets SIGNAL; then how each
+# job ended, what it printed, and rank 3's parent. Rank 1 is SIGKILLed at the end.
+cat >under1.sh <<'EOF'
 set -u
+signal=$1 seconds=$2 code=$3
 for r in 3 7; do
-    fluxs submit --requires=rank:$r -n1 sh -c "sleep 1; exit 3" >id.$r || exit 1
+    fluxs submit --requires=rank:$r -n1 sh -c "sleep $seconds; exit $code" >id.$r || exit 1
 done
 for r in 3 7; do fluxs job wait-event -t 30 $(cat id.$r) start >/dev/null || exit 1; done
-kill -9 $(rank_attr 1 broker.pid)
+pid1=$(rank_attr 1 broker.pid)
+kill -$signal $pid1
 for r in 3 7; do
-    timeout 30 fluxs job status $(cat id.$r); echo "job-on-$r status=$?"
+    timeout 60 fluxs job status $(cat id.$r); echo "job-on-$r status=$?"
     fluxs job attach $(cat id.$r) 2>&1
 done
+echo parent-of-3=$(rank_attr 3 tbon.parent-rank)
+kill -KILL $pid1 2>/dev/null
 true
 EOF
 test_expect_success 'a job that ends while its broker is still noticing the loss of its parent reports its end' '
     fluxs start --test-size=8 -Stbon.topo=kary:2 -Stbon.timeout=3s -Stbon.keepalive-period=0.5s \
-        bash window.sh >window.out 2>&1 &&
+        bash under1.sh KILL 1 3 >window.out 2>&1 &&
     cat window.out &&
     test_grep "^job-on-3 status=3$" window.out &&
     test_grep "^job-on-7 status=3$" window.out &&
@@ -114,23 +121,9 @@ test_expect_success 'a job that ends while its broker is still noticing the loss
 # A parent that stops (SIGSTOP) rather than dies: no connection closes, so its child
 # and its parent both notice the silence on their own clocks, in either order. The
 # jobs below it still end with their results.
-cat >stopped.sh <<'EOF'
-set -u
-for r in 3 7; do
-    fluxs submit --requires=rank:$r -n1 sh -c "sleep 4; exit 4" >id.$r || exit 1
-done
-for r in 3 7; do fluxs job wait-event -t 30 $(cat id.$r) start >/dev/null || exit 1; done
-pid1=$(rank_attr 1 broker.pid)
-kill -STOP $pid1
-for r in 3 7; do
-    timeout 60 fluxs job status $(cat id.$r); echo "job-on-$r status=$?"
-done
-echo parent-of-3=$(rank_attr 3 tbon.parent-rank)
-kill -KILL $pid1
-EOF
 test_expect_success 'jobs below a stopped (silent, not dead) broker end with their results' '
     fluxs start --test-size=8 -Stbon.topo=kary:2 -Stbon.timeout=1s -Stbon.keepalive-period=0.2s \
-        bash stopped.sh >stopped.out 2>&1
+        bash under1.sh STOP 4 4 >stopped.out 2>&1
     cat stopped.out &&
     test_grep "^job-on-3 status=4$" stopped.out &&
     test_grep "^job-on-7 status=4$" stopped.out &&

@@ -174,13 +174,14 @@ public final class Broker {
             let size = attributes["size"] ?? "1"
             return respond(to: request, error: ServiceError(EHOSTUNREACH, "no route to rank \(target) in an instance of size \(size)"))
         }
-        if overlay.topology.isInSubtree(target, of: rank), let child = overlay.childToward(target) {
+        let below = overlay.topology.isInSubtree(target, of: rank)
+        if below, let child = overlay.childToward(target) {
             if let error = overlay.unreachable(target, via: child) { return respond(to: request, error: error) }
             if let peer = overlay.peers[child] { forward(request, to: peer) }
         } else if let parent = overlay.parentPeer {
             // A rank of this subtree that moved up (healing) is reached through the
             // parent; but not when the parent sent the request here: it has no way there.
-            if overlay.topology.isInSubtree(target, of: rank), request.route.last == parent.id {
+            if below, request.route.last == parent.id {
                 return respond(to: request, error: ServiceError(EHOSTUNREACH, "rank \(target) is unreachable: it left rank \(rank)'s subtree"))
             }
             forward(request, to: parent)

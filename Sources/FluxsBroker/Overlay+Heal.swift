@@ -85,14 +85,17 @@ extension Overlay {
         return rest
     }
 
-    /// Keeps a response sent to the parent, for a while, and forgets the old ones.
+    /// Keeps a response sent to the parent, for a while (see forgetOldSentUp).
     func keepSentUp(_ message: Message) {
-        let now = Reactor.now()
-        sentUp.append((now, message))
+        sentUp.append((Reactor.now(), message))
+    }
+
+    /// Forgets the responses sent up longer ago than a parent's death can go unnoticed
+    /// (tbon.timeout and two keepalive periods); called at each keepalive tick.
+    func forgetOldSentUp(now: Double) {
         let window = timeout + 2 * keepalivePeriod
-        if let first = sentUp.first, now - first.time > window {
-            sentUp.removeFirst(sentUp.firstIndex { now - $0.time <= window } ?? sentUp.count)
-        }
+        guard let first = sentUp.first, now - first.time > window else { return }
+        sentUp.removeFirst(sentUp.firstIndex { now - $0.time <= window } ?? sentUp.count)
     }
 
     /// After a move to `parent`: sends again the responses that went to the lost

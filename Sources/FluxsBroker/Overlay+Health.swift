@@ -32,7 +32,9 @@ extension Overlay {
 
     func startKeepalives() {
         keepaliveTimer = broker.reactor.every(min(keepalivePeriod, timeout / 2)) { [unowned self] in
-            self.perform(self.health.tick(now: Reactor.now(), shuttingDown: self.shuttingDown))
+            let now = Reactor.now()
+            self.forgetOldSentUp(now: now)
+            self.perform(self.health.tick(now: now, shuttingDown: self.shuttingDown))
         }
     }
 
