@@ -260,7 +260,7 @@ public final class Broker {
             response.rolemask = request.rolemask
         }
         guard var next = response.route.popLast() else { return }
-        if let overlay, overlay.formerParents.contains(next) {
+        if let overlay, !overlay.formerParents.isEmpty, overlay.formerParents.contains(next) {
             guard let parent = overlay.rerouteFromFormerParent(&response.route) else { return }
             next = parent
         }

@@ -88,6 +88,19 @@ struct Harness {
         on(.freed(id))
     }
 
+    /// Submits `count` jobs one after another, each run to its end `gap` seconds after
+    /// the one before; returns their ids in the order they became inactive.
+    mutating func endedJobs(_ count: Int, gap: Double) -> [JobID] {
+        var ids: [JobID] = []
+        for _ in 0..<count {
+            let (id, _) = submit()
+            runToEnd(id)
+            ids.append(id)
+            tick(gap)
+        }
+        return ids
+    }
+
     func state(_ id: JobID) -> JobState? { core.record(id)?.state }
 
     /// The event names in a job's log.

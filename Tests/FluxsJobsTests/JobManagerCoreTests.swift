@@ -330,13 +330,7 @@ struct JobManagerCoreTests {
 
     @Test func purgeByAgeAndCount() {
         var h = Harness()
-        var ids: [JobID] = []
-        for _ in 0..<5 {
-            let (id, _) = h.submit()
-            h.runToEnd(id)
-            ids.append(id)
-            h.tick(100)
-        }
+        let ids = h.endedJobs(5, gap: 100)
         let (active, _) = h.submit()
         let byCount = h.core.purge(countLimit: 3, at: h.now)
         #expect(byCount == [.removeJob(ids[0]), .removeJob(ids[1])])
@@ -349,13 +343,7 @@ struct JobManagerCoreTests {
 
     @Test func purgeByCountAfterPurgeByIDAndAfterRestore() throws {
         var h = Harness()
-        var ids: [JobID] = []
-        for _ in 0..<4 {
-            let (id, _) = h.submit()
-            h.runToEnd(id)
-            ids.append(id)
-            h.tick(1)
-        }
+        let ids = h.endedJobs(4, gap: 1)
         // A job purged by id no longer counts: 3 remain, so a limit of 2 takes one.
         #expect(try h.core.purge(ids[1]) == [.removeJob(ids[1])])
         #expect(h.core.purge(countLimit: 2, at: h.now) == [.removeJob(ids[0])])
