@@ -41,6 +41,32 @@ public struct JobKeys: Sendable, Hashable {
         return (JobKeys(id), Array(parts[5...]))
     }
 
+    /// The job whose directory holds `key` (or is `key`), read straight from its bytes
+    /// (`job.` and four groups of four hex digits): what `parse` finds, without the
+    /// allocations, for the KVS's per-key checks.
+    public static func job(of key: String) -> JobID? {
+        var utf8 = key.utf8.makeIterator()
+        for expected in "job".utf8 where utf8.next() != expected { return nil }
+        var id: UInt64 = 0
+        for _ in 0..<4 {
+            guard utf8.next() == UInt8(ascii: ".") else { return nil }
+            for _ in 0..<4 {
+                guard let byte = utf8.next() else { return nil }
+                let digit: UInt8
+                switch byte {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+                default: return nil
+                }
+                id = id << 4 | UInt64(digit)
+            }
+        }
+        switch utf8.next() {
+        case nil, UInt8(ascii: ".")?: return JobID(id)
+        default: return nil
+        }
+    }
+
     /// Whether a guest may write `rest` of its own job: its tasks' stdin and output
     /// (guest.*) and its shells' PMI exchange (pmi.*).
     public static func guestWritable(_ rest: [Substring]) -> Bool {

@@ -17,11 +17,15 @@ public struct KVSCommitRequest: Sendable, Hashable {
     public var fence: (name: String, nprocs: Int)?
     /// The users who own jobs (from the job manager; the instance owner's say only).
     public var owners: [JobID: UInt32] = [:]
+    /// Jobs that are inactive from this commit on, whose directories the KVS may move
+    /// to disk (from the job manager; the instance owner's say only).
+    public var inactive: [JobID] = []
 
-    public init(_ ops: [KVSOperation], namespace: String? = nil, owners: [JobID: UInt32] = [:]) {
+    public init(_ ops: [KVSOperation], namespace: String? = nil, owners: [JobID: UInt32] = [:], inactive: [JobID] = []) {
         self.ops = ops
         self.namespace = namespace
         self.owners = owners
+        self.inactive = inactive
     }
 
     public init(json: JSONValue) throws(ServiceError) {
@@ -41,6 +45,10 @@ public struct KVSCommitRequest: Sendable, Hashable {
             else { throw ServiceError(EPROTO, "\"owners\" must be a list of [job id, user id]") }
             owners[id] = uid
         }
+        for item in json["inactive"]?.arrayValue ?? [] {
+            guard let id = JobID(wire: item) else { throw ServiceError(EPROTO, "\"inactive\" must be a list of job ids") }
+            inactive.append(id)
+        }
     }
 
     public var json: JSONValue {
@@ -51,12 +59,13 @@ public struct KVSCommitRequest: Sendable, Hashable {
         if !owners.isEmpty {
             object["owners"] = .array(owners.sorted { $0.key < $1.key }.map { [$0.key.wire, .int(Int64($0.value))] })
         }
+        if !inactive.isEmpty { object["inactive"] = .array(inactive.map(\.wire)) }
         return .object(object)
     }
 
     public static func == (a: Self, b: Self) -> Bool {
         a.ops == b.ops && a.namespace == b.namespace && a.fence?.name == b.fence?.name && a.fence?.nprocs == b.fence?.nprocs
-            && a.owners == b.owners
+            && a.owners == b.owners && a.inactive == b.inactive
     }
 
     public func hash(into hasher: inout Hasher) {

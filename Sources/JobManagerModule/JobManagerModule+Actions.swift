@@ -86,16 +86,18 @@ extension JobManagerModule {
         guard !batch.inFlight else { return }
         let ops = batch.ops
         let owners = batch.owners
+        let inactive = batch.inactive
         let after = batch.after
         let posted = batch.journal
         batch.ops.removeAll()
         batch.owners.removeAll(keepingCapacity: true)
+        batch.inactive.removeAll(keepingCapacity: true)
         batch.after.removeAll()
         batch.journal.removeAll()
         guard !ops.isEmpty else { return after.forEach { $0() } }
         batch.inFlight = true
         batch.commits += 1
-        context.rpc(.kvs.commit, KVSCommitRequest(ops, owners: owners).json) { [unowned self] response in
+        context.rpc(.kvs.commit, KVSCommitRequest(ops, owners: owners, inactive: inactive).json) { [unowned self] response in
             if response.errnum != 0 { self.context.log(.err, "job-manager: kvs commit failed: \(response.errorText)") }
             self.batch.inFlight = false
             after.forEach { $0() }
@@ -184,6 +186,7 @@ extension JobManagerModule {
         // Until its clean is committed, a wait for the job waits for that (a wait that
         // came now would find it INACTIVE but not yet a zombie).
         ending[id] = core.userid(of: id)
+        batch.inactive.append(id)
         afterCommit { [unowned self] in
             self.ending[id] = nil
             self.answerWaiters(id)

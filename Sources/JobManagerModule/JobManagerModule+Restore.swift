@@ -36,10 +36,12 @@ extension JobManagerModule {
             }
             if !records.isEmpty {
                 self.context.log(.info, "job-manager: \(records.count) job(s) restored from the KVS")
-                // The KVS lets guests reach their jobs' keys by what the job manager says.
+                // The KVS lets guests reach their jobs' keys by what the job manager says,
+                // and may move inactive jobs' directories to disk.
                 var owners: [JobID: UInt32] = [:]
                 for record in records { owners[record.id] = record.userid }
-                self.context.rpc(.kvs.commit, KVSCommitRequest([], owners: owners).json) { [unowned self] answer in
+                let inactive = records.filter { $0.state == .inactive }.map(\.id)
+                self.context.rpc(.kvs.commit, KVSCommitRequest([], owners: owners, inactive: inactive).json) { [unowned self] answer in
                     if answer.errnum != 0 { self.context.log(.err, "job-manager: cannot tell the KVS its jobs' owners: \(answer.errorText)") }
                 }
             }

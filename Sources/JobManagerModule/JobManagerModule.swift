@@ -102,6 +102,8 @@ struct CommitBatch {
     var ops: [KVSOperation] = []
     /// The owners of the jobs these operations make, for the KVS's guest checks.
     var owners: [JobID: UInt32] = [:]
+    /// The jobs these operations make inactive (their clean), for the KVS's archive.
+    var inactive: [JobID] = []
     var after: [() -> Void] = []
     /// The events of these operations, for job-manager.events-journal.
     var journal: [JournalEntry] = []

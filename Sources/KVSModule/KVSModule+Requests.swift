@@ -15,6 +15,7 @@ extension KVSModule {
     func read(_ request: Message, _ body: JSONValue) throws(ServiceError) {
         let key = try key(body)
         try checkGuest(request, body, keys: [key], .reading)
+        try bringBack(key, below: request.topic == ServiceMethod.kvs.lookup.topic, in: namespaceName(body))
         let ns = try space(body)
         let version = try body.integer("version", as: Int.self) ?? 0
         let waitcreate = try body.flag("waitcreate") == true
@@ -55,10 +56,15 @@ extension KVSModule {
         let ops = commit.ops
         try checkGuest(request, body, keys: ops.map(\.key), .writing)
         guard namespaces[name] != nil else { throw ServiceError(ENOENT, "namespace \(name) not found") }
-        if !commit.owners.isEmpty {
-            guard request.rolemask.contains(.owner) else { throw ServiceError(EPERM, "only the instance owner may say who owns a job") }
+        if !commit.owners.isEmpty || !commit.inactive.isEmpty {
+            guard request.rolemask.contains(.owner) else {
+                throw ServiceError(EPERM, "only the instance owner may say who owns a job or that it is inactive")
+            }
             jobOwners.merge(commit.owners) { $1 }
-            if ops.isEmpty && commit.fence == nil { return context.respond(to: request, [:]) }
+            if ops.isEmpty && commit.fence == nil {
+                archived(commit.inactive, in: name)
+                return context.respond(to: request, [:])
+            }
         }
         if let (fenceName, nprocs) = commit.fence {
             var gathered = fences[fenceName] ?? Fence(namespace: name, nprocs: nprocs)
@@ -76,28 +82,56 @@ extension KVSModule {
         } else {
             apply(ops, in: name, answering: [request])
         }
+        archived(commit.inactive, in: name)
+    }
+
+    /// Jobs the job manager says are inactive (after the commit that says so): their
+    /// directories may go to the archive.
+    private func archived(_ inactive: [JobID], in name: String) {
+        guard let archive, name == "primary", !inactive.isEmpty else { return }
+        archive.add(inactive)
+        archive.trim()
     }
 
     /// Applies ops as one commit and answers `requests` once it is durable.
     func apply(_ ops: [KVSOperation], in name: String, answering requests: [Message]) {
-        guard var ns = namespaces[name] else {
+        var standIns: [String] = []
+        do throws(ServiceError) {
+            for op in ops {
+                if name == "primary", let archive, case .unlink(let key, true) = op, try archive.standIn(forRemoving: key) {
+                    standIns.append(key)
+                    continue
+                }
+                try bringBack(op.key, below: false, in: name)
+            }
+        } catch {
+            standIns.forEach { archive?.withdraw($0) }
+            for r in requests { context.respond(to: r, error: error) }
+            return
+        }
+        guard var ns = namespaces.removeValue(forKey: name) else {
             for r in requests { context.respond(to: r, error: ServiceError(ENOENT, "namespace \(name) not found")) }
             return
         }
         let result: KVSCommit
         do throws(ServiceError) {
+            defer { namespaces[name] = ns }
             result = try ns.commit(ops)
         } catch {
+            standIns.forEach { archive?.withdraw($0) }
             for r in requests { context.respond(to: r, error: error) }
             return
         }
-        namespaces[name] = ns
         commits += 1
-        // A purged job's directory takes its owner with it.
+        // A purged job's directory takes its owner with it, and leaves the archive.
         if name == "primary" {
             for case .unlink(let key, _) in ops {
-                if let (job, rest) = JobKeys.parse(key), JobKeys.isDirectory(rest) { jobOwners[job.id] = nil }
+                if let (job, rest) = JobKeys.parse(key), JobKeys.isDirectory(rest) {
+                    jobOwners[job.id] = nil
+                    archive?.forget(job.id)
+                }
             }
+            if let archive, archive.scratch { archive.eraseRemoved(result) }
         }
         let reply: JSONValue = ["version": .int(Int64(result.version))]
         if let persistence {
@@ -115,16 +149,21 @@ extension KVSModule {
 
     /// After a commit: answer the readers it satisfies and the watches it touches.
     func committed(_ result: KVSCommit, in name: String) {
-        guard let ns = namespaces[name] else { return }
+        guard let version = namespaces[name]?.version else { return }
         var still: [Parked] = []
         for p in parked {
-            guard p.namespace == name, ns.version >= p.version else { still.append(p); continue }
-            if let waitKey = p.waitKey, ((try? ns.entry(at: waitKey)) ?? nil) == nil { still.append(p); continue }
+            guard p.namespace == name, version >= p.version else { still.append(p); continue }
+            if let waitKey = p.waitKey {
+                try? bringBack(waitKey, below: false, in: name)
+                if ((try? namespaces[name]?.entry(at: waitKey)) ?? nil) == nil { still.append(p); continue }
+            }
             do throws(ServiceError) {
                 if let key = p.key {
+                    try bringBack(key, below: p.request.topic == ServiceMethod.kvs.lookup.topic, in: name)
+                    guard let ns = namespaces[name] else { throw KVSErrors.namespaceNotFound(name) }
                     try answerRead(p.request, key: key, in: ns)
                 } else {
-                    context.respond(to: p.request, ["version": .int(Int64(ns.version))])
+                    context.respond(to: p.request, ["version": .int(Int64(version))])
                 }
             } catch {
                 context.respond(to: p.request, error: error)
@@ -132,7 +171,7 @@ extension KVSModule {
         }
         parked = still
         for index in watches.indices.reversed() where watches[index].namespace == name && result.affects(watches[index].key) {
-            if watches[index].append && watches[index].sentValue { sendAppended(index, result) } else { sendWatch(index, ns) }
+            if watches[index].append && watches[index].sentValue { sendAppended(index, result) } else { sendWatch(index) }
         }
     }
 
@@ -144,7 +183,7 @@ extension KVSModule {
         try checkGuest(request, body, keys: [key], .reading)
         let ns = try space(body)
         watches.append(Watch(request: request, namespace: ns.name, key: key, append: try body.flag("append") ?? false))
-        sendWatch(watches.count - 1, ns)
+        sendWatch(watches.count - 1)
     }
 
     /// `{"matchtag": M}`: ends the requester's watch sent with matchtag M (its stream
@@ -161,9 +200,19 @@ extension KVSModule {
         context.respond(to: request, [:])
     }
 
-    /// Answers watch `index` with the key's whole value (or directory, or missing).
-    func sendWatch(_ index: Int, _ ns: KVSNamespace) {
+    /// Answers watch `index` with the key's whole value (or directory, or missing); a
+    /// key in an archived job directory that cannot be read back ends the watch.
+    func sendWatch(_ index: Int) {
         let w = watches[index]
+        let ns: KVSNamespace
+        do throws(ServiceError) {
+            try bringBack(w.key, below: true, in: w.namespace)
+            guard let found = namespaces[w.namespace] else { throw KVSErrors.namespaceNotFound(w.namespace) }
+            ns = found
+        } catch {
+            watches.remove(at: index)
+            return context.respond(to: w.request, error: error)
+        }
         var reply: [String: JSONValue] = ["version": .int(Int64(ns.version))]
         switch (try? ns.entry(at: w.key)) ?? nil {
         case .value(let v)?:

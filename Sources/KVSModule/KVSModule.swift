@@ -27,6 +27,9 @@ public final class KVSModule: BrokerModule {
     var watches: [Watch] = []
     var fences: [String: Fence] = [:]
     var persistence: Persistence?
+    /// Inactive jobs' directories, kept on disk past the most recently used (nil: in
+    /// memory, all of them, as when there is nowhere to put them).
+    var archive: JobArchive?
     var commits = 0
     var watchResponses = 0
     /// Who owns each job, as the job manager says (KVSCommitRequest.owners): a guest
@@ -72,6 +75,7 @@ public final class KVSModule: BrokerModule {
             persistence = store
             context.log(.info, "kvs: \(namespaces.count) namespace(s) loaded from \(statedir)/kvs.sqlite")
         }
+        archive = try openArchive()
         if namespaces["primary"] == nil {
             namespaces["primary"] = KVSNamespace(name: "primary", owner: owner)
             persistence?.write(.createNamespace("primary", owner: owner)) { [unowned self] error in
@@ -82,6 +86,7 @@ public final class KVSModule: BrokerModule {
 
     public func stop() {
         persistence?.close()
+        if let archive, archive.scratch { archive.store.close() }
         let cancelled = ServiceError(ECANCELED, "the kvs module is stopping")
         for p in parked { context.respond(to: p.request, error: cancelled) }
         for w in watches { context.respond(to: w.request, error: cancelled) }
@@ -97,6 +102,8 @@ public final class KVSModule: BrokerModule {
             "version": .int(Int64(namespaces["primary"]?.version ?? 0)), "watchers": .int(Int64(watches.count)),
             "waiting": .int(Int64(parked.count)), "watch-responses": .int(Int64(watchResponses)),
             "persistent": .bool(persistence != nil),
+            "inactive-archived": .int(Int64(archive?.archived.count ?? 0)),
+            "inactive-cached": .int(Int64(archive?.cached ?? 0)), "inactive-faults": .int(Int64(archive?.faults ?? 0)),
         ]
     }
 
@@ -140,6 +147,38 @@ public final class KVSModule: BrokerModule {
         guard jobOwners[job.id] == userid else { throw refusal }
     }
 
+    // MARK: - The archive of inactive jobs
+
+    /// The archive: in the statedir's database, else in a scratch one in the run
+    /// directory (a file left there by an earlier broker is removed first).
+    private func openArchive() throws(ServiceError) -> JobArchive? {
+        let limit = context.attribute("kvs.inactive-cache").flatMap { Int($0) } ?? 1000
+        let store: Persistence
+        if let persistence {
+            store = persistence
+        } else if let rundir = context.attribute("rundir") {
+            let path = "\(rundir)/kvs-archive.sqlite"
+            for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) }
+            store = try Persistence(path: path, durable: false, reactor: context.reactor)
+        } else {
+            return nil
+        }
+        return JobArchive(
+            reader: try store.reader(), store: store, scratch: persistence == nil, limit: limit,
+            edit: { [unowned self] (body: (inout KVSNamespace) throws(ServiceError) -> Void) throws(ServiceError) in
+                guard var ns = self.namespaces.removeValue(forKey: "primary") else { return }
+                defer { self.namespaces["primary"] = ns }
+                try body(&ns)
+            },
+            log: { [unowned self] in self.context.log(.err, $0) })
+    }
+
+    /// Reads back the archived job directories `key` needs (see JobArchive.bringBack).
+    func bringBack(_ key: String, below: Bool, in name: String) throws(ServiceError) {
+        guard name == "primary", let archive else { return }
+        try archive.bringBack(key, below: below)
+    }
+
     // MARK: - Helpers
 
     func namespaceName(_ body: JSONValue) throws(ServiceError) -> String { try body.string("namespace") ?? "primary" }
@@ -173,14 +212,20 @@ final class Persistence {
         case commit(namespace: String, owner: UInt32, KVSCommit)
         case createNamespace(String, owner: UInt32)
         case removeNamespace(String)
+        /// Nothing: done once every write queued before it is.
+        case barrier
     }
 
-    /// Opens (or creates) the database; at start, before the loop serves anyone.
-    init(path: String, reactor: Reactor) throws(ServiceError) {
+    /// Opens (or creates) the database; at start, before the loop serves anyone. A
+    /// scratch database (not `durable`) need not survive a crash.
+    init(path: String, durable: Bool = true, reactor: Reactor) throws(ServiceError) {
         self.path = path
-        box = LoopBound(try KVSDatabase(path: path))
+        box = LoopBound(try KVSDatabase(path: path, durable: durable))
         waker = reactor.waker
     }
+
+    /// A read-only connection to the same file, for the loop.
+    func reader() throws(ServiceError) -> KVSReader { try KVSReader(box.value) }
 
     /// Everything on disk; at start only.
     func load() throws(ServiceError) -> [KVSNamespace] { try box.value.load() }
@@ -212,31 +257,33 @@ final class Persistence {
     }
 
     /// Runs the writes in order, each run of commits as one transaction; one result each.
+    /// A barrier writes nothing: its callback runs with the others', after all of them.
     private static func perform(_ writes: [Write], on db: KVSDatabase) -> [ServiceError?] {
-        var results: [ServiceError?] = []
+        var results: [ServiceError?] = Array(repeating: nil, count: writes.count)
         var run: [(namespace: String, owner: UInt32, commit: KVSCommit)] = []
+        var runIndices: [Int] = []
         func flushRun() {
             guard !run.isEmpty else { return }
             var failure: ServiceError?
             do throws(ServiceError) { try db.apply(batch: run) } catch { failure = error }
-            results += Array(repeating: failure, count: run.count)
+            for i in runIndices { results[i] = failure }
             run.removeAll()
+            runIndices.removeAll()
         }
-        for write in writes {
-            if case .commit(let ns, let owner, let commit) = write {
+        for (index, write) in writes.enumerated() {
+            switch write {
+            case .commit(let ns, let owner, let commit):
                 run.append((ns, owner, commit))
-                continue
+                runIndices.append(index)
+            case .barrier:
+                break
+            case .createNamespace, .removeNamespace:
+                flushRun()
+                do throws(ServiceError) {
+                    if case .createNamespace(let name, let owner) = write { try db.createNamespace(name, owner: owner) }
+                    if case .removeNamespace(let name) = write { try db.removeNamespace(name) }
+                } catch { results[index] = error }
             }
-            flushRun()
-            var failure: ServiceError?
-            do throws(ServiceError) {
-                switch write {
-                case .createNamespace(let name, let owner): try db.createNamespace(name, owner: owner)
-                case .removeNamespace(let name): try db.removeNamespace(name)
-                case .commit: break
-                }
-            } catch { failure = error }
-            results.append(failure)
         }
         flushRun()
         return results

@@ -29,23 +29,23 @@ extension KVSDatabase {
                 var flat: [(key: String, entry: KVSEntry)] = []
                 let rows = try Row.fetchCursor(
                     db, sql: "SELECT key, value, is_dir FROM entries WHERE namespace = ?", arguments: [name])
-                while let r = try rows.next() {
-                    let key: String = r[0]
-                    if (r[2] as Int) != 0 {
-                        flat.append((key, .directory([:])))
-                        continue
-                    }
-                    let bytes: Data = r[1] ?? Data()
-                    do {
-                        flat.append((key, .value(try JSONValue(parsing: bytes))))
-                    } catch {
-                        throw ServiceError(EINVAL, "\(path): damaged value at \(name):\(key) (\(error))")
-                    }
-                }
+                while let r = try rows.next() { flat.append(try Self.flatEntry(r, namespace: name, path: path)) }
                 out.append(try KVSNamespace(
                     name: name, owner: UInt32(truncatingIfNeeded: owner), version: version, flatEntries: flat))
             }
             return out
+        }
+    }
+
+    /// One row (key, value, is_dir) as a flat entry; a value that is not JSON is EINVAL.
+    static func flatEntry(_ r: Row, namespace: String, path: String) throws(ServiceError) -> (key: String, entry: KVSEntry) {
+        let key: String = r[0]
+        if (r[2] as Int) != 0 { return (key, .directory([:])) }
+        let bytes: Data = r[1] ?? Data()
+        do {
+            return (key, .value(try JSONValue(parsing: bytes)))
+        } catch {
+            throw ServiceError(EINVAL, "\(path): damaged value at \(namespace):\(key) (\(error))")
         }
     }
 }

@@ -39,7 +39,7 @@ extension KVSDatabase {
         }
         try writeWithoutTransaction("cannot turn on WAL") { db in
             try db.execute(sql: "PRAGMA journal_mode = WAL")
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            try db.execute(sql: durable ? "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = OFF")
         }
         if state == nil {
             try write("cannot create the schema") { db in

@@ -18,13 +18,17 @@ import Glibc
 public final class KVSDatabase: Sendable {
     /// The file's path, as given.
     public let path: String
+    /// False for a scratch file (the archive in the run directory), written with
+    /// synchronous=OFF: what it holds need not survive a crash of the machine.
+    public let durable: Bool
     let queue: DatabaseQueue
 
     /// Opens the database at `path`, creating the file and its schema when new (a file
     /// with no tables counts as new). A file that is not SQLite, or SQLite without our
     /// schema, is EINVAL `PATH: not a fluxs KVS database (PROBLEM)`.
-    public init(path: String) throws(ServiceError) {
+    public init(path: String, durable: Bool = true) throws(ServiceError) {
         self.path = path
+        self.durable = durable
         do {
             queue = try DatabaseQueue(path: path)
         } catch {

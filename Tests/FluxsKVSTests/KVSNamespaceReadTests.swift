@@ -120,4 +120,23 @@ struct KVSNamespaceReadTests {
     func badOperations(json: JSONValue, errnum: Int32, message: String) {
         #expect(throws: ServiceError(errnum, message)) { try KVSOperation(json: json) }
     }
+
+    /// detach and attach move a subtree out and back without a commit: the version
+    /// stays, the tree is as before, the emptied parent stays.
+    @Test func detachAndAttach() throws {
+        var ns = try Self.sample()
+        let before = ns
+        let taken = try #require(try ns.detach("a.c"))
+        #expect(taken == .directory(["d": .value("x")]))
+        #expect(try ns.entry(at: "a.c") == nil)
+        #expect(ns.version == before.version)
+        #expect(try ns.detach("a.c") == nil)
+        #expect(try ns.detach("no.such") == nil)
+        try ns.attach(taken, at: "a.c")
+        #expect(ns == before)
+        _ = try ns.detach("e")
+        try ns.attach(.directory(["f": .value(1)]), at: "x.y")
+        #expect(try ns.get("x.y.f") == 1)
+        #expect(throws: ServiceError.self) { try ns.attach(.value(1), at: ".") }
+    }
 }

@@ -85,6 +85,17 @@ import Glibc
         #expect(JobKeys.parse("job.12") == nil)
         #expect(JobKeys.parse("resource.R") == nil)
     }
+
+    /// `job(of:)` finds the job of a key as the KVS writes it (four lower-case digits a
+    /// group), from the bytes alone.
+    @Test func jobOfAKey() {
+        let keys = JobKeys(JobID(0x1234_5678_9abc_def0))
+        for key in [keys.directory, keys.eventlog, keys.key("pmi.3.kvs")] { #expect(JobKeys.job(of: key) == keys.id) }
+        for key in ["job", "job.1234.5678.9abc", "job.1234.5678.9abc.def", "job.1234.5678.9abc.def0x", "job.1234.5678.9ABC.def0",
+                    "jobs.1234.5678.9abc.def0", "resource.R", "."] {
+            #expect(JobKeys.job(of: key) == nil, "\(key)")
+        }
+    }
 }
 
 @Suite struct CodecTests {
@@ -146,7 +157,9 @@ import Glibc
         var commit = KVSCommitRequest([.put("a.b", 1), .append("c", "x\n"), .unlink("d", recursive: true), .mkdir("e")], namespace: "ns")
         commit.fence = ("f", 2)
         commit.owners = [JobID(5): 1001, JobID(.max): 0]
+        commit.inactive = [JobID(5), JobID(7)]
         #expect(try KVSCommitRequest(json: commit.json) == commit)
+        #expect(throws: ServiceError.self) { try KVSCommitRequest(json: ["ops": [], "inactive": ["x"]]) }
         #expect(throws: ServiceError.self) { try KVSCommitRequest(json: ["ops": [], "owners": [[5, -1]]]) }
         #expect(try JobRequest(json: JobRequest(JobID(.max)).json).id == JobID(.max))
     }

@@ -51,6 +51,24 @@ struct KVSDatabaseTests {
         #expect(try loaded.first?.get("job.1.eventlog") == "{\"name\":\"submit\"}\n{\"name\":\"alloc\"}\n")
     }
 
+    /// A reader sees one subtree as the writer committed it (siblings sharing a prefix
+    /// excluded), nil for a missing key, and a scratch (not durable) file works alike.
+    @Test func readerReadsOneSubtree() throws {
+        let dir = try TempDir()
+        for durable in [true, false] {
+            let db = try KVSDatabase(path: dir.file("kvs-\(durable).sqlite"), durable: durable)
+            var ns = KVSNamespace(name: "primary", owner: 0)
+            try Self.commit(&ns, db, [.put("job.1.a", 1), .put("job.1.b.c", "x"), .put("job.10.a", 2), .put("job.1x", 3)])
+            let reader = try KVSReader(db)
+            #expect(try reader.subtree(namespace: "primary", key: "job.1") == ns.entry(at: "job.1"))
+            #expect(try reader.subtree(namespace: "primary", key: "job.1.b.c") == .value("x"))
+            #expect(try reader.subtree(namespace: "primary", key: "job.2") == nil)
+            #expect(try reader.subtree(namespace: "other", key: "job.1") == nil)
+            try Self.commit(&ns, db, [.unlink("job.1", recursive: true)])
+            #expect(try reader.subtree(namespace: "primary", key: "job.1") == nil)
+        }
+    }
+
     @Test func removedAndReplacedSubtrees() throws {
         let dir = try TempDir()
         let path = dir.file("kvs.sqlite")
