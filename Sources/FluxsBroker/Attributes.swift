@@ -37,7 +37,7 @@ public struct Attributes: Sendable {
         "resource.noverify": .immutable, "sched.queue-policy": .immutable, "sched.match-policy": .immutable,
         "sched.queue-depth": .immutable, "sched.default-duration": .immutable,
         "queues": .immutable, "job-manager.inactive-age-limit": .runtime, "job-manager.max-jobspec-size": .runtime, "job-manager.inactive-num-limit": .runtime,
-        "job-exec.kill-timeout": .runtime, "kvs.inactive-cache": .immutable,
+        "job-exec.kill-timeout": .runtime, "kvs.inactive-cache": .immutable, "job-exec.zygote": .immutable,
         "log-ring-size": .runtime, "log-stderr-level": .runtime, "heartbeat.period": .runtime,
     ]
 
@@ -79,7 +79,7 @@ public struct Attributes: Sendable {
             guard let n = Int(value), n > 0 else { throw ServiceError(EINVAL, "log-ring-size must be a positive integer") }
         case "log-stderr-level":
             guard let n = Int(value), (0...7).contains(n) else { throw ServiceError(EINVAL, "log-stderr-level must be 0 to 7") }
-        case "tbon.curve", "tbon.heal":
+        case "tbon.curve", "tbon.heal", "job-exec.zygote":
             guard value == "on" || value == "off" else { throw ServiceError(EINVAL, "\(name) must be on or off") }
         case "kvs.inactive-cache":
             guard let n = Int(value), n >= 0 else { throw ServiceError(EINVAL, "kvs.inactive-cache must be a number of jobs, 0 or more") }

@@ -14,6 +14,9 @@ struct InactiveQueue: Sendable {
     /// The oldest.
     var first: JobID? { head < ids.count ? ids[head] : nil }
 
+    /// The jobs, newest first.
+    var newestFirst: ReversedCollection<ArraySlice<JobID>> { ids[head...].reversed() }
+
     /// Adds a job that has just become inactive.
     mutating func append(_ id: JobID) { ids.append(id) }
 

@@ -46,7 +46,7 @@ extension JobExecModule {
         do {
             shell = try ShellProcess(input: input.json, request: request, reactor: context.reactor,
                                      imp: imp.map { [$0, "run", "--uid=\(userid)", "--jobid=\(id.value)", "--sign-fd=4"] } ?? [],
-                                     signed: job.signed)
+                                     signed: job.signed, zygote: imp == nil ? try shellZygote() : nil)
         } catch {
             if let cgroup { rmdir(cgroup) }
             throw ServiceError(error.errnum, "rank \(context.rank): cannot start fluxs-shell: \(error.message)")
@@ -54,7 +54,8 @@ extension JobExecModule {
         shell.cgroup = cgroup
         shell.directory = directory
         do {
-            try context.reactor.onChildExit(shell.pid) { [weak self] status in self?.shellExited(id, shell, ExitStatus(waitStatus: status)) }
+            let exited: (Int32) -> Void = { [weak self] status in self?.shellExited(id, shell, ExitStatus(waitStatus: status)) }
+            if let zygote = shell.zygote { try zygote.onExit(shell.pid, exited) } else { try context.reactor.onChildExit(shell.pid, exited) }
         } catch {
             shell.killGroup(SIGKILL)
             throw ServiceError(error.errnum, "rank \(context.rank): cannot watch fluxs-shell: \(error)")
@@ -62,6 +63,20 @@ extension JobExecModule {
         shells[id] = shell
         launched += 1
         context.respond(to: request, ShellReport.started.json)
+    }
+
+    /// The rank's shell zygote, started when first needed (again if it died); nil when
+    /// `job-exec.zygote` is off, or when it cannot start (job-exec spawns shells then).
+    private func shellZygote() throws(ServiceError) -> ShellZygote? {
+        guard context.attribute("job-exec.zygote") != "off" else { return nil }
+        if let zygote, zygote.alive { return zygote }
+        do {
+            zygote = try ShellZygote(reactor: context.reactor)
+        } catch {
+            context.log(.err, "rank \(context.rank): cannot start the shell zygote; shells are spawned: \(error.message)")
+            zygote = nil
+        }
+        return zygote
     }
 
     private func shellExited(_ id: JobID, _ shell: ShellProcess, _ status: ExitStatus) {

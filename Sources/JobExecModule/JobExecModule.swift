@@ -38,6 +38,8 @@ public final class JobExecModule: BrokerModule {
     var runs: [JobID: ActiveRun] = [:]
     var shells: [JobID: ShellProcess] = [:]
     var launched = 0
+    /// The rank's shell zygote, once a shell was forked (ShellZygote.swift).
+    var zygote: ShellZygote?
     /// Where job cgroups go on this rank (man fluxs-shell(1), PROCESSES).
     lazy var cgroups = JobCgroups()
     /// The OS CPUs of each core of this node (resource.info-local), asked for until known.
@@ -68,6 +70,7 @@ public final class JobExecModule: BrokerModule {
         for shell in shells.values { context.respond(to: shell.request, error: stopping) }
         runs.removeAll()
         shells.removeAll()
+        zygote?.stop()
     }
 
     /// Whether `pid` has exited and waits to be reaped.

@@ -1,6 +1,7 @@
 // One fluxs-shell on this rank: started in a process group of its own (its tasks join
 // it), handed its job on descriptor 3 through a memory file, its stderr kept for the
-// broker log and for the exception of a shell that fails.
+// broker log and for the exception of a shell that fails. Spawned by job-exec, or
+// forked by the rank's shell zygote (ShellZygote.swift) with the same descriptors.
 import CFluxsSupport
 import FluxsFormats
 import FluxsMessage
@@ -23,10 +24,14 @@ final class ShellProcess {
     /// The job's temporary directory on this node (FLUXS_JOB_TMPDIR).
     var directory: String?
 
+    /// The zygote that forked it, if one did (else job-exec spawned it and reaps it).
+    let zygote: ShellZygote?
+
     /// Starts `fluxs-shell --input-fd=3` with `input` on descriptor 3, through `imp`
     /// (fluxs-imp run --uid=UID --jobid=ID --sign-fd=4) for a guest's job, with the
-    /// guest's signed request `signed` on descriptor 4.
-    init(input: JSONValue, request: Message, reactor: Reactor, imp: [String] = [], signed: String? = nil) throws(ServiceError) {
+    /// guest's signed request `signed` on descriptor 4; or has `zygote` fork it.
+    init(input: JSONValue, request: Message, reactor: Reactor, imp: [String] = [], signed: String? = nil,
+         zygote: ShellZygote? = nil) throws(ServiceError) {
         self.request = request
         let memfd = try Self.memoryFile("fluxs-shell-input", input.compactBytes)
         defer { close(memfd) }
@@ -44,8 +49,9 @@ final class ShellProcess {
             .duplicate(fds[1], to: 2), .duplicate(memfd, to: 3),
         ]
         if let signfd { spawn.fileActions.append(.duplicate(signfd, to: 4)) }
+        self.zygote = zygote
         do {
-            pid = try ProcessSpawner.spawn(spawn)
+            if let zygote { pid = try zygote.fork(stderrFD: fds[1], inputFD: memfd) } else { pid = try ProcessSpawner.spawn(spawn) }
         } catch {
             close(fds[0])
             close(fds[1])

@@ -242,11 +242,11 @@ extension JobManagerModule {
         if try body.flag("ascii") == true { chosen?.f58 = .f58plain }
         let format = chosen
         let header = try body.flag("header") ?? true
-        let snapshot = core.jobs
-        let selection = query
+        // Chosen here (the cost of what is listed: JobManagerCore+Listing.swift), then
+        // formatted on the lister's thread.
+        let records = core.listing(query)
         let failures = problems
         lister.run({
-            let records = selection.select(Array(snapshot.values))
             var reply: JSONValue
             if let format {
                 let lines = format.lines(records, header: header, now: now) { uid in

@@ -41,9 +41,11 @@ public final class KVSReader: Sendable {
         do {
             return try queue.read { db -> KVSEntry? in
                 var flat: [(key: String, entry: KVSEntry)] = []
-                let rows = try Row.fetchCursor(
-                    db, sql: "SELECT key, value, is_dir FROM entries WHERE namespace = ? AND (key = ? OR (key > ? AND key < ?))",
-                    arguments: [namespace, key, key + ".", key + "/"])
+                // Two ranges of the primary key (an OR of them would scan the table).
+                let rows = try Row.fetchCursor(db, sql: """
+                    SELECT key, value, is_dir FROM entries WHERE namespace = ? AND key = ?
+                    UNION ALL SELECT key, value, is_dir FROM entries WHERE namespace = ? AND key > ? AND key < ?
+                    """, arguments: [namespace, key, namespace, key + ".", key + "/"])
                 while let r = try rows.next() {
                     flat.append(try KVSDatabase.flatEntry(r, namespace: namespace, path: path))
                 }

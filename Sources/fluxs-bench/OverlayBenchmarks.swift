@@ -94,6 +94,8 @@ func runProbe(_ args: [String]) throws -> Double {
         return try runNestingProbe(name, Array(args.dropFirst()))
     case let name? where name.hasPrefix("exec-"):
         return try runExecProbe(name, Array(args.dropFirst()))
+    case let name? where name.hasPrefix("history-"):
+        return try runHistoryProbe(name, Array(args.dropFirst()), handle: handle)
     case let name? where name.hasPrefix("jobs-"):
         return try runJobProbe(name, Array(args.dropFirst()), handle: handle)
     case let name? where name == "r-ready" || name == "list":

@@ -16,7 +16,7 @@ if CommandLine.arguments.dropFirst().first == "--probe" {
 }
 
 let filters = Array(CommandLine.arguments.dropFirst())
-let suite: [Benchmark] = formatBenchmarks() + kvsBenchmarks() + hwlocBenchmarks() + brokerBenchmarks() + overlayBenchmarks() + kvsServiceBenchmarks() + resourceServiceBenchmarks() + schedBenchmarks() + schedQueueBenchmarks() + jobBenchmarks() + pythonBenchmarks() + execBenchmarks() + nestingBenchmarks() + systemBenchmarks()
+let suite: [Benchmark] = formatBenchmarks() + kvsBenchmarks() + hwlocBenchmarks() + brokerBenchmarks() + overlayBenchmarks() + kvsServiceBenchmarks() + resourceServiceBenchmarks() + schedBenchmarks() + schedQueueBenchmarks() + jobBenchmarks() + pythonBenchmarks() + execBenchmarks() + nestingBenchmarks() + historyBenchmarks() + systemBenchmarks()
 let selected = suite.filter { bench in
     filters.isEmpty || filters.contains { "\(bench.group)/\(bench.name)".contains($0) }
 }

@@ -1,7 +1,10 @@
 // fluxs-shell: the job shell (man fluxs-shell(1)). job-exec starts it as
 //   fluxs-shell --input-fd=N
 // with the job on descriptor N (see ShellInput.swift), and fluxs-imp, for a guest's
-// job, adds --jobspec-fd=M: the jobspec the guest signed. It is not meant to be run by hand.
+// job, adds --jobspec-fd=M: the jobspec the guest signed. Or job-exec starts one
+//   fluxs-shell --zygote=N
+// per broker, which forks a shell for each of the instance owner's jobs (Zygote.swift).
+// It is not meant to be run by hand.
 import FluxsFormats
 import FluxsProcess
 import FluxsReactor
@@ -10,41 +13,24 @@ import Glibc
 #endif
 
 let arguments = CommandLine.arguments.dropFirst()
+if let option = arguments.first(where: { $0.hasPrefix("--zygote=") }) {
+    guard let fd = Int32(option.dropFirst("--zygote=".count)) else {
+        writeStderr("fluxs-shell: error: bad \(option)\n")
+        exit(2)
+    }
+    Zygote(socket: fd).run()
+}
 guard let option = arguments.first(where: { $0.hasPrefix("--input-fd=") }),
       let fd = Int32(option.dropFirst("--input-fd=".count)) else {
     writeStderr("fluxs-shell: error: usage: fluxs-shell --input-fd=N (the shell is started by job-exec)\n")
     exit(2)
 }
-var json: JSONValue
-do {
-    json = try JSONValue(parsing: Descriptors.readAll(fd, name: "descriptor \(fd)"))
-} catch {
-    writeStderr("fluxs-shell: error: unreadable input on descriptor \(fd): \(error)\n")
-    exit(2)
-}
-close(fd)
-// A guest's shell, started by fluxs-imp: the jobspec to run is the one the guest
-// signed, which the IMP checked and handed over, whatever the input says.
+var signedFD: Int32?
 if let option = arguments.first(where: { $0.hasPrefix("--jobspec-fd=") }) {
-    guard let signedFD = Int32(option.dropFirst("--jobspec-fd=".count)), case .object(var members) = json else {
+    guard let value = Int32(option.dropFirst("--jobspec-fd=".count)) else {
         writeStderr("fluxs-shell: error: bad \(option)\n")
         exit(2)
     }
-    do {
-        members["jobspec"] = try JSONValue(parsing: Descriptors.readAll(signedFD, name: "descriptor \(signedFD)"))
-    } catch {
-        writeStderr("fluxs-shell: error: unreadable signed jobspec on descriptor \(signedFD): \(error)\n")
-        exit(2)
-    }
-    close(signedFD)
-    json = .object(members)
+    signedFD = value
 }
-do {
-    let reactor = try Reactor()
-    let shell = try Shell(input: try ShellInput(json), reactor: reactor)
-    shell.start()
-    reactor.run()
-} catch {
-    writeStderr("fluxs-shell: \(error)\n")
-    exit(1)
-}
+runShell(inputFD: fd, signedFD: signedFD)

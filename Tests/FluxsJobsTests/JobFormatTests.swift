@@ -61,6 +61,44 @@ struct JobFormatTests {
         #expect(line == "\(ids[2].value) I COMPLETED CD 0 True False 0 COMPLETED Exit 0 100 16 16")
     }
 
+    /// The job manager's listing walks inactive jobs newest first and stops early; it
+    /// lists what sorting every record lists, for counts, filters, ties and `since`.
+    @Test func listingMatchesSortingEverything() throws {
+        var h = Harness()
+        var ids: [JobID] = []
+        for i in 0..<40 {
+            let (id, _) = h.submit(JobSummary(name: i % 3 == 0 ? "a" : "b"), urgency: i % 5 == 0 ? 0 : 16)
+            ids.append(id)
+            if i % 5 != 0 && i % 7 != 0 { h.runToEnd(id, status: Int32(i % 2)) }
+            if i % 4 == 0 { h.tick() }  // the others end at the same time as their neighbours
+        }
+        var queries: [JobListQuery] = []
+        for count in [0, 1, 3, 10, 25, 1000] {
+            var all = JobListQuery()
+            all.includeAll()
+            all.count = count
+            queries.append(all)
+            var named = all
+            named.name = "a"
+            queries.append(named)
+            var failed = try JobListQuery(filter: "failed")
+            failed.count = count
+            queries.append(failed)
+            var recent = all
+            recent.since = h.now - 3
+            queries.append(recent)
+            var active = JobListQuery()
+            active.count = count
+            queries.append(active)
+        }
+        for query in queries {
+            #expect(h.core.listing(query).map(\.id) == query.select(h.core.records).map(\.id), "\(query)")
+        }
+        var picked = JobListQuery()
+        picked.ids = [ids[3], ids[0], JobID(1)]
+        #expect(h.core.listing(picked).map(\.id) == [ids[3], ids[0]])
+    }
+
     @Test func querySelection() throws {
         let (h, ids) = Self.jobs()
         var query = try JobListQuery(filter: "completed")

@@ -36,4 +36,13 @@ int fluxs_wexitstatus(int status);
 int fluxs_wifsignaled(int status);
 int fluxs_wtermsig(int status);
 
+/* Sends one message of `len` bytes on a SOCK_SEQPACKET socket with `nfds` descriptors
+ * (SCM_RIGHTS, at most 8); bytes sent or -1 with errno. */
+ssize_t fluxs_send_fds(int sock, const void *buf, size_t len, const int *fds, int nfds);
+
+/* Receives one message into `buf` and up to `maxfds` (at most 8) descriptors passed with
+ * it, made close-on-exec; their number goes to *nfds. Bytes received (0 at end of
+ * stream) or -1 with errno. */
+ssize_t fluxs_recv_fds(int sock, void *buf, size_t len, int *fds, int maxfds, int *nfds);
+
 #endif

@@ -1,0 +1,33 @@
+// What `fluxs jobs` lists, without looking at every job: active jobs are few and are
+// sorted whole (JobListQuery.select); inactive jobs are walked newest first along the
+// order they became inactive, and the walk stops once it has enough of them. With a
+// million inactive jobs the first page costs the jobs it shows, not the million.
+import FluxsFormats
+
+extension JobManagerCore {
+    /// The records `query` lists, in listing order (as `query.select(records)` gives
+    /// them, when the clock never ran backwards).
+    public func listing(_ query: JobListQuery) -> [JobRecord] {
+        if let ids = query.ids { return ids.compactMap { jobs[$0] } }
+        var all = query
+        all.count = 0
+        var listed = all.select(runtime.keys.compactMap { jobs[$0] })
+        let limit = query.count > 0 ? query.count : Int.max
+        if listed.count >= limit { return Array(listed.prefix(limit)) }
+        guard !query.states.isDisjoint(with: JobStateMask(.inactive)) || !query.results.isEmpty else { return listed }
+        // Newest first; jobs that became inactive at the same time are sorted among
+        // themselves, so the walk goes on to the end of the last such group.
+        var inactive: [JobRecord] = []
+        let wanted = limit - listed.count
+        for id in inactiveOrder.newestFirst {
+            guard let record = jobs[id] else { continue }
+            let time = record.timestamps[.inactive] ?? 0
+            if let since = query.since, time <= since { break }
+            if inactive.count >= wanted, let last = inactive.last, (last.timestamps[.inactive] ?? 0) != time { break }
+            if query.matches(record) { inactive.append(record) }
+        }
+        inactive.sort(by: JobListQuery.listedBefore)
+        listed += inactive.prefix(wanted)
+        return listed
+    }
+}
