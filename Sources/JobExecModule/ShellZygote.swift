@@ -89,7 +89,11 @@ final class ShellZygote {
         watcher = nil
         if socket >= 0 { close(socket) }
         socket = -1
-        kill(pid, SIGKILL)
+        if alive {
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)  // at once after SIGKILL; the broker may be exiting
+        }
         alive = false
     }
 
@@ -128,7 +132,7 @@ final class ShellZygote {
     /// The zygote is gone: its shells are watched one by one.
     private func died() {
         guard alive else { return }
-        stop()
+        stop()  // reaps it, unless the reactor did
         let orphans = handlers
         handlers.removeAll()
         for (pid, handler) in orphans { try? watchOrphan(pid, handler) }

@@ -1,6 +1,7 @@
 // Benchmarks of real job execution: throughput of /bin/true jobs through the whole
 // pipeline with a shell each (`fluxs submit --cc=1-2000 --quiet true`, then `fluxs job
-// wait --all`) at test-size 1 and 4, the latency of `fluxs run true`, and the time to
+// wait --all`) at test-size 1 and 4, with shells forked by the zygote or, for
+// comparison, spawned (job-exec.zygote=off), the latency of `fluxs run true`, and the time to
 // run a 64-task job (`fluxs run -N4 -n64 true` on four made-up 16-core nodes).
 import FluxsClient
 import FluxsFormats
@@ -21,10 +22,13 @@ func execBenchmarks() -> [Benchmark] {
     }
     return [
         probe("2,000 real jobs (true), test-size 1", unit: "jobs/s", start: [], args: ["exec-throughput", "2000"]),
+        probe("2,000 real jobs (true), test-size 1, no zygote", unit: "jobs/s", start: ["-Sjob-exec.zygote=off"],
+              args: ["exec-throughput", "2000"]),
         probe("2,000 real jobs (true), test-size 4", unit: "jobs/s", start: ["--test-size=4"], args: ["exec-throughput", "2000"]),
         probe("2,000 real jobs (true), test-size 4, no CURVE", unit: "jobs/s", start: ["--test-size=4", "-Stbon.curve=off"],
               args: ["exec-throughput", "2000"]),
         probe("fluxs run true (median of 50)", unit: "ms", start: [], args: ["exec-run", "50"]),
+        probe("fluxs run true (median of 50), no zygote", unit: "ms", start: ["-Sjob-exec.zygote=off"], args: ["exec-run", "50"]),
         // A job's output through the KVS: twice the lines should take about twice the time.
         attachBenchmark(lines: 80_000),
         attachBenchmark(lines: 320_000),

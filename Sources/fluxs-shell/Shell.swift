@@ -42,15 +42,16 @@ final class Shell {
     /// `fluxs-shell[N]`: how the shell names itself in messages.
     var me: String { "fluxs-shell[\(shellIndex)]" }
 
-    init(input: ShellInput, reactor: Reactor) throws {
+    /// A shell for `input`, with its task layout when the zygote worked it out already.
+    init(input: ShellInput, layout: TaskLayout? = nil, reactor: Reactor) throws {
         self.input = input
         self.reactor = reactor
-        layout = try TaskLayout(jobspec: input.jobspec, R: input.R)
-        guard let index = layout.shellIndex(ofRank: input.rank) else {
+        self.layout = try layout ?? TaskLayout(jobspec: input.jobspec, R: input.R)
+        guard let index = self.layout.shellIndex(ofRank: input.rank) else {
             throw ParseError("rank \(input.rank) holds no part of the job")
         }
         shellIndex = index
-        local = layout.nodes[index].tasks
+        local = self.layout.nodes[index].tasks
         core = ShellCore(me: "fluxs-shell[\(index)]", exitOnError: input.options.exitOnError,
                          tasksAreBrokers: input.jobspec.task.command.first?.hasSuffix("fluxs-broker") == true)
         link = try BrokerLink(uri: try FluxsURI(parsing: input.uri), reactor: reactor)

@@ -11,7 +11,9 @@
 // shell. The zygote stays single-threaded (fork is safe) and exits when job-exec goes.
 import CFluxsSupport
 import FluxsFormats
+import FluxsMessage
 import FluxsProcess
+import FluxsReactor
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -54,8 +56,14 @@ struct Zygote {
             return true
         }
         let (stderrFD, inputFD) = (passed[0], passed[1])
+        // The input is read here, before the fork: the child starts with it parsed, and
+        // the parsing warms this process's type caches for every later child. Input
+        // that does not parse is left to the child, which reports it as a shell does.
+        let input = try? ShellInput(JSONValue(parsing: Descriptors.readAll(inputFD, name: "the input")))
+        if input == nil { lseek(inputFD, 0, SEEK_SET) }
+        let layout = input.flatMap { try? TaskLayout(jobspec: $0.jobspec, R: $0.R) }
         let pid = fork()
-        if pid == 0 { becomeShell(stderrFD: stderrFD, inputFD: inputFD, children: children) }
+        if pid == 0 { becomeShell(stderrFD: stderrFD, inputFD: inputFD, input: input, layout: layout, children: children) }
         let failure = errno
         close(stderrFD)
         close(inputFD)
@@ -68,7 +76,8 @@ struct Zygote {
 
     /// In the child: the descriptors and signals a shell that job-exec started has,
     /// then the shell.
-    private func becomeShell(stderrFD: Int32, inputFD: Int32, children: Int32) -> Never {
+    private func becomeShell(stderrFD: Int32, inputFD: Int32, input: ShellInput?, layout: TaskLayout?,
+                             children: Int32) -> Never {
         close(socket)
         close(children)
         setpgid(0, 0)
@@ -82,6 +91,10 @@ struct Zygote {
         dup2(inputFD, 3)
         for fd in [null, stderrFD, inputFD] where fd > 3 { close(fd) }
         Self.renameArgument()
+        if let input {
+            close(3)
+            runShell(input, layout: layout)
+        }
         runShell(inputFD: 3, signedFD: nil)
     }
 
@@ -111,16 +124,36 @@ struct Zygote {
         _ = bytes.withUnsafeBytes { fluxs_send_fds(socket, $0.baseAddress, $0.count, nil, 0) }
     }
 
-    /// Runs the parsing the shells will need once, so that the Swift runtime's lookups
-    /// are made here and inherited by every fork.
+    /// Runs once what every shell runs at its start (a reactor watching a descriptor
+    /// and a timer, a process spawned and waited for), so that the Swift runtime's
+    /// lookups are made here and inherited by every fork.
     private func warmUp() {
-        let sample = """
-            {"id": 1, "rank": 0, "uri": "local:///nonexistent", "tmpdir": "/tmp", "jobspec": {"version": 1,
-             "resources": [{"type": "slot", "count": 1, "label": "task", "with": [{"type": "core", "count": 1}]}],
-             "tasks": [{"command": ["true"], "slot": "task", "count": {"per_slot": 1}}],
-             "attributes": {"system": {"duration": 0, "cwd": "/", "environment": {}}}},
-             "R": {"version": 1, "execution": {"R_lite": [{"rank": "0", "children": {"core": "0"}}], "starttime": 0, "expiration": 0}}}
-            """
-        _ = try? ShellInput(try JSONValue(parsing: Array(sample.utf8)))
+        var spawn = SpawnRequest(argv: ["/bin/true"], environment: [:])
+        spawn.executable = "/bin/true"
+        spawn.newProcessGroup = true
+        spawn.fileActions = [.open(0, path: "/dev/null", flags: O_RDONLY), .open(1, path: "/dev/null", flags: O_WRONLY)]
+        guard let reactor = try? Reactor(), let pair = try? Descriptors.pipe() else { return }
+        defer {
+            close(pair.read)
+            close(pair.write)
+        }
+        var (ran, reaped) = (false, true)
+        let watcher = try? reactor.watch(fd: pair.read) {}
+        _ = reactor.after(0) { ran = true }
+        if let pid = try? ProcessSpawner.spawn(spawn) {
+            reaped = false
+            do { try reactor.onChildExit(pid) { _ in reaped = true } } catch {
+                var status: Int32 = 0
+                waitpid(pid, &status, 0)
+                reaped = true
+            }
+        }
+        try? reactor.onSignal(SIGWINCH) {}  // the shell relays signals (the child's mask is reset)
+        while !ran || !reaped { reactor.runOnce(blocking: true) }
+        watcher?.cancel()
+        // The messages a shell exchanges with its broker.
+        let request = Message.request("kvs.commit", value: ["ops": [["op": "append", "key": "k", "value": "v"]]], flags: .streaming)
+        _ = try? MessageCodec.decode(MessageCodec.encode(request))
+        _ = try? MessageCodec.decode(MessageCodec.encode(request.response(payload: Array("{}".utf8))))
     }
 }
