@@ -94,6 +94,27 @@ test_expect_success 'a watch of an archived job directory reads it back' '
     grep -q clean clean.out
 '
 
+cat >ancestor.sh <<'EOF'
+set -e
+fluxs submit --cc=1-6 true >ids
+fluxs job wait --all >/dev/null
+archive_settle 5
+# Removing the directory above every job's takes the archived ones too: none comes back.
+fluxs kvs unlink -R job
+echo "archived $(fluxs module stats -p inactive-archived kvs) cached $(fluxs module stats -p inactive-cached kvs)"
+fluxs kvs get $(fluxs job id --to=kvs $(head -1 ids)).jobspec 2>&1 | sed "s/job\.[0-9a-f.]*\.jobspec/KEY/"
+fluxs kvs dir job 2>&1 || true
+EOF
+test_expect_success 'unlinking job (above every job directory) forgets the archived jobs' '
+    fluxs start -Skvs.inactive-cache=1 bash ancestor.sh >out 2>&1 &&
+    cat >expected <<-\EOF &&
+	archived 0 cached 0
+	fluxs-kvs: error: key KEY not found
+	fluxs-kvs: error: key job not found
+	EOF
+    test_cmp expected out
+'
+
 test_expect_success 'kvs.inactive-cache must be a number of jobs' '
     test_must_fail fluxs start -Skvs.inactive-cache=-1 true 2>err &&
     grep "kvs.inactive-cache must be a number of jobs, 0 or more" err

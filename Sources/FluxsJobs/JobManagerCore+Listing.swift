@@ -1,13 +1,15 @@
 // What `fluxs jobs` lists, without looking at every job: active jobs are few and are
 // sorted whole (JobListQuery.select); inactive jobs are walked newest first along the
 // order they became inactive, and the walk stops once it has enough of them. With a
-// million inactive jobs the first page costs the jobs it shows, not the million.
+// million inactive jobs the first page costs the jobs it shows, not the million, when
+// the filters match most jobs; the caller says how many it may look at.
 import FluxsFormats
 
 extension JobManagerCore {
     /// The records `query` lists, in listing order (as `query.select(records)` gives
-    /// them, when the clock never ran backwards).
-    public func listing(_ query: JobListQuery) -> [JobRecord] {
+    /// them, when the clock never ran backwards); nil when that would look at more than
+    /// `budget` inactive jobs (a filter that matches few of many).
+    public func listing(_ query: JobListQuery, budget: Int = .max) -> [JobRecord]? {
         if let ids = query.ids { return ids.compactMap { jobs[$0] } }
         var all = query
         all.count = 0
@@ -19,7 +21,10 @@ extension JobManagerCore {
         // themselves, so the walk goes on to the end of the last such group.
         var inactive: [JobRecord] = []
         let wanted = limit - listed.count
+        var looked = 0
         for id in inactiveOrder.newestFirst {
+            looked += 1
+            if looked > budget { return nil }
             guard let record = jobs[id] else { continue }
             let time = record.timestamps[.inactive] ?? 0
             if let since = query.since, time <= since { break }

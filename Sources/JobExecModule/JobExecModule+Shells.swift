@@ -51,6 +51,9 @@ extension JobExecModule {
             if let cgroup { rmdir(cgroup) }
             throw ServiceError(error.errnum, "rank \(context.rank): cannot start fluxs-shell: \(error.message)")
         }
+        if let error = shell.zygoteError {
+            context.log(.err, "rank \(context.rank): the shell zygote failed (\(error.message)); job \(id.formatted(.f58))'s shell was spawned")
+        }
         shell.cgroup = cgroup
         shell.directory = directory
         do {
@@ -80,8 +83,9 @@ extension JobExecModule {
     }
 
     private func shellExited(_ id: JobID, _ shell: ShellProcess, _ status: ExitStatus) {
-        // Whatever the tasks left behind in the group (and the cgroup) goes with the shell.
-        shell.killGroup(SIGKILL)
+        // Whatever the tasks left behind in the group (and the cgroup) goes with the shell
+        // (the zygote killed the group of a shell it forked before it reaped it).
+        if shell.zygote == nil { shell.killGroup(SIGKILL) }
         if let cgroup = shell.cgroup { cgroups.release(cgroup, reactor: context.reactor) }
         // A shell that was killed could not remove the job's directory.
         if let directory = shell.directory { Self.removeJobDirectory(directory) }

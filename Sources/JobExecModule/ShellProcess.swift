@@ -26,6 +26,9 @@ final class ShellProcess {
 
     /// The zygote that forked it, if one did (else job-exec spawned it and reaps it).
     let zygote: ShellZygote?
+    /// Why the zygote could not fork it, when it was asked and failed (then job-exec
+    /// spawned it).
+    private(set) var zygoteError: ServiceError?
 
     /// Starts `fluxs-shell --input-fd=3` with `input` on descriptor 3, through `imp`
     /// (fluxs-imp run --uid=UID --jobid=ID --sign-fd=4) for a guest's job, with the
@@ -49,9 +52,16 @@ final class ShellProcess {
             .duplicate(fds[1], to: 2), .duplicate(memfd, to: 3),
         ]
         if let signfd { spawn.fileActions.append(.duplicate(signfd, to: 4)) }
-        self.zygote = zygote
+        var forked: (pid: pid_t, by: ShellZygote)?
+        if let zygote {
+            do throws(ServiceError) { forked = (try zygote.fork(stderrFD: fds[1], inputFD: memfd), zygote) } catch {
+                zygoteError = error
+                lseek(memfd, 0, SEEK_SET)
+            }
+        }
+        self.zygote = forked?.by
         do {
-            if let zygote { pid = try zygote.fork(stderrFD: fds[1], inputFD: memfd) } else { pid = try ProcessSpawner.spawn(spawn) }
+            if let forked { pid = forked.pid } else { pid = try ProcessSpawner.spawn(spawn) }
         } catch {
             close(fds[0])
             close(fds[1])

@@ -1,10 +1,13 @@
 // job-exec's side of the shell zygote (fluxs-shell --zygote, man fluxs-shell(1)): started
 // on this rank for the first of the instance owner's jobs, it forks each shell, so a
-// shell costs a fork instead of an exec. A fork request is answered at once with the
-// pid (the call waits for that answer, as posix_spawn waits for the exec); the shell's
-// end comes later as a message, handed to the handler given for its pid. If the zygote
-// dies, the shells it forked are watched through pidfds, ending with status 255 (theirs
-// is lost), and the next job starts a new zygote.
+// shell costs a fork instead of an exec. Each fork request carries a sequence number,
+// which the answer (the pid) repeats; the call waits for that answer, as posix_spawn
+// waits for the exec. A shell's end comes later as a message and goes to the handler
+// given for its pid, always from the loop (never from inside a launch).
+// Anything amiss (no answer within a few seconds, the socket gone, an answer out of
+// order) ends the zygote: the launch that met it falls back to spawning its shell, the
+// shells it had forked are watched through pidfds and end with status 255 (theirs went
+// with it), and the next launch starts a new zygote.
 import CFluxsSupport
 import FluxsFormats
 import FluxsMessage
@@ -23,8 +26,11 @@ final class ShellZygote {
     private var handlers: [pid_t: (Int32) -> Void] = [:]
     /// Ends reported before their handler was given.
     private var early: [pid_t: Int32] = [:]
-    /// False once the zygote is gone.
+    /// False once the zygote is gone (or being stopped).
     private(set) var alive = true
+    /// True once the zygote process was reaped (by the reactor or by `stop`).
+    private var reaped = false
+    private var sequence: UInt32 = 0
     private let reactor: Reactor
 
     /// Starts `fluxs-shell --zygote=3` on one end of a new socket pair.
@@ -51,50 +57,82 @@ final class ShellZygote {
         socket = pair[0]
         _ = fcntl(socket, F_SETFL, fcntl(socket, F_GETFL) | O_NONBLOCK)
         watcher = try? reactor.watch(fd: socket) { [unowned self] in self.readMessages() }
-        try? reactor.onChildExit(pid) { [weak self] _ in self?.died() }
+        try? reactor.onChildExit(pid) { [weak self] _ in
+            self?.reaped = true
+            self?.died()
+        }
     }
 
-    /// Forks a shell with `stderrFD` on its descriptor 2 and `inputFD` on 3; its pid.
+    /// Forks a shell with `stderrFD` on its descriptor 2 and `inputFD` on 3; its pid. On
+    /// any failure the zygote is ended (the caller spawns the shell itself).
     func fork(stderrFD: Int32, inputFD: Int32) throws(ServiceError) -> pid_t {
         guard alive else { throw ServiceError(ESRCH, "the shell zygote is gone") }
-        var byte: UInt8 = 0x4c
-        let fds = [stderrFD, inputFD]
-        guard fluxs_send_fds(socket, &byte, 1, fds, 2) == 1 else {
-            throw ServiceError(errno, "cannot reach the shell zygote: \(ServiceError.text(of: errno))")
+        sequence &+= 1
+        var request = sequence.littleEndian
+        let sent = withUnsafeBytes(of: &request) { fluxs_send_fds(socket, $0.baseAddress, $0.count, [stderrFD, inputFD], 2) }
+        guard sent == MemoryLayout<UInt32>.size else {
+            let error = ServiceError(errno, "cannot reach the shell zygote: \(ServiceError.text(of: errno))")
+            died()
+            throw error
         }
         // The answer comes right after the fork; ends of other shells may come first.
+        let deadline = Self.now() + 5
         while true {
             var ready = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
-            guard poll(&ready, 1, 10_000) > 0 else { throw ServiceError(ETIMEDOUT, "the shell zygote did not answer") }
-            guard let message = try receive() else { throw ServiceError(ECONNRESET, "the shell zygote is gone") }
-            if let pid = message["pid"]?.intValue { return pid_t(pid) }
-            if let failure = message["errno"]?.intValue {
-                throw ServiceError(Int32(failure), "the shell zygote cannot fork: \(ServiceError.text(of: Int32(failure)))")
+            let left = Int32(max(0, (deadline - Self.now()) * 1000))
+            let polled = poll(&ready, 1, left)
+            if polled < 0 && errno == EINTR { continue }
+            let message: JSONValue?
+            do throws(ServiceError) {
+                guard polled > 0 else { throw ServiceError(ETIMEDOUT, "the shell zygote did not answer") }
+                message = try receive()
+            } catch where error.errnum == EAGAIN {
+                continue
+            } catch {
+                died()
+                throw error
             }
-            take(message)
+            guard let message else {
+                died()
+                throw ServiceError(ECONNRESET, "the shell zygote is gone")
+            }
+            guard let seq = message["seq"]?.intValue else {
+                take(message)
+                continue
+            }
+            guard seq == Int64(sequence) else {
+                died()
+                throw ServiceError(EPROTO, "the shell zygote answered out of order")
+            }
+            if let pid = message["pid"]?.intValue { return pid_t(pid) }
+            let failure = Int32(message["errno"]?.intValue ?? Int64(EPROTO))
+            throw ServiceError(failure, "the shell zygote cannot fork: \(ServiceError.text(of: failure))")
         }
     }
 
     /// Runs `handler` with the wait status of shell `pid` when it ends.
     func onExit(_ pid: pid_t, _ handler: @escaping (Int32) -> Void) throws(SystemError) {
-        if let status = early.removeValue(forKey: pid) { _ = reactor.after(0) { handler(status) }
-            return }
+        if let status = early.removeValue(forKey: pid) {
+            _ = reactor.after(0) { handler(status) }
+            return
+        }
         guard alive else { return try watchOrphan(pid, handler) }
         handlers[pid] = handler
     }
 
-    /// Stops the zygote (its shells are job-exec's to end).
+    /// Stops the zygote and reaps it (its shells are job-exec's to end).
     func stop() {
+        alive = false
         watcher?.cancel()
         watcher = nil
         if socket >= 0 { close(socket) }
         socket = -1
-        if alive {
+        if !reaped {
             kill(pid, SIGKILL)
             var status: Int32 = 0
             waitpid(pid, &status, 0)  // at once after SIGKILL; the broker may be exiting
+            reaped = true
         }
-        alive = false
     }
 
     /// One message, nil at the end of the stream; nothing waiting is EAGAIN.
@@ -109,30 +147,46 @@ final class ShellZygote {
         do { return try JSONValue(parsing: buffer[0..<n]) } catch { throw ServiceError(EPROTO, "the shell zygote said something unreadable") }
     }
 
-    private func readMessages() {
-        while true {
+    /// Takes every message waiting; false when the zygote is gone.
+    @discardableResult
+    private func readMessages() -> Bool {
+        while socket >= 0 {
             do throws(ServiceError) {
-                guard let message = try receive() else { return died() }
+                guard let message = try receive() else {
+                    died()
+                    return false
+                }
                 take(message)
             } catch {
                 if error.errnum != EAGAIN { died() }
-                return
+                return error.errnum == EAGAIN
             }
         }
+        return false
     }
 
-    /// A shell's end.
+    /// A shell's end: its handler runs from the loop.
     private func take(_ message: JSONValue) {
         guard let pid = message["exited"]?.intValue.map({ pid_t($0) }), let status = message["status"]?.intValue else { return }
-        if let handler = handlers.removeValue(forKey: pid) { handler(Int32(truncatingIfNeeded: status)) } else {
-            early[pid] = Int32(truncatingIfNeeded: status)
+        let code = Int32(truncatingIfNeeded: status)
+        if let handler = handlers.removeValue(forKey: pid) {
+            _ = reactor.after(0) { handler(code) }
+        } else {
+            early[pid] = code
         }
     }
 
-    /// The zygote is gone: its shells are watched one by one.
+    /// The zygote is gone, or is ended: what it reported is taken first, then its other
+    /// shells are watched one by one.
     private func died() {
         guard alive else { return }
-        stop()  // reaps it, unless the reactor did
+        alive = false
+        if socket >= 0 {
+            _ = fcntl(socket, F_SETFL, fcntl(socket, F_GETFL) | O_NONBLOCK)
+            readMessages()
+        }
+        stop()
+        early.removeAll()
         let orphans = handlers
         handlers.removeAll()
         for (pid, handler) in orphans { try? watchOrphan(pid, handler) }
@@ -157,5 +211,11 @@ final class ShellZygote {
             close(pidfd)
             throw error
         }
+    }
+
+    private static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 }

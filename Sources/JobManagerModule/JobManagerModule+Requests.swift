@@ -242,11 +242,15 @@ extension JobManagerModule {
         if try body.flag("ascii") == true { chosen?.f58 = .f58plain }
         let format = chosen
         let header = try body.flag("header") ?? true
-        // Chosen here (the cost of what is listed: JobManagerCore+Listing.swift), then
-        // formatted on the lister's thread.
-        let records = core.listing(query)
+        // Chosen here when that costs about what is listed (JobManagerCore+Listing.swift),
+        // else on the lister's thread from a snapshot (a filter that matches few of many
+        // jobs); formatted there.
+        let picked = core.listing(query, budget: 20_000)
+        let snapshot = picked == nil ? core : nil
+        let selection = query
         let failures = problems
         lister.run({
+            let records = picked ?? snapshot?.listing(selection) ?? []
             var reply: JSONValue
             if let format {
                 let lines = format.lines(records, header: header, now: now) { uid in

@@ -78,6 +78,17 @@ final class JobArchive {
         try? edit { (ns: inout KVSNamespace) throws(ServiceError) in _ = try ns.detach(key) }
     }
 
+    /// After a commit that removed or replaced `key`, a directory above the jobs'
+    /// (`job`, `job.0000`, ...): the jobs below it are gone (their rows on disk go with
+    /// the same change), so none of them may be read back.
+    func forgetBelow(_ key: String) {
+        let prefix = key == "." ? "" : key + "."
+        func below(_ id: JobID) -> Bool { prefix.isEmpty || JobKeys(id).directory.hasPrefix(prefix) }
+        archived = archived.filter { !below($0) }
+        for id in recent.keys where below(id) { recent[id] = nil }
+        for id in leaving.keys where below(id) { leaving[id] = nil }
+    }
+
     /// A job directory that a commit removed (a purge): nothing is left to archive.
     func forget(_ id: JobID) {
         archived.remove(id)
@@ -109,6 +120,8 @@ final class JobArchive {
     /// used. A key outside every job directory costs a few byte compares.
     func bringBack(_ key: String, below: Bool) throws(ServiceError) {
         guard !(archived.isEmpty && recent.isEmpty && leaving.isEmpty) else { return }
+        let before = faults
+        defer { if faults != before { trim() } }
         if let id = JobKeys.job(of: key) { return try touch(id) }
         guard below, Self.isAbove(key) else { return }
         let prefix = key == "." ? "" : key + "."

@@ -131,7 +131,13 @@ extension KVSModule {
                     archive?.forget(job.id)
                 }
             }
-            if let archive, archive.scratch { archive.eraseRemoved(result) }
+            if let archive {
+                for change in result.changes where JobArchive.isAbove(change.key) {
+                    if case .appended = change { continue }
+                    archive.forgetBelow(change.key)
+                }
+                if archive.scratch { archive.eraseRemoved(result) }
+            }
         }
         let reply: JSONValue = ["version": .int(Int64(result.version))]
         if let persistence {

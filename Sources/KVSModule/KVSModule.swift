@@ -205,6 +205,9 @@ final class Persistence {
     private let waker: ReactorWaker
     private var queued: [(write: Write, done: (ServiceError?) -> Void)] = []
     private var inFlight = false
+    /// The first write that failed, if one did: every later barrier fails with it, as
+    /// what came before it is not all on disk.
+    private var failure: ServiceError?
     let path: String
 
     /// One thing to write.
@@ -245,11 +248,18 @@ final class Persistence {
         let writes = batch.map(\.write)
         let box = self.box
         let path = self.path
+        let prior = failure
         worker.run({
-            Persistence.perform(writes, on: box.value).map { error in
-                error.map { ServiceError($0.errnum, "kvs: cannot write \(path): \($0.message)") }
+            Persistence.perform(writes, on: box.value, after: prior).map { error in
+                error.map { $0.message.hasPrefix("kvs: ") ? $0 : ServiceError($0.errnum, "kvs: cannot write \(path): \($0.message)") }
             }
         }, then: waker) { [weak self] errors in
+            if self?.failure == nil {
+                self?.failure = zip(writes, errors).lazy.compactMap { write, error in
+                    if case .commit = write { return error }
+                    return nil
+                }.first
+            }
             for (entry, error) in zip(batch, errors) { entry.done(error) }
             self?.inFlight = false
             self?.flush()
@@ -257,8 +267,9 @@ final class Persistence {
     }
 
     /// Runs the writes in order, each run of commits as one transaction; one result each.
-    /// A barrier writes nothing: its callback runs with the others', after all of them.
-    private static func perform(_ writes: [Write], on db: KVSDatabase) -> [ServiceError?] {
+    /// A barrier writes nothing: its callback runs with the others', after all of them,
+    /// and it fails when a write before it did (in this batch, or `after` one before).
+    private static func perform(_ writes: [Write], on db: KVSDatabase, after prior: ServiceError? = nil) -> [ServiceError?] {
         var results: [ServiceError?] = Array(repeating: nil, count: writes.count)
         var run: [(namespace: String, owner: UInt32, commit: KVSCommit)] = []
         var runIndices: [Int] = []
@@ -270,13 +281,14 @@ final class Persistence {
             run.removeAll()
             runIndices.removeAll()
         }
+        var barriers: [Int] = []
         for (index, write) in writes.enumerated() {
             switch write {
             case .commit(let ns, let owner, let commit):
                 run.append((ns, owner, commit))
                 runIndices.append(index)
             case .barrier:
-                break
+                barriers.append(index)
             case .createNamespace, .removeNamespace:
                 flushRun()
                 do throws(ServiceError) {
@@ -286,6 +298,16 @@ final class Persistence {
             }
         }
         flushRun()
+        // A barrier fails with the first commit that failed before it.
+        var failed = prior
+        var next = 0
+        for index in barriers {
+            while failed == nil, next < index {
+                if case .commit = writes[next] { failed = results[next] }
+                next += 1
+            }
+            results[index] = failed.map { ServiceError($0.errnum, "kvs: an earlier write failed: \($0.message)") }
+        }
         return results
     }
 

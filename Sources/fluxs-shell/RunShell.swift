@@ -34,19 +34,9 @@ func runShell(inputFD fd: Int32, signedFD: Int32?) -> Never {
         close(signedFD)
         json = .object(members)
     }
-    let input: ShellInput
-    do { input = try ShellInput(json) } catch {
-        writeStderr("fluxs-shell: \(error)\n")
-        exit(1)
-    }
-    runShell(input)
-}
-
-/// Runs the job of `input` (laid out as `layout`, when that is known) and exits.
-func runShell(_ input: ShellInput, layout: TaskLayout? = nil) -> Never {
     do {
         let reactor = try Reactor()
-        let shell = try Shell(input: input, layout: layout, reactor: reactor)
+        let shell = try Shell(input: try ShellInput(json), reactor: reactor)
         shell.start()
         reactor.run()
     } catch {

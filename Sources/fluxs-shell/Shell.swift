@@ -42,16 +42,15 @@ final class Shell {
     /// `fluxs-shell[N]`: how the shell names itself in messages.
     var me: String { "fluxs-shell[\(shellIndex)]" }
 
-    /// A shell for `input`, with its task layout when the zygote worked it out already.
-    init(input: ShellInput, layout: TaskLayout? = nil, reactor: Reactor) throws {
+    init(input: ShellInput, reactor: Reactor) throws {
         self.input = input
         self.reactor = reactor
-        self.layout = try layout ?? TaskLayout(jobspec: input.jobspec, R: input.R)
-        guard let index = self.layout.shellIndex(ofRank: input.rank) else {
+        layout = try TaskLayout(jobspec: input.jobspec, R: input.R)
+        guard let index = layout.shellIndex(ofRank: input.rank) else {
             throw ParseError("rank \(input.rank) holds no part of the job")
         }
         shellIndex = index
-        local = self.layout.nodes[index].tasks
+        local = layout.nodes[index].tasks
         core = ShellCore(me: "fluxs-shell[\(index)]", exitOnError: input.options.exitOnError,
                          tasksAreBrokers: input.jobspec.task.command.first?.hasSuffix("fluxs-broker") == true)
         link = try BrokerLink(uri: try FluxsURI(parsing: input.uri), reactor: reactor)

@@ -2,10 +2,12 @@
 // forks a shell for each of the instance owner's jobs, so a job's shell costs a fork,
 // not an exec of the whole binary, the dynamic loader and the Swift runtime's start-up.
 // job-exec talks to it over a SOCK_SEQPACKET socket on descriptor N:
-//   job-exec -> zygote: a message of one byte with two descriptors: the shell's
-//                       stderr (a pipe) and its input (a memory file)
-//   zygote -> job-exec: {"pid": P} (or {"errno": E}) for each, in order; and
-//                       {"exited": P, "status": S} when a shell ends (the wait status)
+//   job-exec -> zygote: a sequence number (4 bytes) with two descriptors: the
+//                       shell's stderr (a pipe) and its input (a memory file)
+//   zygote -> job-exec: {"seq": N, "pid": P} (or {"seq": N, "errno": E}) for each;
+//                       {"exited": P, "status": S} when a shell ends (the wait status),
+//                       after the rest of its process group got SIGKILL
+// The input is read by the child, never here: a job however large costs only itself.
 // The forked shell is its own process group, with /dev/null on 0 and 1, the pipe on 2
 // and the input on 3, as when job-exec starts one itself; from there it is the same
 // shell. The zygote stays single-threaded (fork is safe) and exits when job-exec goes.
@@ -13,6 +15,7 @@ import CFluxsSupport
 import FluxsFormats
 import FluxsMessage
 import FluxsProcess
+import FluxsProtocol
 import FluxsReactor
 #if canImport(Glibc)
 import Glibc
@@ -36,7 +39,12 @@ struct Zygote {
         warmUp()
         var fds = [pollfd(fd: socket, events: Int16(POLLIN), revents: 0), pollfd(fd: children, events: Int16(POLLIN), revents: 0)]
         while true {
-            guard poll(&fds, 2, -1) >= 0 || errno == EINTR else { exit(1) }
+            fds[0].revents = 0
+            fds[1].revents = 0
+            if poll(&fds, 2, -1) < 0 {
+                if errno == EINTR { continue }
+                exit(1)
+            }
             if fds[1].revents != 0 { reap(children) }
             if fds[0].revents != 0 && !serveOne(children) { exit(0) }
         }
@@ -44,40 +52,34 @@ struct Zygote {
 
     /// Takes one request and forks its shell; false when job-exec is gone.
     private func serveOne(_ children: Int32) -> Bool {
-        var byte: UInt8 = 0
+        var sequence: UInt32 = 0
         var passed = [Int32](repeating: -1, count: 8)
         var count: Int32 = 0
-        let n = fluxs_recv_fds(socket, &byte, 1, &passed, 8, &count)
+        let n = withUnsafeMutableBytes(of: &sequence) { fluxs_recv_fds(socket, $0.baseAddress, $0.count, &passed, 8, &count) }
         if n < 0 && (errno == EAGAIN || errno == EINTR) { return true }
         guard n > 0 else { return false }
-        guard count == 2 else {
+        let seq = JSONValue.int(Int64(UInt32(littleEndian: sequence)))
+        guard n == MemoryLayout<UInt32>.size, count == 2 else {
             for fd in passed.prefix(Int(count)) { close(fd) }
-            send(["errno": .int(Int64(EPROTO))])
+            send(["seq": seq, "errno": .int(Int64(EPROTO))])
             return true
         }
         let (stderrFD, inputFD) = (passed[0], passed[1])
-        // The input is read here, before the fork: the child starts with it parsed, and
-        // the parsing warms this process's type caches for every later child. Input
-        // that does not parse is left to the child, which reports it as a shell does.
-        let input = try? ShellInput(JSONValue(parsing: Descriptors.readAll(inputFD, name: "the input")))
-        if input == nil { lseek(inputFD, 0, SEEK_SET) }
-        let layout = input.flatMap { try? TaskLayout(jobspec: $0.jobspec, R: $0.R) }
         let pid = fork()
-        if pid == 0 { becomeShell(stderrFD: stderrFD, inputFD: inputFD, input: input, layout: layout, children: children) }
+        if pid == 0 { becomeShell(stderrFD: stderrFD, inputFD: inputFD, children: children) }
         let failure = errno
         close(stderrFD)
         close(inputFD)
-        if pid < 0 { send(["errno": .int(Int64(failure))]) } else {
+        if pid < 0 { send(["seq": seq, "errno": .int(Int64(failure))]) } else {
             setpgid(pid, pid)  // as the child does: whoever runs first, the group exists
-            send(["pid": .int(Int64(pid))])
+            send(["seq": seq, "pid": .int(Int64(pid))])
         }
         return true
     }
 
     /// In the child: the descriptors and signals a shell that job-exec started has,
     /// then the shell.
-    private func becomeShell(stderrFD: Int32, inputFD: Int32, input: ShellInput?, layout: TaskLayout?,
-                             children: Int32) -> Never {
+    private func becomeShell(stderrFD: Int32, inputFD: Int32, children: Int32) -> Never {
         close(socket)
         close(children)
         setpgid(0, 0)
@@ -91,10 +93,6 @@ struct Zygote {
         dup2(inputFD, 3)
         for fd in [null, stderrFD, inputFD] where fd > 3 { close(fd) }
         Self.renameArgument()
-        if let input {
-            close(3)
-            runShell(input, layout: layout)
-        }
         runShell(inputFD: 3, signedFD: nil)
     }
 
@@ -107,14 +105,20 @@ struct Zygote {
         for i in 0..<length { argument[i] = i < name.count ? CChar(bitPattern: name[i]) : 0 }
     }
 
-    /// Reports every shell that ended.
+    /// Reports every shell that ended. While the ended shell is not reaped its pid, and
+    /// so its process group, cannot be reused: what is left in the group is killed
+    /// first (as job-exec would once told), then the shell is reaped.
     private func reap(_ children: Int32) {
         var info = signalfd_siginfo()
         while read(children, &info, MemoryLayout<signalfd_siginfo>.size) > 0 {}
         while true {
-            var status: Int32 = 0
-            let pid = waitpid(-1, &status, WNOHANG)
+            var ended = siginfo_t()
+            guard waitid(P_ALL, 0, &ended, WEXITED | WNOHANG | WNOWAIT) == 0 else { return }
+            let pid = ended._sifields._sigchld.si_pid
             guard pid > 0 else { return }
+            killpg(pid, SIGKILL)
+            var status: Int32 = 0
+            guard waitpid(pid, &status, 0) == pid else { return }
             send(["exited": .int(Int64(pid)), "status": .int(Int64(status))])
         }
     }
@@ -124,10 +128,23 @@ struct Zygote {
         _ = bytes.withUnsafeBytes { fluxs_send_fds(socket, $0.baseAddress, $0.count, nil, 0) }
     }
 
-    /// Runs once what every shell runs at its start (a reactor watching a descriptor
-    /// and a timer, a process spawned and waited for), so that the Swift runtime's
-    /// lookups are made here and inherited by every fork.
+    /// Runs once what every shell runs at its start (its input parsed and laid out, a
+    /// reactor watching a descriptor, a timer and a signal, a process spawned and waited
+    /// for, the messages of its broker link), so that the Swift runtime's lookups are
+    /// made here and inherited by every fork.
     private func warmUp() {
+        let sample = ShellLaunch(
+            id: JobID(1), rank: 0, uri: "local:///nonexistent", jobspec: [
+                "version": 1, "resources": [["type": "slot", "count": 1, "label": "task", "with": [["type": "core", "count": 1]]]],
+                "tasks": [["command": ["true"], "slot": "task", "count": ["per_slot": 1]]],
+                "attributes": ["system": ["duration": 0, "cwd": "/", "environment": ["PATH": "/bin"]]],
+            ], R: [
+                "version": 1, "execution": ["R_lite": [["rank": "0", "children": ["core": "0-1"]]], "nodelist": ["node0"],
+                                            "starttime": 0, "expiration": 0],
+            ], tmpdir: "/tmp/fluxs-zygote-warm-up", coreCPUs: ["0", "1"])
+        if let input = try? ShellInput(sample.json), let layout = try? TaskLayout(jobspec: input.jobspec, R: input.R) {
+            _ = layout.shellIndex(ofRank: 0).map { layout.nodes[$0].tasks }
+        }
         var spawn = SpawnRequest(argv: ["/bin/true"], environment: [:])
         spawn.executable = "/bin/true"
         spawn.newProcessGroup = true
