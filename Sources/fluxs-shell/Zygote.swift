@@ -14,6 +14,7 @@
 import CFluxsSupport
 import FluxsFormats
 import FluxsMessage
+import FluxsPMI
 import FluxsProcess
 import FluxsProtocol
 import FluxsReactor
@@ -142,8 +143,14 @@ struct Zygote {
                 "version": 1, "execution": ["R_lite": [["rank": "0", "children": ["core": "0-1"]]], "nodelist": ["node0"],
                                             "starttime": 0, "expiration": 0],
             ], tmpdir: "/tmp/fluxs-zygote-warm-up", coreCPUs: ["0", "1"])
-        if let input = try? ShellInput(sample.json), let layout = try? TaskLayout(jobspec: input.jobspec, R: input.R) {
-            _ = layout.shellIndex(ofRank: 0).map { layout.nodes[$0].tasks }
+        if let json = try? JSONValue(parsing: sample.json.compactBytes), let input = try? ShellInput(json),
+           let layout = try? TaskLayout(jobspec: input.jobspec, R: input.R), let index = layout.shellIndex(ofRank: 0) {
+            // The PMI server each shell makes for its tasks, with its socket pairs.
+            if let server = try? PMIServer(size: layout.size, nodeLayout: layout.ranksByNode, kvsname: "kvs_1",
+                                           localRanks: layout.nodes[index].tasks.map(\.rank), exchangesPuts: false),
+               let sockets = try? PMISocketServer(server: server) {
+                _ = sockets.environment(rank: 0)  // its descriptors close with it
+            }
         }
         var spawn = SpawnRequest(argv: ["/bin/true"], environment: [:])
         spawn.executable = "/bin/true"
