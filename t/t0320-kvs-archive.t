@@ -99,6 +99,9 @@ set -e
 fluxs submit --cc=1-6 true >ids
 fluxs job wait --all >/dev/null
 archive_settle 5
+# A directory above archived jobs is not empty to a plain unlink.
+dir=$(fluxs job id --to=kvs $(head -1 ids))
+fluxs kvs unlink ${dir%.*} 2>&1 | sed "s/job\.[0-9a-f.]*/DIR/"
 # Removing the directory above every job's takes the archived ones too: none comes back.
 fluxs kvs unlink -R job
 echo "archived $(fluxs module stats -p inactive-archived kvs) cached $(fluxs module stats -p inactive-cached kvs)"
@@ -108,6 +111,7 @@ EOF
 test_expect_success 'unlinking job (above every job directory) forgets the archived jobs' '
     fluxs start -Skvs.inactive-cache=1 bash ancestor.sh >out 2>&1 &&
     cat >expected <<-\EOF &&
+	fluxs-kvs: error: DIR is not empty (unlink it recursively)
 	archived 0 cached 0
 	fluxs-kvs: error: key KEY not found
 	fluxs-kvs: error: key job not found

@@ -3,11 +3,11 @@
 // shell costs a fork instead of an exec. Each fork request carries a sequence number,
 // which the answer (the pid) repeats; the call waits for that answer, as posix_spawn
 // waits for the exec. A shell's end comes later as a message and goes to the handler
-// given for its pid, always from the loop (never from inside a launch).
-// Anything amiss (no answer within a few seconds, the socket gone, an answer out of
-// order) ends the zygote: the launch that met it falls back to spawning its shell, the
-// shells it had forked are watched through pidfds and end with status 255 (theirs went
-// with it), and the next launch starts a new zygote.
+// given for its pid (put off to the loop when it comes during a launch).
+// Anything amiss (no answer within 5 seconds, the socket gone, an answer out of order)
+// ends the zygote: the launch that met it uses the pid if the answer came after all,
+// else spawns its shell; the shells it had forked are watched through pidfds and end
+// with status 255 (theirs went with it); the next launch starts a new zygote.
 import CFluxsSupport
 import FluxsFormats
 import FluxsMessage
@@ -31,6 +31,8 @@ final class ShellZygote {
     /// True once the zygote process was reaped (by the reactor or by `stop`).
     private var reaped = false
     private var sequence: UInt32 = 0
+    /// True inside `fork`, where other shells' ends are put off to the loop.
+    private var launching = false
     private let reactor: Reactor
 
     /// Starts `fluxs-shell --zygote=3` on one end of a new socket pair.
@@ -64,10 +66,14 @@ final class ShellZygote {
     }
 
     /// Forks a shell with `stderrFD` on its descriptor 2 and `inputFD` on 3; its pid. On
-    /// any failure the zygote is ended (the caller spawns the shell itself).
+    /// any failure the zygote is ended; when the shell was forked all the same (its
+    /// answer came late), its pid is still returned, else the error (the caller spawns
+    /// the shell itself: no forked shell read the input, see the zygote's go-ahead).
     func fork(stderrFD: Int32, inputFD: Int32) throws(ServiceError) -> pid_t {
         guard alive else { throw ServiceError(ESRCH, "the shell zygote is gone") }
         sequence &+= 1
+        launching = true
+        defer { launching = false }
         var request = sequence.littleEndian
         let sent = withUnsafeBytes(of: &request) { fluxs_send_fds(socket, $0.baseAddress, $0.count, [stderrFD, inputFD], 2) }
         guard sent == MemoryLayout<UInt32>.size else {
@@ -84,30 +90,35 @@ final class ShellZygote {
             if polled < 0 && errno == EINTR { continue }
             let message: JSONValue?
             do throws(ServiceError) {
-                guard polled > 0 else { throw ServiceError(ETIMEDOUT, "the shell zygote did not answer") }
+                guard polled > 0 else { throw ServiceError(ETIMEDOUT, "the shell zygote did not answer in 5 s") }
                 message = try receive()
             } catch where error.errnum == EAGAIN {
                 continue
             } catch {
-                died()
+                if let pid = died(answering: sequence) { return pid }
                 throw error
             }
             guard let message else {
-                died()
+                if let pid = died(answering: sequence) { return pid }
                 throw ServiceError(ECONNRESET, "the shell zygote is gone")
             }
-            guard let seq = message["seq"]?.intValue else {
+            guard message["seq"] != nil else {
                 take(message)
                 continue
             }
-            guard seq == Int64(sequence) else {
-                died()
-                throw ServiceError(EPROTO, "the shell zygote answered out of order")
+            if let pid = answer(message, to: sequence) { return pid }
+            if message["seq"]?.intValue == Int64(sequence), let failure = message["errno"]?.intValue {
+                throw ServiceError(Int32(failure), "the shell zygote cannot fork: \(ServiceError.text(of: Int32(failure)))")
             }
-            if let pid = message["pid"]?.intValue { return pid_t(pid) }
-            let failure = Int32(message["errno"]?.intValue ?? Int64(EPROTO))
-            throw ServiceError(failure, "the shell zygote cannot fork: \(ServiceError.text(of: failure))")
+            died()
+            throw ServiceError(EPROTO, "the shell zygote answered out of order")
         }
+    }
+
+    /// The pid in `message` when it answers request `sequence` with one.
+    private func answer(_ message: JSONValue, to sequence: UInt32) -> pid_t? {
+        guard message["seq"]?.intValue == Int64(sequence), let pid = message["pid"]?.intValue else { return nil }
+        return pid_t(pid)
     }
 
     /// Runs `handler` with the wait status of shell `pid` when it ends.
@@ -165,34 +176,47 @@ final class ShellZygote {
         return false
     }
 
-    /// A shell's end: its handler runs from the loop.
+    /// A shell's end: its handler runs now, or from the loop when this is inside a
+    /// launch (`fork`).
     private func take(_ message: JSONValue) {
         guard let pid = message["exited"]?.intValue.map({ pid_t($0) }), let status = message["status"]?.intValue else { return }
         let code = Int32(truncatingIfNeeded: status)
-        if let handler = handlers.removeValue(forKey: pid) {
-            _ = reactor.after(0) { handler(code) }
-        } else {
+        guard let handler = handlers.removeValue(forKey: pid) else {
             early[pid] = code
+            return
         }
+        if launching { _ = reactor.after(0) { handler(code) } } else { handler(code) }
     }
 
-    /// The zygote is gone, or is ended: what it reported is taken first, then its other
-    /// shells are watched one by one.
-    private func died() {
-        guard alive else { return }
+    /// The zygote is gone, or is ended: it is killed and reaped, what it reported is
+    /// taken (the pid answering request `sequence`, if there is one, is returned), and
+    /// its other shells are watched one by one.
+    @discardableResult
+    private func died(answering sequence: UInt32? = nil) -> pid_t? {
+        guard alive else { return nil }
         alive = false
-        if socket >= 0 {
-            _ = fcntl(socket, F_SETFL, fcntl(socket, F_GETFL) | O_NONBLOCK)
-            readMessages()
+        if !reaped {
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+            reaped = true
+        }
+        var answered: pid_t?
+        while socket >= 0 {
+            // What it sent before it died is still in the socket.
+            guard let message = try? receive() else { break }
+            if let sequence, let pid = answer(message, to: sequence) { answered = pid } else { take(message) }
         }
         stop()
         early.removeAll()
         let orphans = handlers
         handlers.removeAll()
         for (pid, handler) in orphans { try? watchOrphan(pid, handler) }
+        return answered
     }
 
-    /// Watches a shell that is not our child: when it ends, status 255 (exit code lost).
+    /// Watches a shell that is not our child: when it ends, what is left of its process
+    /// group is killed (the zygote would have) and its status is 255 (exit code lost).
     private func watchOrphan(_ pid: pid_t, _ handler: @escaping (Int32) -> Void) throws(SystemError) {
         let pidfd = fluxs_pidfd_open(pid)
         guard pidfd >= 0 else {
@@ -205,6 +229,7 @@ final class ShellZygote {
                 watcher?.cancel()
                 watcher = nil
                 close(pidfd)
+                killpg(pid, SIGKILL)
                 handler(0xff00)
             }
         } catch {

@@ -10,7 +10,7 @@
 // Invariant: a job is in exactly one of `archived` (on disk only), `recent` (inactive,
 // in memory) or `leaving` (in memory, its archive write under way), or in none (active,
 // or gone); a directory leaves memory only when its write is done and nobody touched it
-// since.
+// since. Trimming happens between requests, never while a commit is being applied.
 import FluxsFormats
 import FluxsKVS
 import FluxsMessage
@@ -40,6 +40,8 @@ final class JobArchive {
     private var stamp: UInt64 = 0
     /// Directories read back from disk, for stats.
     private(set) var faults = 0
+    /// True once a write to the archive failed: nothing leaves memory any more.
+    private(set) var stopped = false
     /// Runs its body on the primary namespace in place (the module's).
     private let edit: ((inout KVSNamespace) throws(ServiceError) -> Void) throws(ServiceError) -> Void
     private let log: (String) -> Void
@@ -120,8 +122,6 @@ final class JobArchive {
     /// used. A key outside every job directory costs a few byte compares.
     func bringBack(_ key: String, below: Bool) throws(ServiceError) {
         guard !(archived.isEmpty && recent.isEmpty && leaving.isEmpty) else { return }
-        let before = faults
-        defer { if faults != before { trim() } }
         if let id = JobKeys.job(of: key) { return try touch(id) }
         guard below, Self.isAbove(key) else { return }
         let prefix = key == "." ? "" : key + "."
@@ -166,7 +166,7 @@ final class JobArchive {
     /// Archives the least recently used inactive jobs past the limit: each leaves memory
     /// once its write (or, with a statedir, everything written before it) is on disk.
     func trim() {
-        while recent.count > limit, head < order.count {
+        while !stopped, recent.count > limit, head < order.count {
             let (id, stamp) = order[head]
             head += 1
             guard recent[id] == stamp else { continue }
@@ -184,7 +184,13 @@ final class JobArchive {
             store.write(write) { [weak self] error in
                 guard let self, self.leaving[id] == stamp else { return }  // used again meanwhile
                 self.leaving[id] = nil
-                if let error { return self.log("kvs: job \(id.formatted(.f58)) stays in memory: \(error.message)") }
+                if let error {
+                    // Archiving stops: the job and all later ones stay in memory.
+                    self.use(id)
+                    if !self.stopped { self.log("kvs: inactive jobs stay in memory from now on: \(error.message)") }
+                    self.stopped = true
+                    return
+                }
                 try? self.edit { (ns: inout KVSNamespace) throws(ServiceError) in _ = try ns.detach(directory) }
                 self.archived.insert(id)
             }

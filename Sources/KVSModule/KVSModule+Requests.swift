@@ -26,6 +26,7 @@ extension KVSModule {
             return
         }
         try answerRead(request, key: key, in: ns)
+        archive?.trim()
     }
 
     func answerRead(_ request: Message, key: String, in ns: KVSNamespace) throws(ServiceError) {
@@ -102,7 +103,12 @@ extension KVSModule {
                     standIns.append(key)
                     continue
                 }
-                try bringBack(op.key, below: false, in: name)
+                // A directory above the jobs' must look as full as it is to a plain unlink.
+                if case .unlink(let key, false) = op, JobArchive.isAbove(key) {
+                    try bringBack(key, below: true, in: name)
+                } else {
+                    try bringBack(op.key, below: false, in: name)
+                }
             }
         } catch {
             standIns.forEach { archive?.withdraw($0) }
@@ -151,6 +157,7 @@ extension KVSModule {
             for r in requests { context.respond(to: r, reply) }
         }
         committed(result, in: name)
+        archive?.trim()
     }
 
     /// After a commit: answer the readers it satisfies and the watches it touches.
@@ -190,6 +197,7 @@ extension KVSModule {
         let ns = try space(body)
         watches.append(Watch(request: request, namespace: ns.name, key: key, append: try body.flag("append") ?? false))
         sendWatch(watches.count - 1)
+        archive?.trim()
     }
 
     /// `{"matchtag": M}`: ends the requester's watch sent with matchtag M (its stream

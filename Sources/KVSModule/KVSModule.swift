@@ -205,8 +205,8 @@ final class Persistence {
     private let waker: ReactorWaker
     private var queued: [(write: Write, done: (ServiceError?) -> Void)] = []
     private var inFlight = false
-    /// The first write that failed, if one did: every later barrier fails with it, as
-    /// what came before it is not all on disk.
+    /// The first commit of the primary namespace (where jobs live) that failed, if one
+    /// did: every later barrier fails with it, as what came before it is not on disk.
     private var failure: ServiceError?
     let path: String
 
@@ -256,7 +256,7 @@ final class Persistence {
         }, then: waker) { [weak self] errors in
             if self?.failure == nil {
                 self?.failure = zip(writes, errors).lazy.compactMap { write, error in
-                    if case .commit = write { return error }
+                    if case .commit("primary", _, _) = write { return error }
                     return nil
                 }.first
             }
@@ -268,7 +268,8 @@ final class Persistence {
 
     /// Runs the writes in order, each run of commits as one transaction; one result each.
     /// A barrier writes nothing: its callback runs with the others', after all of them,
-    /// and it fails when a write before it did (in this batch, or `after` one before).
+    /// and it fails when a commit of the primary namespace before it did (in this batch,
+    /// or `after` one before).
     private static func perform(_ writes: [Write], on db: KVSDatabase, after prior: ServiceError? = nil) -> [ServiceError?] {
         var results: [ServiceError?] = Array(repeating: nil, count: writes.count)
         var run: [(namespace: String, owner: UInt32, commit: KVSCommit)] = []
@@ -303,7 +304,7 @@ final class Persistence {
         var next = 0
         for index in barriers {
             while failed == nil, next < index {
-                if case .commit = writes[next] { failed = results[next] }
+                if case .commit("primary", _, _) = writes[next] { failed = results[next] }
                 next += 1
             }
             results[index] = failed.map { ServiceError($0.errnum, "kvs: an earlier write failed: \($0.message)") }

@@ -4,7 +4,8 @@
 // job-exec talks to it over a SOCK_SEQPACKET socket on descriptor N:
 //   job-exec -> zygote: a sequence number (4 bytes) with two descriptors: the
 //                       shell's stderr (a pipe) and its input (a memory file)
-//   zygote -> job-exec: {"seq": N, "pid": P} (or {"seq": N, "errno": E}) for each;
+//   zygote -> job-exec: {"seq": N, "pid": P} (or {"seq": N, "errno": E}) for each, and
+//                       only then a go-ahead to the child, which waits for it;
 //                       {"exited": P, "status": S} when a shell ends (the wait status),
 //                       after the rest of its process group got SIGKILL
 // The input is read by the child, never here: a job however large costs only itself.
@@ -66,15 +67,44 @@ struct Zygote {
             return true
         }
         let (stderrFD, inputFD) = (passed[0], passed[1])
+        // The child waits for a go-ahead that is written once job-exec has its pid: a
+        // child whose pid never reached job-exec (this process died first) exits unseen
+        // before it touches the job, and job-exec may start the job's shell itself.
+        let go: [Int32]
+        do throws(ServiceError) {
+            let pair = try Descriptors.pipe()
+            go = [pair.read, pair.write]
+        } catch {
+            send(["seq": seq, "errno": .int(Int64(error.errnum))])
+            close(stderrFD)
+            close(inputFD)
+            return true
+        }
         let pid = fork()
-        if pid == 0 { becomeShell(stderrFD: stderrFD, inputFD: inputFD, children: children) }
+        if pid == 0 {
+            close(go[1])
+            var byte: UInt8 = 0
+            while true {
+                let n = read(go[0], &byte, 1)
+                if n == 1 { break }
+                if n < 0 && errno == EINTR { continue }
+                _exit(1)
+            }
+            close(go[0])
+            becomeShell(stderrFD: stderrFD, inputFD: inputFD, children: children)
+        }
         let failure = errno
+        close(go[0])
         close(stderrFD)
         close(inputFD)
         if pid < 0 { send(["seq": seq, "errno": .int(Int64(failure))]) } else {
             setpgid(pid, pid)  // as the child does: whoever runs first, the group exists
-            send(["seq": seq, "pid": .int(Int64(pid))])
+            if send(["seq": seq, "pid": .int(Int64(pid))]) {
+                var byte: UInt8 = 1
+                _ = write(go[1], &byte, 1)
+            }
         }
+        close(go[1])
         return true
     }
 
@@ -124,9 +154,11 @@ struct Zygote {
         }
     }
 
-    private func send(_ message: JSONValue) {
+    /// Sends one message; false when job-exec did not get it.
+    @discardableResult
+    private func send(_ message: JSONValue) -> Bool {
         let bytes = message.compactBytes
-        _ = bytes.withUnsafeBytes { fluxs_send_fds(socket, $0.baseAddress, $0.count, nil, 0) }
+        return bytes.withUnsafeBytes { fluxs_send_fds(socket, $0.baseAddress, $0.count, nil, 0) } == bytes.count
     }
 
     /// Runs once what every shell runs at its start (its input parsed and laid out, a
