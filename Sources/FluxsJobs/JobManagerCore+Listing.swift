@@ -8,9 +8,10 @@ import FluxsFormats
 extension JobManagerCore {
     /// The records `query` lists, in listing order (as `query.select(records)` gives
     /// them, when the clock never ran backwards); nil when that would look at more than
-    /// `budget` inactive jobs (a filter that matches few of many).
+    /// `budget` active jobs, or as many inactive ones (a filter that matches few of many).
     public func listing(_ query: JobListQuery, budget: Int = .max) -> [JobRecord]? {
         if let ids = query.ids { return ids.compactMap { jobs[$0] } }
+        if runtime.count > budget { return nil }
         var all = query
         all.count = 0
         var listed = all.select(runtime.keys.compactMap { jobs[$0] })

@@ -102,6 +102,7 @@ struct JobFormatTests {
         sparse.includeAll()
         sparse.name = "nobody"
         #expect(h.core.listing(sparse, budget: 5) == nil)
+        #expect(h.core.listing(JobListQuery(), budget: 2) == nil)  // more active jobs than that
         #expect(h.core.listing(sparse)?.isEmpty == true)
     }
 
