@@ -29,6 +29,12 @@ struct InactiveQueue: Sendable {
         }
     }
 
+    /// Drops `id`, the oldest in the usual case (a purge by age or count), else wherever
+    /// it is.
+    mutating func removeOldest(_ id: JobID) {
+        if first == id { removeFirst() } else { remove(id) }
+    }
+
     /// Drops `id` wherever it is (a purge by id: rare, so a scan).
     mutating func remove(_ id: JobID) {
         if let index = ids[head...].firstIndex(of: id) { ids.remove(at: index) }

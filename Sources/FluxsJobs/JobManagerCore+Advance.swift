@@ -33,7 +33,10 @@ extension JobManagerCore {
             return false
         }
         jobs[id] = record
-        if !wasInactive && record.state == .inactive { inactiveOrder.append(id) }
+        if !wasInactive && record.state == .inactive {
+            inactiveOrder.append(id)
+            inactiveByUser[record.userid, default: InactiveQueue()].append(id)
+        }
         actions.append(.appendEvent(id, entry))
         return true
     }

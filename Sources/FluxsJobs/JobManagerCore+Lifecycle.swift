@@ -37,6 +37,7 @@ extension JobManagerCore {
         }
         for id in doomed {
             purged[jobs[id]?.summary.queue ?? "", default: 0] += 1
+            if let userid = jobs[id]?.userid { forgetInactive(id, of: userid) }
             jobs[id] = nil
             waiters[id] = nil
         }
@@ -49,10 +50,17 @@ extension JobManagerCore {
         guard let record = jobs[id] else { throw ServiceError(ENOENT, "unknown job id \(id)") }
         guard record.state == .inactive else { throw ServiceError(EINVAL, "cannot purge active job \(id)") }
         inactiveOrder.remove(id)
+        forgetInactive(id, of: record.userid)
         purged[record.summary.queue ?? "", default: 0] += 1
         jobs[id] = nil
         waiters[id] = nil
         return [.removeJob(id)]
+    }
+
+    /// Drops a purged job from its user's inactive jobs (and the user, once none is left).
+    private mutating func forgetInactive(_ id: JobID, of userid: UInt32) {
+        inactiveByUser[userid]?.removeOldest(id)
+        if inactiveByUser[userid]?.count == 0 { inactiveByUser[userid] = nil }
     }
 
     /// A job manager rebuilt from replayed records, and the actions to resume with.
@@ -61,8 +69,10 @@ extension JobManagerCore {
         var core = JobManagerCore(allocLimit: allocLimit)
         var actions: [Action] = []
         for record in restored { core.jobs[record.id] = record }
-        core.inactiveOrder = InactiveQueue(restored.filter { $0.state == .inactive }
-            .sorted { ($0.timestamps[.inactive] ?? 0, $0.id) < ($1.timestamps[.inactive] ?? 0, $1.id) }.map(\.id))
+        let inactive = restored.filter { $0.state == .inactive }
+            .sorted { ($0.timestamps[.inactive] ?? 0, $0.id) < ($1.timestamps[.inactive] ?? 0, $1.id) }
+        core.inactiveOrder = InactiveQueue(inactive.map(\.id))
+        for record in inactive { core.inactiveByUser[record.userid, default: InactiveQueue()].append(record.id) }
         let active = restored.filter { $0.state != .inactive }.map(\.id).sorted()
         for id in active {
             guard let record = core.jobs[id] else { continue }

@@ -1,6 +1,7 @@
 // What `fluxs jobs` lists, without looking at every job: active jobs are few and are
 // sorted whole (JobListQuery.select); inactive jobs are walked newest first along the
-// order they became inactive, and the walk stops once it has enough of them. With a
+// order they became inactive (one user's only, for a listing of that user's jobs, as
+// every guest's is), and the walk stops once it has enough of them. With a
 // million inactive jobs the first page costs the jobs it shows, not the million, when
 // the filters match most jobs; the caller says how many it may look at.
 import FluxsFormats
@@ -23,7 +24,8 @@ extension JobManagerCore {
         var inactive: [JobRecord] = []
         let wanted = limit - listed.count
         var looked = 0
-        for id in inactiveOrder.newestFirst {
+        let walked = query.userid.map { inactiveByUser[$0]?.newestFirst ?? InactiveQueue().newestFirst } ?? inactiveOrder.newestFirst
+        for id in walked {
             looked += 1
             if looked > budget { return nil }
             guard let record = jobs[id] else { continue }

@@ -141,6 +141,9 @@ public struct JobManagerCore: Sendable {
     var runtime: [JobID: Runtime] = [:]
     /// The inactive jobs, oldest first (purge takes from the front).
     var inactiveOrder = InactiveQueue()
+    /// The same, each user's apart: a listing of one user's jobs (every guest's) walks
+    /// only theirs.
+    var inactiveByUser: [UInt32: InactiveQueue] = [:]
     var waiters: [JobID: [Waiter]] = [:]
     var beginWaiters: [Waiter] = []
     /// Jobs waiting on a `singleton` dependency, by user and job name, in the order they

@@ -67,7 +67,8 @@ struct JobFormatTests {
         var h = Harness()
         var ids: [JobID] = []
         for i in 0..<40 {
-            let (id, _) = h.submit(JobSummary(name: i % 3 == 0 ? "a" : "b"), urgency: i % 5 == 0 ? 0 : 16)
+            let (id, _) = h.submit(JobSummary(name: i % 3 == 0 ? "a" : "b"), urgency: i % 5 == 0 ? 0 : 16,
+                                   by: i % 4 == 1 ? guest : owner)
             ids.append(id)
             if i % 5 != 0 && i % 7 != 0 { h.runToEnd(id, status: Int32(i % 2)) }
             if i % 4 == 0 { h.tick() }  // the others end at the same time as their neighbours
@@ -90,6 +91,11 @@ struct JobFormatTests {
             var active = JobListQuery()
             active.count = count
             queries.append(active)
+            for userid in [guest.userid, owner.userid, 7] {
+                var mine = all
+                mine.userid = userid
+                queries.append(mine)
+            }
         }
         for query in queries {
             #expect(h.core.listing(query)?.map(\.id) == query.select(h.core.records).map(\.id), "\(query)")
@@ -103,6 +109,17 @@ struct JobFormatTests {
         sparse.name = "nobody"
         #expect(h.core.listing(sparse, budget: 5) == nil)
         #expect(h.core.listing(JobListQuery(), budget: 2) == nil)  // more active jobs than that
+        // Purged jobs leave their user's walk too.
+        _ = h.core.purge(countLimit: 3, at: h.now)
+        for userid in [guest.userid, owner.userid] {
+            var mine = JobListQuery()
+            mine.includeAll()
+            mine.userid = userid
+            #expect(h.core.listing(mine)?.map(\.id) == mine.select(h.core.records).map(\.id))
+            // And after a restart, which rebuilds the walks from the records.
+            let (restored, _) = JobManagerCore.restore(h.core.records, at: h.now)
+            #expect(restored.listing(mine)?.map(\.id) == mine.select(h.core.records).map(\.id))
+        }
         #expect(h.core.listing(sparse)?.isEmpty == true)
     }
 
