@@ -87,7 +87,7 @@ let package = Package(
         ]),
         // The kvs service (rank 0): requests, waits, watches, fences; SQLite off the loop.
         .target(name: "KVSModule", dependencies: [
-            "FluxsBroker", "FluxsProtocol", "FluxsKVS", "KVSStore", "FluxsFormats", "FluxsMessage", "FluxsReactor",
+            "FluxsBroker", "FluxsProtocol", "FluxsKVS", "KVSStore", "FluxsFormats", "FluxsMessage", "FluxsReactor", "CFluxsSupport",
         ]),
         // The resource service: discovery on every rank, R, up/down/drain on rank 0.
         .target(name: "ResourceModule", dependencies: [

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "fluxs_support.h"
 #include <errno.h>
+#include <malloc.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -127,4 +128,9 @@ ssize_t fluxs_recv_fds(int sock, void *buf, size_t len, int *fds, int maxfds, in
         }
     }
     return n;
+}
+
+int fluxs_malloc_trim(void)
+{
+    return malloc_trim(0);
 }

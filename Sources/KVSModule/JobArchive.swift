@@ -11,6 +11,7 @@
 // in memory) or `leaving` (in memory, its archive write under way), or in none (active,
 // or gone); a directory leaves memory only when its write is done and nobody touched it
 // since. Trimming happens between requests, never while a commit is being applied.
+import CFluxsSupport
 import FluxsFormats
 import FluxsKVS
 import FluxsMessage
@@ -42,6 +43,8 @@ final class JobArchive {
     private(set) var faults = 0
     /// True once a write to the archive failed: nothing leaves memory any more.
     private(set) var stopped = false
+    /// Directories that left memory since the heap was last trimmed.
+    private var detachedSinceTrim = 0
     /// Runs its body on the primary namespace in place (the module's).
     private let edit: ((inout KVSNamespace) throws(ServiceError) -> Void) throws(ServiceError) -> Void
     private let log: (String) -> Void
@@ -193,6 +196,13 @@ final class JobArchive {
                 }
                 try? self.edit { (ns: inout KVSNamespace) throws(ServiceError) in _ = try ns.detach(directory) }
                 self.archived.insert(id)
+                self.detachedSinceTrim += 1
+                // Thousands of directories freed at once (after a restart, the whole history)
+                // leave the heap full of holes: give them back to the system.
+                if self.detachedSinceTrim >= 10_000, self.recent.count <= self.limit {
+                    self.detachedSinceTrim = 0
+                    fluxs_malloc_trim()
+                }
             }
         }
         if head >= 1024, head * 2 >= order.count { compact() }

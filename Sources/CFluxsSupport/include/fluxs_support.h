@@ -36,6 +36,9 @@ int fluxs_wexitstatus(int status);
 int fluxs_wifsignaled(int status);
 int fluxs_wtermsig(int status);
 
+/* Gives the heap's free pages back to the system (malloc_trim(0)); 1 if any were. */
+int fluxs_malloc_trim(void);
+
 /* Sends one message of `len` bytes on a SOCK_SEQPACKET socket with `nfds` descriptors
  * (SCM_RIGHTS, at most 8); bytes sent or -1 with errno. */
 ssize_t fluxs_send_fds(int sock, const void *buf, size_t len, const int *fds, int nfds);
