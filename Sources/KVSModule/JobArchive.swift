@@ -194,7 +194,9 @@ final class JobArchive {
                     self.stopped = true
                     return
                 }
-                try? self.edit { (ns: inout KVSNamespace) throws(ServiceError) in _ = try ns.detach(directory) }
+                var detached: KVSEntry?
+                try? self.edit { (ns: inout KVSNamespace) throws(ServiceError) in detached = try ns.detach(directory) }
+                if let detached { self.store.release(detached) }
                 self.archived.insert(id)
                 self.detachedSinceTrim += 1
                 // Thousands of directories freed at once (after a restart, the whole history)

@@ -243,9 +243,12 @@ final class Persistence {
     private func flush() {
         guard !inFlight, !queued.isEmpty else { return }
         inFlight = true
-        let batch = queued
+        // The writes (and the trees they hold) go to the worker and are freed there; the
+        // loop keeps only what it needs to answer.
+        let writes = queued.map(\.write)
+        let dones = queued.map(\.done)
+        let primary = writes.map { write in if case .commit("primary", _, _) = write { true } else { false } }
         queued.removeAll()
-        let writes = batch.map(\.write)
         let box = self.box
         let path = self.path
         let prior = failure
@@ -255,15 +258,18 @@ final class Persistence {
             }
         }, then: waker) { [weak self] errors in
             if self?.failure == nil {
-                self?.failure = zip(writes, errors).lazy.compactMap { write, error in
-                    if case .commit("primary", _, _) = write { return error }
-                    return nil
-                }.first
+                self?.failure = zip(primary, errors).lazy.compactMap { isPrimary, error in isPrimary ? error : nil }.first
             }
-            for (entry, error) in zip(batch, errors) { entry.done(error) }
+            for (done, error) in zip(dones, errors) { done(error) }
             self?.inFlight = false
             self?.flush()
         }
+    }
+
+    /// Drops `value` on the worker's thread: a tree that left memory is freed there,
+    /// not on the loop.
+    func release(_ value: some Sendable) {
+        worker.post { withExtendedLifetime(value) {} }
     }
 
     /// Runs the writes in order, each run of commits as one transaction; one result each.
