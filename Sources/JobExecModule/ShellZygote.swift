@@ -82,10 +82,10 @@ final class ShellZygote {
             throw error
         }
         // The answer comes right after the fork; ends of other shells may come first.
-        let deadline = Self.now() + 5
+        let deadline = Reactor.now() + 5
         while true {
             var ready = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
-            let left = Int32(max(0, (deadline - Self.now()) * 1000))
+            let left = Int32(max(0, (deadline - Reactor.now()) * 1000))
             let polled = poll(&ready, 1, left)
             if polled < 0 && errno == EINTR { continue }
             let message: JSONValue?
@@ -236,11 +236,5 @@ final class ShellZygote {
             close(pidfd)
             throw error
         }
-    }
-
-    private static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 }

@@ -208,6 +208,8 @@ final class Persistence {
     /// The first commit of the primary namespace (where jobs live) that failed, if one
     /// did: every later barrier fails with it, as what came before it is not on disk.
     private var failure: ServiceError?
+    /// Trees to free on the worker once this batch's callbacks have run (`release`).
+    private var garbage: [KVSEntry] = []
     let path: String
 
     /// One thing to write.
@@ -261,15 +263,20 @@ final class Persistence {
                 self?.failure = zip(primary, errors).lazy.compactMap { isPrimary, error in isPrimary ? error : nil }.first
             }
             for (done, error) in zip(dones, errors) { done(error) }
+            if let self, !self.garbage.isEmpty {
+                let garbage = self.garbage
+                self.garbage = []
+                self.worker.post { withExtendedLifetime(garbage) {} }
+            }
             self?.inFlight = false
             self?.flush()
         }
     }
 
-    /// Drops `value` on the worker's thread: a tree that left memory is freed there,
-    /// not on the loop.
-    func release(_ value: some Sendable) {
-        worker.post { withExtendedLifetime(value) {} }
+    /// Drops `entry` on the worker's thread, with the others a batch's callbacks gave
+    /// up: a tree that left memory is freed there, not on the loop.
+    func release(_ entry: KVSEntry) {
+        garbage.append(entry)
     }
 
     /// Runs the writes in order, each run of commits as one transaction; one result each.

@@ -40,6 +40,18 @@ func medianRate(iterations: Int, rounds: Int = 5, _ body: () throws -> Void) ret
     return rates[rates.count / 2]
 }
 
+/// Runs `body` once per round and returns the median duration in milliseconds.
+func medianMilliseconds(rounds: Int, _ body: () throws -> Void) rethrows -> Double {
+    var times: [Double] = []
+    for _ in 0..<rounds {
+        let start = monotonicSeconds()
+        try body()
+        times.append((monotonicSeconds() - start) * 1000)
+    }
+    times.sort()
+    return times[times.count / 2]
+}
+
 /// Keeps the optimizer from removing work whose result is otherwise unused.
 @inline(never)
 func blackHole<T>(_ value: T) {

@@ -44,23 +44,12 @@ func runHistoryProbe(_ name: String, _ args: [String], handle: FluxsHandle) thro
     case "history-rss":
         return (residentKilobytes(pid) - before) * 1024 / Double(count)
     case "history-list":
-        return try medianMilliseconds { _ = try runCapture([fluxs, "jobs", "-a"]) }
+        return try medianMilliseconds(rounds: 5) { _ = try runCapture([fluxs, "jobs", "-a"]) }
     case "history-info":
         let oldest = try runCapture([fluxs, "jobs", "-a", "-c0", "-no", "{id}"]).split(separator: "\n").suffix(5)
         var ids = Array(oldest.map(String.init))
-        return try medianMilliseconds { _ = try runCapture([fluxs, "job", "info", ids.removeLast(), "eventlog"]) }
+        return try medianMilliseconds(rounds: 5) { _ = try runCapture([fluxs, "job", "info", ids.removeLast(), "eventlog"]) }
     default:
         throw ServiceError(EINVAL, "unknown probe \(name)")
     }
-}
-
-/// The median of five timings of `body`, in milliseconds.
-private func medianMilliseconds(_ body: () throws -> Void) throws -> Double {
-    var times: [Double] = []
-    for _ in 0..<5 {
-        let start = monotonicSeconds()
-        try body()
-        times.append((monotonicSeconds() - start) * 1000)
-    }
-    return times.sorted()[2]
 }

@@ -16,14 +16,3 @@ func hwlocBenchmarks() -> [Benchmark] {
     ]
 }
 
-/// Runs `body` once per round and returns the median duration in milliseconds.
-private func medianMilliseconds(rounds: Int, _ body: () throws -> Void) rethrows -> Double {
-    var times: [Double] = []
-    for _ in 0..<rounds {
-        let start = monotonicSeconds()
-        try body()
-        times.append((monotonicSeconds() - start) * 1000)
-    }
-    times.sort()
-    return times[times.count / 2]
-}
